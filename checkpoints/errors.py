@@ -1,0 +1,31 @@
+"""Errors raised for bad checkpoints. Each message is the sentence the user reads."""
+
+from __future__ import annotations
+
+
+class CheckpointError(Exception):
+    """A checkpoint cannot be opened or saved; the message says which file, what is wrong, what to do."""
+
+
+class UnsupportedFormatError(CheckpointError):
+    """The file is not a latent-explorer checkpoint (empty, truncated, random bytes, a pickle, a newer format)."""
+
+
+class MissingMetadataError(CheckpointError):
+    """A safetensors file without the `latent_explorer` metadata document, or with an incomplete one."""
+
+
+class ArchitectureMismatchError(CheckpointError):
+    """The tensors do not fit the architecture the metadata declares (names, shapes, dtypes, values)."""
+
+
+class TrainingStateError(CheckpointError):
+    """The `.train.safetensors` sidecar needed to resume training is missing or does not match."""
+
+
+class UnsupportedOperation(Exception):
+    """The model cannot do this, e.g. `encode` on a GAN, which has no encoder."""
+
+
+class InferenceError(Exception):
+    """A request to a model has the wrong shape or type, e.g. a code of the wrong length."""

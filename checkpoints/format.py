@@ -1,0 +1,142 @@
+"""The native checkpoint format: one `.safetensors` file whose header metadata holds one JSON document.
+
+The document lives under the metadata key `latent_explorer`:
+
+    {"format_version": 1, "kind": "vae", "arch": "conv", "config": {...arch config...},
+     "meta": {...everything in `Meta` except arch and config...}}
+
+Tensors are exactly the network's state dict (float32 or float16). Training state never goes in
+this file; it goes in the `<stem>.train.safetensors` sidecar.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+METADATA_KEY = "latent_explorer"
+FORMAT_VERSION = 1
+WEIGHT_DTYPES = ("F32", "F16")  # safetensors dtype names; computed in float32 either way
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What a checkpoint says about itself. Everything but `arch` and `config` is optional."""
+
+    arch: str
+    config: Any  # the architecture's frozen config dataclass
+    dataset: str | None = None
+    factor_names: tuple[str, ...] = ()
+    beta: float | None = None
+    recon: str | None = None  # "bernoulli" | "gaussian"
+    steps: int = 0
+    kl_per_dim: tuple[float, ...] | None = None  # nats, mean over data, in dimension order
+    latent_mean: tuple[float, ...] | None = None  # of the encoder means over data
+    latent_std: tuple[float, ...] | None = None
+    loss_history: tuple[tuple[float, ...], ...] = ()  # (step, loss, recon, kl) rows
+    train_config: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    source_sha256: str | None = None  # hash of the file this one was converted from
+    app_version: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        del out["arch"], out["config"]
+        return _plain(out)
+
+
+def _plain(value: Any) -> Any:
+    """Tuples to lists, recursively, so the document is plain JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def encode_document(kind: str, meta: Meta) -> str:
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "kind": kind,
+        "arch": meta.arch,
+        "config": _plain(dataclasses.asdict(meta.config)),
+        "meta": meta.to_json(),
+    }
+    return json.dumps(doc, allow_nan=False, separators=(",", ":"))
+
+
+# Each optional meta field: (accepts, converts) — kept explicit so a malformed value is named.
+def _floats(v: Any) -> tuple[float, ...]:
+    if not isinstance(v, list) or not all(_is_number(x) for x in v):
+        raise ValueError("must be a list of numbers")
+    return tuple(float(x) for x in v)
+
+
+def _rows(v: Any) -> tuple[tuple[float, ...], ...]:
+    if not isinstance(v, list):
+        raise ValueError("must be a list of rows")
+    return tuple(_floats(r) for r in v)
+
+
+def _strings(v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise ValueError("must be a list of strings")
+    return tuple(v)
+
+
+def _optional(convert):
+    return lambda v: None if v is None else convert(v)
+
+
+def _of(kind: type):
+    def convert(v: Any) -> Any:
+        if not isinstance(v, kind) or isinstance(v, bool) and kind is not bool:
+            raise ValueError(f"must be {kind.__name__}")
+        return v
+    return convert
+
+
+def _number(v: Any) -> float:
+    if not _is_number(v):
+        raise ValueError("must be a number")
+    return float(v)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+_META_FIELDS = {
+    "dataset": _optional(_of(str)),
+    "factor_names": _strings,
+    "beta": _optional(_number),
+    "recon": _optional(_of(str)),
+    "steps": _of(int),
+    "kl_per_dim": _optional(_floats),
+    "latent_mean": _optional(_floats),
+    "latent_std": _optional(_floats),
+    "loss_history": _rows,
+    "train_config": _of(dict),
+    "metrics": _of(dict),
+    "description": _of(str),
+    "source_sha256": _optional(_of(str)),
+    "app_version": _optional(_of(str)),
+}
+
+
+def parse_meta(raw: Any, arch: str, config: Any) -> Meta:
+    """Build `Meta` from the document's `meta` object. Unknown keys from newer minor writers are ignored."""
+    if not isinstance(raw, dict):
+        raise ValueError("'meta' is not a JSON object")
+    values = {}
+    for name, convert in _META_FIELDS.items():
+        if name in raw:
+            try:
+                values[name] = convert(raw[name])
+            except ValueError as exc:
+                raise ValueError(f"meta '{name}' {exc}") from None
+    return Meta(arch=arch, config=config, **values)

@@ -1,0 +1,59 @@
+"""Recognise what a file is from its first bytes, to refuse pickles and explain broken files."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+from .errors import UnsupportedFormatError
+
+
+def sniff(path: Path, data: bytes) -> None:
+    """Raise UnsupportedFormatError with the specific reason when `data` cannot be a safetensors file."""
+    name = path.name
+    if not data:
+        raise UnsupportedFormatError(
+            f"{name} is empty (0 bytes); it was probably cut off while being written — re-save or re-train it"
+        )
+    if is_pickle(data):
+        raise UnsupportedFormatError(
+            f"{name} is a Python pickle (e.g. a torch.save file), which can run code when opened, so it was "
+            "not opened; latent-explorer reads .safetensors checkpoints"
+        )
+    if data[:4] == b"PK\x03\x04":
+        raise UnsupportedFormatError(
+            f"{name} is a zip archive (e.g. a torch.save file), not a .safetensors checkpoint; it was not opened"
+        )
+    if len(data) < 8:
+        raise UnsupportedFormatError(f"{name} is only {len(data)} bytes long; it is not a safetensors file")
+    (header_len,) = struct.unpack("<Q", data[:8])
+    looks_like_header = data[8:9] == b"{"
+    if not looks_like_header:
+        raise UnsupportedFormatError(
+            f"{name} is not a safetensors file (its first bytes are not a safetensors header)"
+        )
+    if header_len > len(data) - 8:
+        raise UnsupportedFormatError(
+            f"{name} is truncated: its header alone needs {header_len + 8} bytes but the file has {len(data)}; "
+            "it was cut off while being copied or written"
+        )
+    try:
+        header = json.loads(data[8 : 8 + header_len])
+        end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+    except (ValueError, KeyError, TypeError, IndexError):
+        raise UnsupportedFormatError(f"{name} is not a safetensors file (its header is not valid)") from None
+    if 8 + header_len + end > len(data):
+        raise UnsupportedFormatError(
+            f"{name} is truncated: it should be {8 + header_len + end} bytes but has {len(data)}; "
+            "it was cut off while being copied or written"
+        )
+
+
+def is_pickle(data: bytes) -> bool:
+    """Pickle protocol 2+ starts with PROTO (0x80) and the protocol number; torch's legacy files do too.
+
+    A safetensors header length can begin with the same two bytes (0x0580 = 1408), so a file whose
+    ninth byte opens the JSON header is taken for safetensors.
+    """
+    return len(data) >= 2 and data[0] == 0x80 and 1 <= data[1] <= 5 and data[8:9] != b"{"

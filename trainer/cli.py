@@ -1,0 +1,94 @@
+"""`latent-train`: train ae / vae / gan models. Flags come from `TrainConfig`'s fields.
+
+    latent-train vae --dataset dsprites --latent-dim 10 --beta 4 --steps 300 --out runs/a.safetensors
+    latent-train vae --resume runs/a.safetensors --steps 600
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import types
+import typing
+from typing import Any, NoReturn
+
+from checkpoints import CheckpointError
+
+from .config import KINDS, TrainConfig
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad flags end in one line, `latent-train: error: ...`, and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _flag_type(annotation: Any) -> type:
+    hint = typing.get_type_hints(TrainConfig)[annotation] if isinstance(annotation, str) else annotation
+    if isinstance(hint, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    return hint
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per `TrainConfig` field; defaults are suppressed so we know which flags were given."""
+    for f in dataclasses.fields(TrainConfig):
+        if f.metadata.get("flag", True) is False:
+            continue
+        kind = _flag_type(f.name)
+        default = "" if f.default is None else f" (default {f.default})"
+        parser.add_argument(
+            "--" + f.name.replace("_", "-"),
+            dest=f.name,
+            type=kind,
+            choices=f.metadata.get("choices"),
+            default=argparse.SUPPRESS,
+            metavar=kind.__name__.upper() if "choices" not in f.metadata else None,
+            help=f.metadata["help"] + default,
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="latent-train", description="Train models for latent-explorer.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    for kind, text in zip(KINDS, ("deterministic autoencoder", "VAE / beta-VAE", "DCGAN")):
+        sub = commands.add_parser(kind, help=f"train a {text}", description=f"Train a {text}.")
+        add_config_flags(sub)
+        sub.set_defaults(handler=_train_command, kind=kind)
+    return parser
+
+
+def _train_command(args: argparse.Namespace) -> int:
+    from .loop import Interrupted, train
+
+    given = {k: v for k, v in vars(args).items() if k not in ("command", "handler")}
+    explicit = frozenset(given) - {"kind"}
+    config = TrainConfig(**given)
+    try:
+        model = train(config, explicit=explicit)
+    except Interrupted as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INTERRUPTED
+    kl = model.meta.kl_per_dim
+    active = f", {sum(k > 0.1 for k in kl)} of {len(kl)} dims active (KL > 0.1 nats)" if kl else ""
+    out = config.out or config.resume
+    print(f"saved {out} (step {model.meta.steps}{active})", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ValueError, CheckpointError) as exc:
+        print(f"latent-train: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

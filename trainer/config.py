@@ -1,0 +1,93 @@
+"""The training configuration: one frozen dataclass; `trainer/cli.py` builds its flags from the fields."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("ae", "vae", "gan")
+DEFAULT_LR = {"ae": 5e-4, "vae": 5e-4, "gan": 2e-4}  # Burgess et al. / disentangling-vae; DCGAN (Radford)
+# Flags a resumed run may change; everything else must match what the checkpoint was trained with.
+RESUME_MAY_CHANGE = frozenset({"steps", "out", "device", "every", "checkpoint_every", "resume"})
+
+
+def _opt(default: Any, help: str, **extra: Any) -> Any:
+    return field(default=default, metadata={"help": help, **extra})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    kind: str = _opt("vae", "model kind (the sub-command)", flag=False)
+    # data
+    dataset: str = _opt("dsprites", "data set: dsprites or digits")
+    data_dir: str | None = _opt(None, "folder the data set reads from (data sets that need one)")
+    data_file: str | None = _opt(None, "file the data set reads from (data sets that need one)")
+    # model
+    arch: str | None = _opt(None, "architecture: mlp, conv (Burgess et al. 2018) or dcgan; default conv, dcgan for gan",
+                            choices=("mlp", "conv", "dcgan"))
+    image_size: int | None = _opt(None, "image size in pixels, 32 or 64; default: the data set's own")
+    latent_dim: int = _opt(10, "number of latent dimensions")
+    # objective
+    beta: float = _opt(1.0, "weight on the KL term (vae); beta > 1 is a beta-VAE")
+    recon: str = _opt("bernoulli", "reconstruction likelihood", choices=("bernoulli", "gaussian"))
+    sigma: float = _opt(1.0, "standard deviation of the gaussian likelihood")
+    capacity: float | None = _opt(None, "capacity annealing (Burgess et al. 2018): final KL target in nats")
+    capacity_steps: int = _opt(100_000, "steps over which the KL target grows from 0 to --capacity")
+    gamma: float = _opt(1000.0, "weight on |KL - C| under capacity annealing")
+    # optimisation
+    steps: int = _opt(10_000, "total optimiser steps; a resumed run stops at the same total")
+    batch_size: int = _opt(64, "images per step")
+    lr: float | None = _opt(None, "Adam learning rate; default 5e-4, 2e-4 for gan (DCGAN)")
+    seed: int = _opt(0, "random seed (weights, batches, noise)")
+    device: str = _opt("auto", "auto (cuda, then mps, then cpu), cpu, cuda or mps")
+    # output
+    out: str | None = _opt(None, "checkpoint to write (.safetensors); training state goes in <stem>.train.safetensors")
+    resume: str | None = _opt(None, "continue the run saved in this checkpoint, up to --steps in total")
+    every: int | None = _opt(None, "also keep a snapshot <stem>-stepNNNNNNN.safetensors every K steps")
+    checkpoint_every: int = _opt(1000, "rewrite --out (and its training state) every K steps")
+    description: str = _opt("", "one line describing the model, shown in the explorer")
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.kind]
+
+    @property
+    def architecture(self) -> str:
+        return self.arch or ("dcgan" if self.kind == "gan" else "conv")
+
+    def recorded(self) -> dict[str, Any]:
+        """What goes into the checkpoint's meta: everything except where files are and which device."""
+        values = dataclasses.asdict(self)
+        for key in ("out", "resume", "device"):
+            values.pop(key)
+        return values
+
+
+def check(config: TrainConfig) -> None:
+    """Raise ValueError with a one-line reason for values no run can use."""
+    if config.kind not in KINDS:
+        raise ValueError(f"unknown kind {config.kind!r}; choose one of {', '.join(KINDS)}")
+    if config.kind == "gan" and config.architecture != "dcgan":
+        raise ValueError(f"gan trains the dcgan architecture, not {config.architecture}")
+    if config.kind != "gan" and config.architecture == "dcgan":
+        raise ValueError("the dcgan architecture is for gan; use --arch conv or mlp")
+    positive = {"steps": config.steps, "batch_size": config.batch_size, "latent_dim": config.latent_dim,
+                "checkpoint_every": config.checkpoint_every, "sigma": config.sigma}
+    if config.every is not None:
+        positive["every"] = config.every
+    if config.lr is not None:
+        positive["lr"] = config.lr
+    for name, value in positive.items():
+        if not value > 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be positive, got {value}")
+    if config.beta < 0:
+        raise ValueError(f"--beta must be zero or positive, got {config.beta}")
+    if config.capacity is not None and config.capacity < 0:
+        raise ValueError(f"--capacity must be zero or positive, got {config.capacity}")
+    if config.latent_dim > 4096:
+        raise ValueError(f"--latent-dim {config.latent_dim} is too large (at most 4096)")
+    if config.steps > 10**9:
+        raise ValueError(f"--steps {config.steps} is too large")
+    if config.out is None and config.resume is None:
+        raise ValueError("--out is required: the checkpoint file to write")

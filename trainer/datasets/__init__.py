@@ -1,0 +1,27 @@
+"""Data sets by name: `get("dsprites")`, `get("digits", image_size=64)`. All share `Dataset`."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from .base import Dataset
+from .digits import Digits
+from .dsprites import DSprites
+
+DATASETS: dict[str, type[Dataset]] = {"dsprites": DSprites, "digits": Digits}
+
+
+def get(name: str, **options: Any) -> Dataset:
+    """Build a data set by name; options the set does not take are refused. Raises ValueError."""
+    cls = DATASETS.get(name)
+    if cls is None:
+        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
+    accepted = set(inspect.signature(cls).parameters)
+    unknown = sorted(k for k, v in options.items() if k not in accepted and v is not None)
+    if unknown:
+        raise ValueError(f"the {name} data set does not take {', '.join('--' + k.replace('_', '-') for k in unknown)}")
+    return cls(**{k: v for k, v in options.items() if k in accepted and v is not None})
+
+
+__all__ = ["DATASETS", "Dataset", "DSprites", "Digits", "get"]

@@ -1,0 +1,51 @@
+"""The one data-set interface shared by the trainer, the explorer and the metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+class Dataset:
+    """Images in [0, 1] as float32 (N, C, H, W) tensors, with labels and a factor table where known.
+
+    Subclasses set `name`, `image_shape`, `labels` (int64 (len,) or None), `factor_names`,
+    `factor_sizes`, `factor_values` (per factor, the grid of values) and implement `__len__` and
+    `images`. Factored sets also implement `images_for_factors`; constant factors are not listed.
+    """
+
+    name: str
+    image_shape: tuple[int, int, int]
+    labels: np.ndarray | None = None
+    factor_names: tuple[str, ...] = ()
+    factor_sizes: tuple[int, ...] = ()
+    factor_values: tuple[np.ndarray, ...] = ()
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def images(self, indices: np.ndarray | torch.Tensor | list[int]) -> torch.Tensor:
+        """indices: (N,) int -> float32 (N, C, H, W) in [0, 1]."""
+        raise NotImplementedError
+
+    def sample_batch(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """n images drawn uniformly with replacement; reproducible from the generator's state."""
+        return self.images(torch.randint(len(self), (n,), generator=generator))
+
+    def sample_factors(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """int64 (n, F) class indices (0-based), each factor uniform and independent."""
+        if not self.factor_sizes:
+            raise ValueError(f"the {self.name} data set has no factor table")
+        return np.stack([rng.integers(0, size, n) for size in self.factor_sizes], axis=1).astype(np.int64)
+
+    def images_for_factors(self, classes: np.ndarray) -> torch.Tensor:
+        """classes: int (N, F) factor class indices -> float32 (N, C, H, W)."""
+        raise ValueError(f"the {self.name} data set has no factor table")
+
+    def _check_indices(self, indices: np.ndarray | torch.Tensor | list[int]) -> torch.Tensor:
+        idx = torch.as_tensor(np.asarray(indices) if isinstance(indices, list) else indices, dtype=torch.int64)
+        if idx.ndim != 1:
+            raise ValueError(f"indices must be one-dimensional, got shape {tuple(idx.shape)}")
+        if len(idx) and (int(idx.min()) < 0 or int(idx.max()) >= len(self)):
+            raise IndexError(f"index out of range for the {self.name} data set of {len(self)} images")
+        return idx
