@@ -52,19 +52,23 @@ class Run:
         self._window: list[torch.Tensor] = []
         self.data_rng = torch.Generator().manual_seed(config.seed + 1)
         self.noise_rng = torch.Generator(device=device).manual_seed(config.seed + 2)
-        net = model.network.train()
+        # channels_last: +10-19 % per conv step on CPU (`make bench`, speedup_channels_last)
+        conv = config.architecture in ("conv", "dcgan")
+        self.memory_format = torch.channels_last if conv else torch.contiguous_format
+        net = model.network.train().to(memory_format=self.memory_format)
         betas = ADAM_BETAS_GAN if config.kind == "gan" else (0.9, 0.999)
         self.optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate, betas=betas)
         self.discriminator = None
         if config.kind == "gan":
-            self.discriminator = DCGANDiscriminator(net.config).to(device).train()
+            self.discriminator = DCGANDiscriminator(net.config).to(device, memory_format=self.memory_format).train()
             self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=config.learning_rate,
                                                 betas=ADAM_BETAS_GAN)
 
     # ---- one optimiser step ---------------------------------------------------------------------
     def step(self) -> torch.Tensor:
         """Train on one batch; returns the detached (loss, recon-or-d, kl-or-g) triple."""
-        x = self.data.sample_batch(self.config.batch_size, self.data_rng).to(self.device, non_blocking=True)
+        x = self.data.sample_batch(self.config.batch_size, self.data_rng)
+        x = x.to(self.device, memory_format=self.memory_format, non_blocking=True)
         parts = self._gan_step(x) if self.discriminator is not None else self._autoencoder_step(x)
         self.step_count += 1
         return parts
@@ -245,18 +249,10 @@ def train(config: TrainConfig, progress: bool = True, explicit: frozenset[str] =
     """Run (or continue) training to `config.steps`; returns the trained model, saved at --out."""
     run = prepare(config, explicit)
     cfg = run.config
-    bar = tqdm(total=cfg.steps, initial=run.step_count, disable=not progress, file=sys.stderr,
-               desc=f"{cfg.kind} {cfg.dataset}", unit="step", dynamic_ncols=True, mininterval=0.5)
-    labels = ("loss", "d", "g") if cfg.kind == "gan" else ("loss", "recon", "kl")
+    bar = progress_bar(run, enabled=progress)
     try:
         while run.step_count < cfg.steps:
-            means = run.record(run.step())
-            if means is not None:
-                bar.set_postfix({k: f"{v:.4g}" for k, v in zip(labels, means)}, refresh=False)
-            bar.update(1)
-            snapshot = cfg.every is not None and run.step_count % cfg.every == 0
-            if snapshot or run.step_count % cfg.checkpoint_every == 0 or run.step_count == cfg.steps:
-                run.save(snapshot=snapshot)
+            iterate(run, bar)
     except KeyboardInterrupt:
         bar.close()
         run.save()
@@ -264,6 +260,25 @@ def train(config: TrainConfig, progress: bool = True, explicit: frozenset[str] =
     bar.close()
     run.model.network.eval()
     return run.model
+
+
+def progress_bar(run: Run, enabled: bool = True) -> tqdm:
+    cfg = run.config
+    return tqdm(total=cfg.steps, initial=run.step_count, disable=not enabled, file=sys.stderr,
+                desc=f"{cfg.kind} {cfg.dataset}", unit="step", dynamic_ncols=True, mininterval=0.5)
+
+
+def iterate(run: Run, bar: tqdm) -> None:
+    """One turn of the training loop: a step, the loss record, the progress bar, any due save."""
+    cfg = run.config
+    means = run.record(run.step())
+    if means is not None:
+        labels = ("loss", "d", "g") if cfg.kind == "gan" else ("loss", "recon", "kl")
+        bar.set_postfix({k: f"{v:.4g}" for k, v in zip(labels, means)}, refresh=False)
+    bar.update(1)
+    snapshot = cfg.every is not None and run.step_count % cfg.every == 0
+    if snapshot or run.step_count % cfg.checkpoint_every == 0 or run.step_count == cfg.steps:
+        run.save(snapshot=snapshot)
 
 
 def _version() -> str:
