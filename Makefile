@@ -21,7 +21,7 @@ run: venv
 
 test: venv
 	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest -q
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: venv
 	$(VPY) -m benchmarks --out bench-results.json
