@@ -8,9 +8,9 @@ import sys
 
 import torch
 
-from . import train_step
+from . import slider, train_step
 
-BENCHMARKS = {"train_step": train_step.run}
+BENCHMARKS = {"train_step": train_step.run, "slider": slider.run}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,88 @@
+"""`latent-explorer [FILES...] [--device auto|cpu|cuda|mps] [--screenshot PNG]`.
+
+With no files it reopens the last session, else the bundled zoo in checkpoints/zoo/, else a
+welcome view. `--screenshot PNG` waits until every view has rendered, saves a grab and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+SCREENSHOT_TIMEOUT_S = 60
+
+
+def zoo_files() -> list[str]:
+    zoo = resources.files("checkpoints").joinpath("zoo")
+    return sorted(str(p) for p in zoo.iterdir() if p.name.endswith(".safetensors")) if zoo.is_dir() else []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="latent-explorer", description="Look inside trained generative models.")
+    parser.add_argument("files", nargs="*", help=".safetensors checkpoints to open")
+    parser.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
+    parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window once it has rendered, then exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import checkpoints
+
+    try:
+        checkpoints.resolve_device(args.device)
+    except ValueError as exc:
+        print(f"latent-explorer: error: {exc}", file=sys.stderr)
+        return 2
+    from PySide6.QtCore import QSettings, QTimer
+
+    from .app import create_app
+    from .main_window import MainWindow
+    from .worker import WorkerThread
+
+    app = create_app(sys.argv[:1])
+    inference = WorkerThread(args.device)
+    window = MainWindow(inference.worker, QSettings())
+    if args.files:
+        window.open_files(args.files)
+    elif not window.restore_session():
+        window.open_files(zoo_files())
+    window.show()
+    outcome = {"code": 0}
+    if args.screenshot:
+        _grab_when_rendered(window, Path(args.screenshot), outcome, QTimer)
+    else:
+        app.aboutToQuit.connect(window.save_session)
+    code = app.exec()
+    inference.stop()
+    window.deleteLater()
+    return outcome["code"] or code
+
+
+def _grab_when_rendered(window, path: Path, outcome: dict, timer_cls) -> None:
+    deadline = time.monotonic() + SCREENSHOT_TIMEOUT_S
+    timer = timer_cls(window)
+
+    def poll() -> None:
+        timed_out = time.monotonic() > deadline
+        if not (window.is_idle() or timed_out):
+            return
+        timer.stop()
+        if timed_out:
+            print(f"latent-explorer: error: the window did not finish rendering in {SCREENSHOT_TIMEOUT_S} s", file=sys.stderr)
+            outcome["code"] = 1
+        if not window.grab().save(str(path)):
+            print(f"latent-explorer: error: cannot write {path}", file=sys.stderr)
+            outcome["code"] = 2
+        window.hide()
+        window.close_without_saving()
+
+    timer.timeout.connect(poll)
+    timer.start(50)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,352 @@
+"""`MainWindow`: the model list, the decoded image, the sliders and bookmarks, wired to the worker.
+
+The window only emits signals to the worker and reacts to its results; an answer whose request
+id is not the latest one sent for its view is stale and ignored.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+
+from . import session
+from .messages import (CodesEncoded, DecodeRequest, DecodeResult, EncodeCodesRequest, EncodeSampleRequest, Failure,
+                       LoadFailed, LoadRequest, ModelInfo, SampleEncoded)
+from .views.banner import MessageBanner
+from .views.bookmarks import BookmarkList
+from .views.image_view import DecodedImageView
+from .views.model_list import ModelListView
+from .views.sliders import LatentSliderPanel
+
+MAIN = "main"  # the view key of the decoded image
+WELCOME = """<h2>No model open</h2>
+<p>Open a checkpoint with <b>File ▸ Open</b> (Ctrl+O), or drop a <code>.safetensors</code> file here.</p>
+<p>Train one first:<br><code>latent-train vae --dataset dsprites --latent-dim 10 --beta 4 --steps 5000
+--out runs/dsprites.safetensors</code></p>"""
+
+
+class MainWindow(QMainWindow):
+    load_requested = Signal(object)  # LoadRequest
+    decode_requested = Signal(object)  # DecodeRequest | EncodeSampleRequest | EncodeCodesRequest
+    close_model_requested = Signal(int)
+
+    def __init__(self, worker, settings: QSettings) -> None:
+        """`worker`: an InferenceWorker in its own thread, or a fake with the same signals and slots."""
+        super().__init__()
+        self.settings = settings
+        self.models: dict[int, ModelInfo] = {}
+        self.codes: dict[int, np.ndarray] = {}
+        self.posteriors: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.current: int | None = None
+        self.pending_loads: dict[int, str] = {}
+        self.latest: dict[str, int] = {}
+        self._ids = itertools.count(1)
+        self._seeds = itertools.count(1)
+        self._restore_z: dict[str, np.ndarray] = {}
+        self._select_path: str | None = None
+        self.setWindowTitle("latent-explorer")
+        self.setAcceptDrops(True)
+        self._build_views()
+        self._build_menus()
+        self._connect(worker)
+
+    # ---- construction -------------------------------------------------------------------------
+    def _build_views(self) -> None:
+        self.banner = MessageBanner()
+        self.image_view = DecodedImageView("decoded image")
+        self.original_view = DecodedImageView("the encoded data sample")
+        self.original_view.setMaximumWidth(260)
+        self.original_view.hide()
+        self.caption = QLabel()
+        images = QHBoxLayout()
+        images.addWidget(self.original_view, 1)
+        images.addWidget(self.image_view, 3)
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.addLayout(images, 1)
+        column.addWidget(self.caption)
+        welcome = QLabel(WELCOME, alignment=Qt.AlignCenter, wordWrap=True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(welcome)
+        self.stack.addWidget(content)
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.addWidget(self.banner)
+        outer.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.model_list = ModelListView()
+        self.sliders = LatentSliderPanel()
+        self.bookmarks = BookmarkList()
+        for title, widget, area in (("Models", self.model_list, Qt.LeftDockWidgetArea),
+                                    ("Bookmarks", self.bookmarks, Qt.LeftDockWidgetArea),
+                                    ("Latent code", self.sliders, Qt.RightDockWidgetArea)):
+            dock = QDockWidget(title, objectName=f"dock-{title}")
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+        self.status = QLabel()
+        self.statusBar().addPermanentWidget(self.status)
+        self.resize(1180, 720)
+
+    def _build_menus(self) -> None:
+        files = self.menuBar().addMenu("&File")
+        files.addAction("&Open…", QKeySequence.Open, self.open_dialog)
+        self.recent_menu = files.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        files.addAction("&Close Model", QKeySequence.Close, lambda: self.close_model(self.current))
+        files.addSeparator()
+        files.addAction("&Quit", QKeySequence("Ctrl+Q"), self.close)
+        edit = self.menuBar().addMenu("&Latent")
+        edit.addAction("&Copy Code as JSON", QKeySequence.Copy, self.copy_z)
+        edit.addAction("&Paste Code", QKeySequence.Paste, self.paste_z)
+        edit.addAction("&Bookmark Code", QKeySequence("Ctrl+B"), self.bookmark_z)
+        edit.addSeparator()
+        edit.addAction("Encode Data for &Posterior Ranges", self.encode_codes)
+        for key, slot in (("R", self.reset_z), ("Space", self.random_z)):
+            QShortcut(QKeySequence(key), self, slot)
+
+    def _connect(self, worker) -> None:
+        self.load_requested.connect(worker.load)
+        self.decode_requested.connect(worker.submit)
+        self.close_model_requested.connect(worker.close_model)
+        worker.model_loaded.connect(self._on_worker_model_loaded)
+        worker.load_failed.connect(self._on_worker_load_failed)
+        worker.result_ready.connect(self._on_worker_result_ready)
+        worker.failed.connect(self._on_worker_failed)
+        worker.notice.connect(lambda text: self.banner.show_message(text, "notice"))
+        self.model_list.model_selected.connect(self._on_model_list_model_selected)
+        self.model_list.close_requested.connect(self.close_model)
+        self.sliders.latent_changed.connect(self._on_sliders_latent_changed)
+        self.sliders.reset_requested.connect(self.reset_z)
+        self.sliders.random_requested.connect(self.random_z)
+        self.sliders.encode_requested.connect(self.encode_sample)
+        self.bookmarks.bookmark_activated.connect(self._on_bookmarks_bookmark_activated)
+
+    # ---- opening and closing ------------------------------------------------------------------
+    def open_files(self, paths: list[str], codes: dict[str, np.ndarray] | None = None) -> None:
+        """Ask the worker to load each file; codes: a z to show per path once it is open."""
+        for path in paths:
+            path = str(Path(path).expanduser().absolute())
+            model_id = next(self._ids)
+            self.pending_loads[model_id] = path
+            if codes and path in codes:
+                self._restore_z[path] = codes[path]
+            self.load_requested.emit(LoadRequest(model_id, model_id, path))
+        self._update_status()
+
+    def open_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open checkpoints", "", "Checkpoints (*.safetensors);;All files (*)")
+        self.open_files(paths)
+
+    def close_model(self, model_id: int | None) -> None:
+        if model_id is None or model_id not in self.models:
+            return
+        del self.models[model_id]
+        self.codes.pop(model_id, None)
+        self.posteriors.pop(model_id, None)
+        self.model_list.remove_model(model_id)
+        self.close_model_requested.emit(model_id)
+        if not self.models:
+            self._on_model_list_model_selected(None)
+
+    def _on_worker_model_loaded(self, info: ModelInfo) -> None:
+        if self.pending_loads.pop(info.model_id, None) is None:
+            return
+        self.models[info.model_id] = info
+        z = self._restore_z.pop(info.path, None)
+        self.codes[info.model_id] = z if z is not None and z.shape == (info.latent_dim,) else np.zeros(info.latent_dim, np.float32)
+        session.remember_recent(self.settings, info.path)
+        self.model_list.add_model(info)
+        if self.current is None or info.path == self._select_path:
+            self.model_list.select_model(info.model_id)
+        self._update_status()
+
+    def _on_worker_load_failed(self, failure: LoadFailed) -> None:
+        self.pending_loads.pop(failure.request_id, None)
+        self.banner.show_message(failure.message)
+        self._update_status()
+
+    # ---- the current model and its code -------------------------------------------------------
+    def _on_model_list_model_selected(self, model_id: int | None) -> None:
+        self.current = model_id
+        info = self.models.get(model_id)
+        self.stack.setCurrentIndex(1 if info else 0)
+        self.original_view.hide()
+        self.image_view.clear()
+        self.sliders.set_model(info, self.codes.get(model_id, np.zeros(0, np.float32)), self.posteriors.get(model_id))
+        if info:
+            self.caption.setText(f"{info.name} — {info.summary}" + (f" — {info.description}" if info.description else ""))
+            self.request_decode()
+
+    def _on_sliders_latent_changed(self, z: np.ndarray) -> None:
+        if self.current is not None:
+            self.codes[self.current] = z
+            self.request_decode()
+
+    def request_decode(self, seed: int | None = None) -> None:
+        z = None if seed is not None else self.codes[self.current]
+        self._send(DecodeRequest(MAIN, self._next_id(MAIN), self.current, z, seed))
+
+    def set_z(self, z: np.ndarray) -> None:
+        self.codes[self.current] = np.asarray(z, np.float32)
+        self.sliders.set_z(self.codes[self.current])
+        self.request_decode()
+
+    def reset_z(self) -> None:
+        if self.current is not None:
+            self.set_z(np.zeros(self.models[self.current].latent_dim, np.float32))
+
+    def random_z(self) -> None:
+        if self.current is not None:
+            self.request_decode(seed=next(self._seeds))
+
+    def encode_sample(self) -> None:
+        info = self.models.get(self.current)
+        if info and info.can_encode_data:
+            self._send(EncodeSampleRequest(MAIN, self._next_id(MAIN), self.current, next(self._seeds)))
+
+    def encode_codes(self) -> None:
+        info = self.models.get(self.current)
+        if not (info and info.can_encode_data):
+            self.banner.show_message("Posterior ranges need a model with an encoder and a data set this tool can make.")
+            return
+        self.statusBar().showMessage(f"encoding {info.dataset} samples for posterior ranges…")
+        self._send(EncodeCodesRequest("codes", self._next_id("codes"), self.current))
+
+    def _next_id(self, view: str) -> int:
+        self.latest[view] = next(self._ids)
+        return self.latest[view]
+
+    def _send(self, request) -> None:
+        self.decode_requested.emit(request)
+
+    def _on_worker_result_ready(self, result) -> None:
+        if result.request_id != self.latest.get(result.view) or result.model_id != self.current:
+            return  # stale: a newer request for this view was sent since
+        if isinstance(result, CodesEncoded):
+            self.posteriors[result.model_id] = (result.low, result.high)
+            self.sliders.set_posterior(result.low, result.high)
+            self.statusBar().showMessage(f"posterior ranges from {result.n} encoded samples", 5000)
+            return
+        if isinstance(result, (SampleEncoded, DecodeResult)) and not np.array_equal(result.z, self.codes[self.current]):
+            self.codes[self.current] = result.z
+            self.sliders.set_z(result.z)
+        if isinstance(result, SampleEncoded):
+            self.original_view.set_image(result.original)
+            self.original_view.show()
+            self.original_view.setToolTip(f"data sample #{result.index} (left) and its reconstruction")
+        self.image_view.set_image(result.image)
+        if isinstance(result, DecodeResult):
+            self.status.setText(f"{self.models[self.current].device} · decode {result.decode_ms:.1f} ms")
+            self.status.setToolTip(f"{result.dropped} stale requests dropped so far")
+
+    def _on_worker_failed(self, failure: Failure) -> None:
+        if failure.request_id == self.latest.get(failure.view):
+            self.banner.show_message(failure.message)
+
+    # ---- clipboard, bookmarks, status ---------------------------------------------------------
+    def copy_z(self) -> None:
+        info = self.models.get(self.current)
+        if info:
+            doc = {"model": info.name, "sha256": info.sha256, "z": [round(float(v), 6) for v in self.codes[self.current]]}
+            QGuiApplication.clipboard().setText(json.dumps(doc))
+
+    def paste_z(self) -> None:
+        info = self.models.get(self.current)
+        if not info:
+            return
+        try:
+            z = parse_code(QGuiApplication.clipboard().text(), info.latent_dim)
+        except ValueError as exc:
+            self.banner.show_message(f"Cannot paste that code: {exc}.")
+            return
+        self.set_z(z)
+
+    def bookmark_z(self) -> None:
+        if self.current is not None:
+            self.bookmarks.add(self.models[self.current].path, self.codes[self.current])
+
+    def _on_bookmarks_bookmark_activated(self, path: str, z: np.ndarray) -> None:
+        for model_id, info in self.models.items():
+            if info.path == path and info.latent_dim == len(z):
+                self.model_list.select_model(model_id)
+                self.set_z(z)
+                return
+        self.banner.show_message(f"{Path(path).name} is not open; open it to return to this bookmark.")
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in session.recent_files(self.settings):
+            action = QAction(path, self.recent_menu)
+            action.triggered.connect(lambda _=False, p=path: self.open_files([p]))
+            self.recent_menu.addAction(action)
+
+    def _update_status(self) -> None:
+        waiting = len(self.pending_loads)
+        self.statusBar().showMessage(f"opening {waiting} file{'s' * (waiting != 1)}…" if waiting else "", 0 if waiting else 1)
+
+    def is_idle(self) -> bool:
+        """True once every load has finished and the current model's image is shown (screenshots)."""
+        return not self.pending_loads and (self.current is None or self.image_view.image() is not None)
+
+    # ---- drag and drop, session -----------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        self.open_files([url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()])
+
+    def restore_session(self) -> bool:
+        """Reopen the last session's files (skipping missing ones); False if there was nothing to reopen."""
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+            self.restoreState(self.settings.value("window/state"))
+        for entry in session.restored_bookmarks(self.settings):
+            self.bookmarks.add(entry["path"], np.asarray(entry["z"], np.float32))
+        models, missing = session.restored_models(self.settings)
+        if missing:
+            self.banner.show_message(f"Skipped {len(missing)} file(s) from the last session that no longer exist: "
+                                     + ", ".join(Path(p).name for p in missing), "notice")
+        self._select_path = session.restored_selection(self.settings)
+        self.open_files([p for p, _ in models], {p: z for p, z in models})
+        return bool(models)
+
+    def save_session(self) -> None:
+        models = [(self.models[m].path, self.codes[m]) for m in self.model_list.model_ids()]
+        selected = self.models[self.current].path if self.current in self.models else None
+        session.save_session(self.settings, models, selected, self.bookmarks.entries(), self.saveGeometry(), self.saveState())
+
+    def close_without_saving(self) -> None:
+        self._save_on_close = False
+        self.close()
+        QApplication.instance().quit()
+
+    def closeEvent(self, event) -> None:
+        if getattr(self, "_save_on_close", True):
+            self.save_session()
+        super().closeEvent(event)
+
+
+def parse_code(text: str, latent_dim: int) -> np.ndarray:
+    """A pasted code: our JSON ({"z": [...]}) or a bare list of numbers. Raises ValueError."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        raise ValueError("the clipboard does not hold JSON") from None
+    values = doc.get("z") if isinstance(doc, dict) else doc
+    if not isinstance(values, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise ValueError('expected {"z": [numbers]} or a list of numbers')
+    if len(values) != latent_dim:
+        raise ValueError(f"it has {len(values)} numbers but this model has {latent_dim} dimensions")
+    z = np.asarray(values, dtype=np.float32)
+    if not np.isfinite(z).all():
+        raise ValueError("it contains NaN or infinite values")
+    return z

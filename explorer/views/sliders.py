@@ -1,0 +1,195 @@
+"""`LatentSliderPanel`: one labelled float slider per latent dimension, ordered by KL.
+
+Range modes: the prior ±kσ (k editable), the posterior's 1–99 % quantiles once codes were
+encoded, and the aggregate posterior's mean ±2σ when the checkpoint records it.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledDoubleSlider
+from superqt.utils import signals_blocked
+
+from ..messages import ModelInfo
+
+PRIOR, POSTERIOR, AGGREGATE = "prior", "posterior", "aggregate"
+MODE_TEXT = {PRIOR: "Prior ±kσ", POSTERIOR: "Posterior 1–99 %", AGGREGATE: "Aggregate posterior ±2σ"}
+STEPS_PER_RANGE = 50  # arrow keys move a slider 1/50 of its range, Page Up/Down 1/5
+NUDGES = {Qt.Key_Right: 1, Qt.Key_Up: 1, Qt.Key_Left: -1, Qt.Key_Down: -1, Qt.Key_PageUp: 10, Qt.Key_PageDown: -10}
+
+
+class _ArrowKeys(QObject):
+    """superqt's float sliders ignore the keyboard; this nudges one by its single step instead."""
+
+    def __init__(self, slider: QLabeledDoubleSlider) -> None:
+        super().__init__(slider)
+        self.slider = slider
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.KeyPress or event.key() not in NUDGES:
+            return False
+        s = self.slider
+        s.setValue(min(s.maximum(), max(s.minimum(), s.value() + NUDGES[event.key()] * s.singleStep())))
+        return True
+
+
+def dimension_order(info: ModelInfo) -> list[int]:
+    """Dimensions by per-dimension KL, largest first; by code spread for an AE; else by index."""
+    key = info.kl_per_dim or info.latent_std
+    if key is None:
+        return list(range(info.latent_dim))
+    return sorted(range(info.latent_dim), key=lambda d: (-key[d], d))
+
+
+class LatentSliderPanel(QWidget):
+    latent_changed = Signal(object)  # float32 (latent_dim,), emitted at once on every slider change
+    reset_requested = Signal()
+    random_requested = Signal()
+    encode_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.info: ModelInfo | None = None
+        self._z = np.zeros(0, np.float32)
+        self._sliders: dict[int, QLabeledDoubleSlider] = {}
+        self._posterior: tuple[np.ndarray, np.ndarray] | None = None
+
+        self.mode = QComboBox()
+        self.mode.addItem(MODE_TEXT[PRIOR], PRIOR)
+        self.mode.currentIndexChanged.connect(self._apply_ranges)
+        self.k = QDoubleSpinBox(minimum=0.5, maximum=10.0, singleStep=0.5, value=3.0, prefix="k = ")
+        self.k.valueChanged.connect(self._apply_ranges)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Range"))
+        top.addWidget(self.mode, 1)
+        top.addWidget(self.k)
+
+        self.grid = QGridLayout()
+        self.grid.setColumnStretch(2, 1)
+        inner = QWidget()
+        inner.setLayout(self.grid)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(inner)
+
+        self.reset_button = QPushButton("Reset (R)")
+        self.random_button = QPushButton("Random (Space)")
+        self.encode_button = QPushButton("Encode a data sample")
+        buttons = QHBoxLayout()
+        for button, signal in ((self.reset_button, self.reset_requested), (self.random_button, self.random_requested),
+                               (self.encode_button, self.encode_requested)):
+            button.clicked.connect(signal)  # drops clicked's `checked` argument
+            buttons.addWidget(button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+        self.set_model(None, np.zeros(0, np.float32))
+
+    # ---- public (GUI thread) ----------------------------------------------------------------------
+    def set_model(self, info: ModelInfo | None, z: np.ndarray, posterior: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Rebuild the sliders for `info` showing `z`; no signal is emitted."""
+        self.info, self._posterior = info, posterior
+        while self.grid.count():
+            self.grid.takeAt(0).widget().deleteLater()
+        self._sliders.clear()
+        self._z = np.array(z, dtype=np.float32)
+        for button in (self.reset_button, self.random_button):
+            button.setEnabled(info is not None)
+        self.encode_button.setEnabled(bool(info and info.can_encode_data))
+        if info is None:
+            return
+        kl = info.kl_per_dim
+        for row, dim in enumerate(dimension_order(info)):
+            name = QLabel(f"z{dim}")
+            detail = QLabel(f"KL {kl[dim]:.2f}" if kl else "")
+            detail.setStyleSheet("color: gray")
+            slider = QLabeledDoubleSlider(Qt.Horizontal)
+            slider.setDecimals(3)
+            slider.setEdgeLabelMode(QLabeledDoubleSlider.EdgeLabelMode.LabelIsValue)
+            slider.setToolTip(f"dimension {dim}" + (f", KL {kl[dim]:.3f} nats" if kl else ""))
+            slider.valueChanged.connect(partial(self._on_slider_changed, dim))
+            keys = _ArrowKeys(slider)
+            for inner in slider.findChildren(QSlider):
+                inner.installEventFilter(keys)
+            self.grid.addWidget(name, row, 0)
+            self.grid.addWidget(detail, row, 1)
+            self.grid.addWidget(slider, row, 2)
+            self._sliders[dim] = slider
+        self._refresh_modes()
+        self._apply_ranges()
+
+    def set_z(self, z: np.ndarray) -> None:
+        """Show `z` (float32 (d,)) without emitting latent_changed."""
+        self._z = np.array(z, dtype=np.float32)
+        for dim, slider in self._sliders.items():
+            with signals_blocked(slider):
+                slider.setValue(float(self._z[dim]))
+
+    def z(self) -> np.ndarray:
+        return self._z.copy()
+
+    def slider(self, dim: int) -> QLabeledDoubleSlider:
+        return self._sliders[dim]
+
+    def set_posterior(self, low: np.ndarray, high: np.ndarray) -> None:
+        """Quantile ranges from encoded codes; switches to that range mode."""
+        self._posterior = (np.asarray(low, np.float32), np.asarray(high, np.float32))
+        self._refresh_modes()
+        self.mode.setCurrentIndex(self.mode.findData(POSTERIOR))
+
+    def ranges(self) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) float32 (d,) of the current range mode."""
+        d = self.info.latent_dim if self.info else 0
+        mode, k = self.mode.currentData(), self.k.value()
+        if mode == POSTERIOR and self._posterior is not None:
+            return self._posterior
+        if mode == AGGREGATE and self.info and self.info.latent_std:
+            mean, std = np.array(self.info.latent_mean, np.float32), np.array(self.info.latent_std, np.float32)
+            return mean - 2 * std, mean + 2 * std
+        return np.full(d, -k, np.float32), np.full(d, k, np.float32)
+
+    # ---- internals ----------------------------------------------------------------------------
+    def _refresh_modes(self) -> None:
+        current = self.mode.currentData()
+        available = [PRIOR]
+        if self._posterior is not None:
+            available.append(POSTERIOR)
+        if self.info and self.info.latent_std and self.info.latent_mean:
+            available.append(AGGREGATE)
+        with signals_blocked(self.mode):
+            self.mode.clear()
+            for mode in available:
+                self.mode.addItem(MODE_TEXT[mode], mode)
+            self.mode.setCurrentIndex(max(0, self.mode.findData(current)))
+
+    def _apply_ranges(self) -> None:
+        self.k.setEnabled(self.mode.currentData() == PRIOR)
+        low, high = self.ranges()
+        for dim, slider in self._sliders.items():
+            lo, hi = float(low[dim]), float(high[dim])
+            if hi <= lo:
+                lo, hi = lo - 1.0, hi + 1.0
+            with signals_blocked(slider):
+                slider.setRange(lo, hi)
+                slider.setSingleStep((hi - lo) / STEPS_PER_RANGE)
+                slider.setValue(float(self._z[dim]))
+
+    def _on_slider_changed(self, dim: int, value: float) -> None:
+        self._z[dim] = value
+        self.latent_changed.emit(self._z.copy())

@@ -1,0 +1,229 @@
+"""`InferenceWorker`: the one QObject that owns models, the device and every torch call.
+
+It lives in its own QThread (`WorkerThread`). The GUI talks to it only through queued signals:
+`load` opens a checkpoint; `submit` stores a request in a one-deep slot per view and schedules a
+drain, so a burst of slider events is served by decoding only the newest code (older ones are
+counted as dropped). Results go back as dataclasses of uint8 numpy arrays tagged with request ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+import checkpoints
+from checkpoints.images import to_uint8
+
+from .messages import (
+    CodesEncoded,
+    DecodeRequest,
+    DecodeResult,
+    EncodeCodesRequest,
+    EncodeSampleRequest,
+    Failure,
+    LoadFailed,
+    LoadRequest,
+    ModelInfo,
+    SampleEncoded,
+)
+
+log = logging.getLogger(__name__)
+USER_ERRORS = (checkpoints.CheckpointError, checkpoints.InferenceError, checkpoints.UnsupportedOperation, ValueError)
+
+
+class InferenceWorker(QObject):
+    model_loaded = Signal(object)  # ModelInfo
+    load_failed = Signal(object)  # LoadFailed
+    result_ready = Signal(object)  # DecodeResult | SampleEncoded | CodesEncoded
+    failed = Signal(object)  # Failure
+    notice = Signal(str)  # e.g. a fall-back from CUDA to the CPU
+
+    def __init__(self, device: str = "auto") -> None:
+        super().__init__()
+        self.device = checkpoints.resolve_device(device)
+        self.served = 0
+        self.dropped = 0
+        self._models: dict[int, checkpoints.Model] = {}
+        self._datasets: dict[tuple, object] = {}
+        self._pending: dict[str, object] = {}
+        self._drain_scheduled = False
+
+    # ---- slots (worker thread) ------------------------------------------------------------------
+    @Slot(object)
+    def load(self, request: LoadRequest) -> None:
+        try:
+            model = self._load(request.path)
+        except checkpoints.CheckpointError as exc:
+            self.load_failed.emit(LoadFailed(request.request_id, request.path, str(exc)))
+            return
+        except Exception as exc:  # an unexpected bug must not kill the worker
+            log.exception("loading %s failed", request.path)
+            self.load_failed.emit(LoadFailed(request.request_id, request.path,
+                                             f"{Path(request.path).name} could not be opened: {exc}"))
+            return
+        self._models[request.model_id] = model
+        self.model_loaded.emit(model_info(request, model))
+
+    @Slot(object)
+    def submit(self, request: object) -> None:
+        """Keep only the newest request per view; the drain serves them once the queue is read."""
+        if request.view in self._pending:
+            self.dropped += 1
+        self._pending[request.view] = request
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            QTimer.singleShot(0, self._drain)
+
+    @Slot(int)
+    def close_model(self, model_id: int) -> None:
+        self._models.pop(model_id, None)
+        self._pending = {v: r for v, r in self._pending.items() if r.model_id != model_id}
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+    def release(self) -> None:
+        """Drop every model (after the thread has stopped)."""
+        self._models.clear()
+        self._datasets.clear()
+        self._pending.clear()
+
+    @property
+    def model_count(self) -> int:
+        return len(self._models)
+
+    # ---- serving ---------------------------------------------------------------------------------
+    def _drain(self) -> None:
+        self._drain_scheduled = False
+        pending, self._pending = self._pending, {}
+        for request in pending.values():
+            result = self.run_now(request)
+            (self.failed if isinstance(result, Failure) else self.result_ready).emit(result)
+
+    def run_now(self, request: object) -> object:
+        """Serve one request synchronously and return its result or Failure (tests, headless use)."""
+        try:
+            return self._serve(request)
+        except USER_ERRORS as exc:
+            return Failure(request.view, request.request_id, str(exc))
+        except RuntimeError as exc:
+            if self.device.type == "cuda" and self._fall_back_to_cpu(exc):
+                return self.run_now(request)
+            log.exception("request %r failed", request)
+            return Failure(request.view, request.request_id, f"the model failed: {str(exc).splitlines()[0]}")
+        except Exception as exc:
+            log.exception("request %r failed", request)
+            return Failure(request.view, request.request_id, f"internal error: {type(exc).__name__}: {exc}")
+
+    def _serve(self, request: object) -> object:
+        model = self._models.get(request.model_id)
+        if model is None:
+            raise ValueError("that model is no longer open")
+        self.served += 1
+        with torch.inference_mode():
+            if isinstance(request, DecodeRequest):
+                return self._decode(model, request)
+            if isinstance(request, EncodeSampleRequest):
+                return self._encode_sample(model, request)
+            if isinstance(request, EncodeCodesRequest):
+                return self._encode_codes(model, request)
+        raise TypeError(f"unknown request {type(request).__name__}")
+
+    def _decode(self, model: checkpoints.Model, request: DecodeRequest) -> DecodeResult:
+        if request.z is None:
+            z = random_codes(1, model.latent_dim, request.seed)[0]
+        else:
+            z = np.asarray(request.z, dtype=np.float32)
+        start = time.perf_counter()
+        image = to_uint8(model.decode(torch.from_numpy(z)[None]))[0]
+        ms = (time.perf_counter() - start) * 1e3
+        return DecodeResult(request.view, request.request_id, request.model_id, z, image, ms, self.dropped)
+
+    def _encode_sample(self, model: checkpoints.Model, request: EncodeSampleRequest) -> SampleEncoded:
+        data = self._dataset(model)
+        index = int(np.random.default_rng(request.seed).integers(len(data)))
+        x = data.images([index])
+        mu, _ = model.encode(x)
+        image = to_uint8(model.decode(mu))[0]
+        return SampleEncoded(request.view, request.request_id, request.model_id, index,
+                             mu[0].cpu().numpy().astype(np.float32), to_uint8(x)[0], image)
+
+    def _encode_codes(self, model: checkpoints.Model, request: EncodeCodesRequest) -> CodesEncoded:
+        data = self._dataset(model)
+        indices = np.random.default_rng(0).choice(len(data), size=min(request.n, len(data)), replace=False)
+        codes = torch.cat([model.encode(data.images(chunk))[0].cpu() for chunk in np.array_split(indices, max(1, len(indices) // 256))])
+        low, high = torch.quantile(codes, torch.tensor([0.01, 0.99]), dim=0).numpy().astype(np.float32)
+        return CodesEncoded(request.view, request.request_id, request.model_id, low, high, len(codes))
+
+    def _dataset(self, model: checkpoints.Model):
+        from trainer import datasets  # only needed once a user asks for data
+
+        if not model.has_encoder:
+            raise checkpoints.UnsupportedOperation("this model has no encoder")
+        name = model.meta.dataset
+        if name not in datasets.DATASETS:
+            raise ValueError(f"this checkpoint's data set ({name or 'not recorded'}) cannot be made here")
+        recorded = model.meta.train_config
+        key = (name, model.image_shape[1], recorded.get("data_dir"), recorded.get("data_file"))
+        if key not in self._datasets:
+            self._datasets[key] = datasets.get(name, image_size=key[1], data_dir=key[2], data_file=key[3])
+        return self._datasets[key]
+
+    def _load(self, path: str) -> checkpoints.Model:
+        try:
+            return checkpoints.load(path, device=self.device)
+        except RuntimeError as exc:  # a CUDA out-of-memory or driver error while moving the weights
+            if self.device.type != "cuda" or not self._fall_back_to_cpu(exc):
+                raise
+            return checkpoints.load(path, device=self.device)
+
+    def _fall_back_to_cpu(self, exc: Exception) -> bool:
+        if self.device.type == "cpu":
+            return False
+        log.warning("CUDA failed, moving to the CPU: %s", exc)
+        self.device = torch.device("cpu")
+        for model in self._models.values():
+            model.to(self.device)
+        self.notice.emit(f"The GPU failed ({str(exc).splitlines()[0]}); continuing on the CPU.")
+        return True
+
+
+def random_codes(n: int, latent_dim: int, seed: int | None) -> np.ndarray:
+    """Prior samples exactly as DESIGN.md fixes them: torch.randn on a CPU generator seeded with `seed`."""
+    generator = torch.Generator().manual_seed(int(seed or 0))
+    return torch.randn(n, latent_dim, generator=generator).numpy()
+
+
+def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
+    from trainer.datasets import DATASETS
+
+    meta = model.meta
+    return ModelInfo(
+        model_id=request.model_id, path=request.path, name=Path(request.path).name.removesuffix(".safetensors"),
+        kind=model.kind, latent_dim=model.latent_dim, image_shape=model.image_shape, device=str(model.device),
+        sha256=model.sha256 or "", dataset=meta.dataset,
+        can_encode_data=model.has_encoder and meta.dataset in DATASETS,
+        description=meta.description, beta=meta.beta, kl_per_dim=meta.kl_per_dim,
+        latent_mean=meta.latent_mean, latent_std=meta.latent_std,
+    )
+
+
+class WorkerThread:
+    """Starts an InferenceWorker in its own QThread; `stop()` quits and joins it (idempotent)."""
+
+    def __init__(self, device: str = "auto") -> None:
+        self.worker = InferenceWorker(device)
+        self.thread = QThread()
+        self.thread.setObjectName("inference")
+        self.worker.moveToThread(self.thread)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread.isRunning():
+            self.thread.quit()
+            self.thread.wait()
+        self.worker.release()

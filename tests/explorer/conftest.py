@@ -1,0 +1,60 @@
+"""Explorer fixtures: a real worker thread on the CPU, a window with throw-away settings, tiny models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QSettings
+
+import checkpoints
+from checkpoints.images import to_uint8
+from explorer.app import create_app
+from explorer.main_window import MainWindow
+from explorer.worker import WorkerThread
+
+
+@pytest.fixture(scope="session")
+def qapp():
+    return create_app()
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture
+def inference(qapp):
+    thread = WorkerThread("cpu")
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+def window(qtbot, inference, settings):
+    win = MainWindow(inference.worker, settings)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+def make_model_file(folder, name="m", latent_dim=3, kl=(0.2, 2.0, 0.9), seed=0, kind="vae", arch="mlp", shape=(1, 8, 8)):
+    model = checkpoints.create_model(arch, kind, latent_dim, shape, seed=seed, dataset="digits" if kind != "gan" else None,
+                                     kl_per_dim=kl, latent_mean=(0.0,) * latent_dim if kl else None,
+                                     latent_std=(1.0,) * latent_dim if kl else None)
+    path = folder / f"{name}.safetensors"
+    checkpoints.save(model, path)
+    return path
+
+
+def expected_image(path, z) -> np.ndarray:
+    """What the view must show for z: decode computed directly, converted to uint8."""
+    model = checkpoints.load(path, device="cpu")
+    return to_uint8(model.decode(torch.as_tensor(np.asarray(z, np.float32))[None]))[0]
+
+
+def open_and_wait(qtbot, window, paths):
+    window.open_files([str(p) for p in paths])
+    qtbot.waitUntil(lambda: not window.pending_loads and window.image_view.image() is not None, timeout=10_000)
