@@ -66,11 +66,14 @@ def _grab_when_rendered(window, path: Path, outcome: dict, timer_cls) -> None:
     deadline = time.monotonic() + SCREENSHOT_TIMEOUT_S
     timer = timer_cls(window)
 
+    from PySide6.QtWidgets import QApplication
+
     def poll() -> None:
         timed_out = time.monotonic() > deadline
         if not (window.is_idle() or timed_out):
             return
         timer.stop()
+        QApplication.processEvents()  # pyqtgraph applies view ranges lazily: let it before grabbing
         if timed_out:
             print(f"latent-explorer: error: the window did not finish rendering in {SCREENSHOT_TIMEOUT_S} s", file=sys.stderr)
             outcome["code"] = 1

@@ -91,7 +91,9 @@ def test_the_application_renders_a_screenshot_and_exits_cleanly(tmp_path):
     noise = [line for line in proc.stderr.splitlines() if line and "propagateSizeHints" not in line]
     assert noise == []
     pixels = np.asarray(Image.open(png).convert("L"))
-    assert pixels.shape[0] > 300 and pixels.std() > 10
+    assert pixels.shape[0] > 300
+    # an untrained decoder gives mid-grey (~128); the window's own colours are near black or white
+    assert np.mean((pixels > 90) & (pixels < 170)) > 0.05
 
 
 def test_a_device_that_is_not_there_is_one_line_and_exit_2(tmp_path):
