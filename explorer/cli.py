@@ -1,4 +1,4 @@
-"""`latent-explorer [FILES...] [--device auto|cpu|cuda|mps] [--screenshot PNG]`.
+"""`latent-explorer [FILES...] [--device auto|cpu|cuda|mps] [--screenshot PNG]`, or `latent-explorer export ...`.
 
 With no files it reopens the last session, else the bundled zoo in checkpoints/zoo/, else a
 welcome view. `--screenshot PNG` waits until every view has rendered, saves a grab and exits.
@@ -28,7 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+HEADLESS = ("export", "convert")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in HEADLESS:
+        from .headless import main as headless
+
+        return headless(argv)
     args = build_parser().parse_args(argv)
     import checkpoints
 

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 import checkpoints
 from checkpoints.images import to_uint8
 
+from .rendering import random_codes
 from .messages import (
     CodesEncoded,
     DecodeRequest,
@@ -190,12 +191,6 @@ class InferenceWorker(QObject):
             model.to(self.device)
         self.notice.emit(f"The GPU failed ({str(exc).splitlines()[0]}); continuing on the CPU.")
         return True
-
-
-def random_codes(n: int, latent_dim: int, seed: int | None) -> np.ndarray:
-    """Prior samples exactly as DESIGN.md fixes them: torch.randn on a CPU generator seeded with `seed`."""
-    generator = torch.Generator().manual_seed(int(seed or 0))
-    return torch.randn(n, latent_dim, generator=generator).numpy()
 
 
 def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:

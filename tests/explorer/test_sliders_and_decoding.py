@@ -57,7 +57,7 @@ def test_stale_results_are_ignored(qtbot, window, tmp_path):
 
 
 def test_reset_and_random_keys(qtbot, window, tmp_path):
-    from explorer.worker import random_codes
+    from explorer.rendering import random_codes
 
     path = make_model_file(tmp_path)
     open_and_wait(qtbot, window, [path])

@@ -1,0 +1,65 @@
+"""Writing what the views show: PNG with JSON metadata, animated GIF, .npz of codes. No torch, no Qt."""
+
+from __future__ import annotations
+
+import io
+import json
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from checkpoints.atomic import atomic_write_bytes
+
+METADATA_KEY = "latent-explorer"  # PNG tEXt key, GIF comment, npz array name prefix
+
+
+def app_version() -> str:
+    try:
+        return version("latent-explorer")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def with_version(metadata: dict[str, Any]) -> dict[str, Any]:
+    return {"application": "latent-explorer", "version": app_version(), **metadata}
+
+
+def save_png(path: str | Path, image: np.ndarray, metadata: dict[str, Any]) -> None:
+    """uint8 (H, W) or (H, W, 3) -> PNG with the JSON metadata under the tEXt key `latent-explorer`."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text(METADATA_KEY, json.dumps(with_version(metadata)))
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", pnginfo=info)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def read_png_metadata(path: str | Path) -> dict[str, Any]:
+    with Image.open(path) as image:
+        return json.loads(image.text[METADATA_KEY])
+
+
+def save_gif(path: str | Path, frames: list[np.ndarray], metadata: dict[str, Any], frame_ms: int = 120) -> None:
+    """Looping animated GIF; the metadata JSON goes in the GIF comment."""
+    images = [Image.fromarray(f).convert("RGB") if f.ndim == 3 else Image.fromarray(f) for f in frames]
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=frame_ms, loop=0,
+                   comment=json.dumps(with_version(metadata)).encode())
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def save_codes(path: str | Path, codes: np.ndarray, metadata: dict[str, Any], **arrays: np.ndarray) -> None:
+    """.npz with `codes` (float32 (N, d)), any extra arrays, and the metadata JSON as a string array."""
+    buffer = io.BytesIO()
+    np.savez(buffer, codes=np.asarray(codes, np.float32), metadata=np.array(json.dumps(with_version(metadata))), **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def traversal_frames(tiles: np.ndarray, rows: int, steps: int) -> list[np.ndarray]:
+    """Frames of a traversal GIF: frame t shows every row's tile t side by side, swept there and back."""
+    from .grids import tile_grid
+
+    columns = [tile_grid(tiles[t::steps], 1, rows) for t in range(steps)]
+    return columns + columns[-2:0:-1]

@@ -1,0 +1,170 @@
+"""`latent-explorer export ...`: the views' pictures without a window, through the same rendering functions.
+
+    latent-explorer export traversal CKPT --out t.png [--dims 0,3,5|all] [--steps 11] [--range 3] [--z z.npy|--seed S] [--gif]
+    latent-explorer export interpolation CKPT [CKPT...] --out i.png --from-seed A --to-seed B [--steps 8] [--slerp]
+    latent-explorer export samples CKPT --out s.png [--n 64] [--seed S]
+    latent-explorer export reconstruction CKPT [CKPT...] --out r.png [--n 8] [--seed S] [--dataset NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
+
+import checkpoints
+
+from . import exporting, rendering
+from .grids import dims_by_kl
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="latent-explorer", description="Headless commands of latent-explorer.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    export = commands.add_parser("export", help="write a view's picture (PNG with metadata, or GIF)")
+    kinds = export.add_subparsers(dest="view", required=True, parser_class=OneLineParser)
+
+    def common(sub: argparse.ArgumentParser, many: bool) -> None:
+        sub.add_argument("checkpoints", nargs="+" if many else 1, metavar="CKPT")
+        sub.add_argument("--out", required=True, help="file to write (.png, or .gif with --gif)")
+        sub.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+
+    traversal = kinds.add_parser("traversal", help="rows = dimensions, columns = values around z")
+    common(traversal, many=False)
+    traversal.add_argument("--dims", default="all", help="comma-separated dimensions, or all (by KL, largest first)")
+    traversal.add_argument("--steps", type=int, default=11)
+    traversal.add_argument("--range", type=float, default=3.0, dest="span", help="± around z")
+    start = traversal.add_mutually_exclusive_group()
+    start.add_argument("--z", type=Path, help=".npy file holding the code to traverse around (default zeros)")
+    start.add_argument("--seed", type=int, help="traverse around a prior sample drawn with this seed")
+    traversal.add_argument("--gif", action="store_true", help="an animated GIF sweeping every row at once")
+
+    interpolation = kinds.add_parser("interpolation", help="one row per model from one code to another")
+    common(interpolation, many=True)
+    interpolation.add_argument("--from-seed", type=int, required=True)
+    interpolation.add_argument("--to-seed", type=int, required=True)
+    interpolation.add_argument("--steps", type=int, default=8)
+    interpolation.add_argument("--slerp", action="store_true", help="spherical instead of straight")
+
+    samples = kinds.add_parser("samples", help="a grid of prior samples")
+    common(samples, many=False)
+    samples.add_argument("--n", type=int, default=64)
+    samples.add_argument("--seed", type=int, default=0)
+
+    recon = kinds.add_parser("reconstruction", help="data samples on top, one row of reconstructions per model")
+    common(recon, many=True)
+    recon.add_argument("--n", type=int, default=8)
+    recon.add_argument("--seed", type=int, default=0)
+    recon.add_argument("--dataset", help="data set to draw from (default: the first checkpoint's)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        models = [checkpoints.load(p, device=args.device) for p in args.checkpoints]
+        EXPORTS[args.view](args, models)
+    except (ValueError, checkpoints.CheckpointError) as exc:
+        print(f"latent-explorer: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _sources(args: argparse.Namespace, models: list[checkpoints.Model]) -> list[dict]:
+    return [{"file": Path(p).name, "sha256": m.sha256, "steps": m.meta.steps} for p, m in zip(args.checkpoints, models)]
+
+
+def parse_dims(text: str, model: checkpoints.Model) -> list[int]:
+    if text == "all":
+        return dims_by_kl(model.meta.kl_per_dim, model.latent_dim)
+    try:
+        dims = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--dims must be 'all' or comma-separated integers, not {text!r}") from None
+    bad = [d for d in dims if not 0 <= d < model.latent_dim]
+    if bad:
+        raise ValueError(f"--dims {bad} out of range: this model has dimensions 0..{model.latent_dim - 1}")
+    return dims
+
+
+def start_code(args: argparse.Namespace, model: checkpoints.Model) -> np.ndarray:
+    d = model.latent_dim
+    if args.seed is not None:
+        return rendering.random_codes(1, d, args.seed)[0]
+    if args.z is None:
+        return np.zeros(d, np.float32)
+    try:
+        z = np.load(args.z, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--z {args.z}: cannot read a .npy array ({exc})") from None
+    z = np.asarray(z, np.float32).reshape(-1)
+    if z.shape != (d,) or not np.isfinite(z).all():
+        raise ValueError(f"--z {args.z} holds {z.size} values (finite ones needed); this model has {d} dimensions")
+    return z
+
+
+def _export_traversal(args: argparse.Namespace, models: list[checkpoints.Model]) -> None:
+    model = models[0]
+    if args.steps < 2 or args.span <= 0:
+        raise ValueError("--steps must be at least 2 and --range positive")
+    dims, z = parse_dims(args.dims, model), start_code(args, model)
+    grid, tiles = rendering.render_traversal(model, z, dims, args.steps, args.span)
+    metadata = {"view": "traversal", "checkpoints": _sources(args, models), "z": z.tolist(), "dims": dims,
+                "steps": args.steps, "range": args.span,
+                "codes": "row r: z with z[dims[r]] += linspace(-range, range, steps)"}
+    if args.gif:
+        exporting.save_gif(args.out, exporting.traversal_frames(tiles, len(dims), args.steps), metadata)
+    else:
+        exporting.save_png(args.out, grid, metadata)
+
+
+def _export_interpolation(args: argparse.Namespace, models: list[checkpoints.Model]) -> None:
+    sizes = {m.latent_dim for m in models}
+    if len(sizes) != 1:
+        raise ValueError(f"interpolation needs models of one latent size; these have {sorted(sizes)}")
+    if args.steps < 2:
+        raise ValueError("--steps must be at least 2")
+    d = sizes.pop()
+    a, b = rendering.random_codes(1, d, args.from_seed)[0], rendering.random_codes(1, d, args.to_seed)[0]
+    grid = rendering.render_interpolation(models, a, b, args.steps, args.slerp)
+    exporting.save_png(args.out, grid, {"view": "interpolation", "checkpoints": _sources(args, models),
+                                        "from_seed": args.from_seed, "to_seed": args.to_seed, "steps": args.steps,
+                                        "mode": "slerp" if args.slerp else "linear", "from": a.tolist(), "to": b.tolist()})
+
+
+def _export_samples(args: argparse.Namespace, models: list[checkpoints.Model]) -> None:
+    if not 1 <= args.n <= 4096:
+        raise ValueError("--n must be between 1 and 4096")
+    grid, _ = rendering.render_samples(models[0], args.n, args.seed)
+    exporting.save_png(args.out, grid, {"view": "samples", "checkpoints": _sources(args, models), "n": args.n,
+                                        "seed": args.seed})
+
+
+def _export_reconstruction(args: argparse.Namespace, models: list[checkpoints.Model]) -> None:
+    from trainer import datasets
+
+    shapes = {m.image_shape for m in models}
+    if len(shapes) != 1 or not all(m.has_encoder for m in models):
+        raise ValueError("reconstruction needs models with encoders and one image shape")
+    name = args.dataset or models[0].meta.dataset
+    if name is None:
+        raise ValueError("the checkpoint does not name its data set; pass --dataset")
+    data = datasets.get(name, image_size=models[0].image_shape[1])
+    indices = np.random.default_rng(args.seed).choice(len(data), size=args.n, replace=False)
+    grid, errors = rendering.render_reconstruction(models, data.images(indices))
+    exporting.save_png(args.out, grid, {"view": "reconstruction", "checkpoints": _sources(args, models),
+                                        "dataset": name, "indices": indices.tolist(), "mse": errors.tolist()})
+
+
+EXPORTS = {"traversal": _export_traversal, "interpolation": _export_interpolation, "samples": _export_samples,
+           "reconstruction": _export_reconstruction}
+

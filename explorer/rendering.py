@@ -1,0 +1,88 @@
+"""The rendering functions the worker and the headless `export` command share, so their pixels agree.
+
+Everything here takes a `checkpoints.Model` and numpy codes and returns uint8 numpy images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+import checkpoints
+from checkpoints.images import to_uint8
+
+from .grids import corner_grid_codes, interpolation_codes, square_shape, tile_grid, traversal_codes
+
+BATCH = 256  # codes decoded per forward pass
+
+
+class Cancelled(Exception):
+    """A newer request for the same view arrived while this one was being rendered."""
+
+
+def decode_tiles(model: checkpoints.Model, codes: np.ndarray, should_stop: Callable[[], bool] | None = None) -> np.ndarray:
+    """float32 (N, d) -> uint8 tiles (N, H, W[, 3]), decoded in batches; checks `should_stop` between them."""
+    tiles = []
+    with torch.inference_mode():
+        for start in range(0, len(codes), BATCH):
+            if should_stop is not None and should_stop():
+                raise Cancelled
+            tiles.append(to_uint8(model.decode(torch.from_numpy(np.ascontiguousarray(codes[start : start + BATCH])))))
+    return np.concatenate(tiles)
+
+
+def random_codes(n: int, latent_dim: int, seed: int | None) -> np.ndarray:
+    """Prior samples exactly as DESIGN.md fixes them: torch.randn on a CPU generator seeded with `seed`."""
+    generator = torch.Generator().manual_seed(int(seed or 0))
+    return torch.randn(n, latent_dim, generator=generator).numpy()
+
+
+def render_traversal(model: checkpoints.Model, z: np.ndarray, dims: list[int], steps: int, span: float,
+                     should_stop: Callable[[], bool] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(grid image, tiles): one row per dimension in `dims`, `steps` columns over z[dim] ± span."""
+    tiles = decode_tiles(model, traversal_codes(z, dims, steps, span), should_stop)
+    return tile_grid(tiles, len(dims), steps), tiles
+
+
+def render_interpolation(models: list[checkpoints.Model], a: np.ndarray, b: np.ndarray, steps: int, slerp: bool,
+                         should_stop: Callable[[], bool] | None = None) -> np.ndarray:
+    """One row per model, `steps` columns from a to b."""
+    codes = interpolation_codes(a, b, steps, slerp)
+    tiles = np.concatenate([decode_tiles(m, codes, should_stop) for m in models])
+    return tile_grid(tiles, len(models), steps)
+
+
+def render_corner_grid(model: checkpoints.Model, corners: np.ndarray, n: int,
+                       should_stop: Callable[[], bool] | None = None) -> np.ndarray:
+    return tile_grid(decode_tiles(model, corner_grid_codes(corners, n), should_stop), n, n)
+
+
+def render_samples(model: checkpoints.Model, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(near-square grid of n prior samples, their codes); missing tiles at the end stay white."""
+    codes = random_codes(n, model.latent_dim, seed)
+    tiles = decode_tiles(model, codes)
+    rows, cols = square_shape(n)
+    blank = np.full((rows * cols - n, *tiles.shape[1:]), 255, np.uint8)
+    return tile_grid(np.concatenate([tiles, blank]), rows, cols), codes
+
+
+def reconstruct(model: checkpoints.Model, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 reconstructions of the encoder means, per-image mean squared error in [0, 1] pixel units)."""
+    with torch.inference_mode():
+        mu, _ = model.encode(images)
+        out = model.decode(mu)
+        error = ((out.cpu() - images.cpu()) ** 2).flatten(1).mean(1)
+    return to_uint8(out), error.numpy()
+
+
+def render_reconstruction(models: list[checkpoints.Model], images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(grid: originals on top, then one row per model; errors (models, K))."""
+    rows, errors = [to_uint8(images)], []
+    for model in models:
+        tiles, error = reconstruct(model, images)
+        rows.append(tiles)
+        errors.append(error)
+    grid = tile_grid(np.concatenate(rows), len(rows), len(images))
+    return grid, np.stack(errors) if errors else np.zeros((0, len(images)))
