@@ -57,6 +57,12 @@ def save_codes(path: str | Path, codes: np.ndarray, metadata: dict[str, Any], **
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def traversal_metadata(sources: list[dict], z: np.ndarray, dims: list[int], steps: int, span: float) -> dict[str, Any]:
+    """The same for the GUI's export and `latent-explorer export traversal`."""
+    return {"view": "traversal", "checkpoints": sources, "z": np.asarray(z, np.float32).tolist(), "dims": list(dims),
+            "steps": steps, "range": span, "codes": "row r: z with z[dims[r]] += linspace(-range, range, steps)"}
+
+
 def traversal_frames(tiles: np.ndarray, rows: int, steps: int) -> list[np.ndarray]:
     """Frames of a traversal GIF: frame t shows every row's tile t side by side, swept there and back."""
     from .grids import tile_grid

@@ -118,9 +118,7 @@ def _export_traversal(args: argparse.Namespace, models: list[checkpoints.Model])
         raise ValueError("--steps must be at least 2 and --range positive")
     dims, z = parse_dims(args.dims, model), start_code(args, model)
     grid, tiles = rendering.render_traversal(model, z, dims, args.steps, args.span)
-    metadata = {"view": "traversal", "checkpoints": _sources(args, models), "z": z.tolist(), "dims": dims,
-                "steps": args.steps, "range": args.span,
-                "codes": "row r: z with z[dims[r]] += linspace(-range, range, steps)"}
+    metadata = exporting.traversal_metadata(_sources(args, models), z, dims, args.steps, args.span)
     if args.gif:
         exporting.save_gif(args.out, exporting.traversal_frames(tiles, len(dims), args.steps), metadata)
     else:

@@ -19,10 +19,12 @@ from . import session
 from .messages import (CodesEncoded, DecodeRequest, DecodeResult, EncodeCodesRequest, EncodeSampleRequest, Failure,
                        LoadFailed, LoadRequest, ModelInfo, SampleEncoded)
 from .views.banner import MessageBanner
+from .views.base import ViewContext
 from .views.bookmarks import BookmarkList
 from .views.image_view import DecodedImageView
 from .views.model_list import ModelListView
 from .views.sliders import LatentSliderPanel
+from .views.tabs import AnalysisTabs
 
 MAIN = "main"  # the view key of the decoded image
 WELCOME = """<h2>No model open</h2>
@@ -72,9 +74,10 @@ class MainWindow(QMainWindow):
         column.addLayout(images, 1)
         column.addWidget(self.caption)
         welcome = QLabel(WELCOME, alignment=Qt.AlignCenter, wordWrap=True)
+        self.tabs = AnalysisTabs(content, self._ids)
         self.stack = QStackedWidget()
         self.stack.addWidget(welcome)
-        self.stack.addWidget(content)
+        self.stack.addWidget(self.tabs)
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.addWidget(self.banner)
@@ -113,7 +116,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self, worker) -> None:
         self.load_requested.connect(worker.load)
-        self.decode_requested.connect(worker.submit)
+        # direct: submit only fills the worker's lock-guarded latest-request slot, on this thread
+        self.decode_requested.connect(worker.submit, Qt.DirectConnection)
         self.close_model_requested.connect(worker.close_model)
         worker.model_loaded.connect(self._on_worker_model_loaded)
         worker.load_failed.connect(self._on_worker_load_failed)
@@ -127,6 +131,11 @@ class MainWindow(QMainWindow):
         self.sliders.random_requested.connect(self.random_z)
         self.sliders.encode_requested.connect(self.encode_sample)
         self.bookmarks.bookmark_activated.connect(self._on_bookmarks_bookmark_activated)
+        worker.progress.connect(self.tabs.route_progress)
+        self.tabs.requested.connect(self._send)
+        self.tabs.failed.connect(self.banner.show_message)
+        self.tabs.scatter.z_changed.connect(self.set_z)
+        self.tabs.scatter.direction_added.connect(self.sliders.add_direction)
 
     # ---- opening and closing ------------------------------------------------------------------
     def open_files(self, paths: list[str], codes: dict[str, np.ndarray] | None = None) -> None:
@@ -154,6 +163,7 @@ class MainWindow(QMainWindow):
         self.close_model_requested.emit(model_id)
         if not self.models:
             self._on_model_list_model_selected(None)
+        self._update_views()
 
     def _on_worker_model_loaded(self, info: ModelInfo) -> None:
         if self.pending_loads.pop(info.model_id, None) is None:
@@ -165,6 +175,7 @@ class MainWindow(QMainWindow):
         self.model_list.add_model(info)
         if self.current is None or info.path == self._select_path:
             self.model_list.select_model(info.model_id)
+        self._update_views()
         self._update_status()
 
     def _on_worker_load_failed(self, failure: LoadFailed) -> None:
@@ -192,6 +203,12 @@ class MainWindow(QMainWindow):
     def request_decode(self, seed: int | None = None) -> None:
         z = None if seed is not None else self.codes[self.current]
         self._send(DecodeRequest(MAIN, self._next_id(MAIN), self.current, z, seed))
+        if seed is None:
+            self._update_views()
+
+    def _update_views(self) -> None:
+        z = self.codes.get(self.current, np.zeros(0, np.float32))
+        self.tabs.set_context(ViewContext(dict(self.models), self.current, z.copy()))
 
     def set_z(self, z: np.ndarray) -> None:
         self.codes[self.current] = np.asarray(z, np.float32)
@@ -227,6 +244,8 @@ class MainWindow(QMainWindow):
         self.decode_requested.emit(request)
 
     def _on_worker_result_ready(self, result) -> None:
+        if self.tabs.route_result(result):
+            return
         if result.request_id != self.latest.get(result.view) or result.model_id != self.current:
             return  # stale: a newer request for this view was sent since
         if isinstance(result, CodesEncoded):
@@ -237,6 +256,7 @@ class MainWindow(QMainWindow):
         if isinstance(result, (SampleEncoded, DecodeResult)) and not np.array_equal(result.z, self.codes[self.current]):
             self.codes[self.current] = result.z
             self.sliders.set_z(result.z)
+            self._update_views()
         if isinstance(result, SampleEncoded):
             self.original_view.set_image(result.original)
             self.original_view.show()
@@ -247,6 +267,8 @@ class MainWindow(QMainWindow):
             self.status.setToolTip(f"{result.dropped} stale requests dropped so far")
 
     def _on_worker_failed(self, failure: Failure) -> None:
+        if self.tabs.route_failure(failure):
+            return
         if failure.request_id == self.latest.get(failure.view):
             self.banner.show_message(failure.message)
 

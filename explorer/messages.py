@@ -29,6 +29,14 @@ class ModelInfo:
     kl_per_dim: tuple[float, ...] | None = None
     latent_mean: tuple[float, ...] | None = None
     latent_std: tuple[float, ...] | None = None
+    steps: int = 0  # training steps recorded in the checkpoint
+
+    @property
+    def source(self) -> dict:
+        """How exports name this checkpoint: file name, SHA-256, training steps."""
+        from pathlib import Path
+
+        return {"file": Path(self.path).name, "sha256": self.sha256, "steps": self.steps}
 
     @property
     def summary(self) -> str:
@@ -75,12 +83,13 @@ class DecodeResult:
 
 @dataclass(frozen=True)
 class EncodeSampleRequest:
-    """Encode one data-set image chosen by `seed` and decode its mean."""
+    """Encode one data-set image (by `index`, or chosen by `seed`) and decode its mean."""
 
     view: str
     request_id: int
     model_id: int
-    seed: int
+    seed: int = 0
+    index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -121,3 +130,124 @@ class Failure:
     view: str
     request_id: int
     message: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    view: str
+    request_id: int
+    fraction: float  # 0..1
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class TraversalRequest:
+    """Rows = `dims` (in order), columns = z[dim] + linspace(-span, span, steps)."""
+
+    view: str
+    request_id: int
+    model_id: int
+    z: np.ndarray
+    dims: tuple[int, ...]
+    steps: int = 11
+    span: float = 3.0
+
+
+@dataclass(frozen=True)
+class InterpolationRequest:
+    """One row per model from a to b; or, with 4 `corners`, an n x n grid for the first model.
+
+    Each end is a code (float32 (d,)) or an int seed of a prior sample drawn on the worker.
+    """
+
+    view: str
+    request_id: int
+    model_ids: tuple[int, ...]
+    a: np.ndarray | int
+    b: np.ndarray | int
+    steps: int = 8
+    slerp: bool = False
+    corners: tuple | None = None
+
+    @property
+    def model_id(self) -> int:
+        return self.model_ids[0]
+
+
+@dataclass(frozen=True)
+class ReconstructionRequest:
+    """K data samples drawn with `seed`; originals on top, then one row per model."""
+
+    view: str
+    request_id: int
+    model_ids: tuple[int, ...]
+    n: int = 8
+    seed: int = 0
+
+    @property
+    def model_id(self) -> int:
+        return self.model_ids[0]
+
+
+@dataclass(frozen=True)
+class GridResult:
+    """A rendered grid (uint8) with its tiles and whatever the view needs to label or export it."""
+
+    view: str
+    request_id: int
+    model_id: int
+    image: np.ndarray
+    tiles: np.ndarray
+    rows: int
+    cols: int
+    details: dict
+
+
+@dataclass(frozen=True)
+class EncodeDatasetRequest:
+    """Encode n samples of the model's data set (GAN: sample n codes and a statistic of their images)."""
+
+    view: str
+    request_id: int
+    model_id: int
+    n: int = 10_000
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class CodesResult:
+    view: str
+    request_id: int
+    model_id: int
+    codes: np.ndarray  # float32 (N, d): encoder means (or prior samples for a GAN)
+    indices: np.ndarray  # int64 (N,) data-set indices (-1 for a GAN)
+    colours: dict  # name -> (N,) values to colour by: labels, factors, or image statistics
+    from_cache: bool = False
+
+
+@dataclass(frozen=True)
+class ImagesRequest:
+    """Data-set images by index (originals for a clicked point, the nearest-data strip)."""
+
+    view: str
+    request_id: int
+    model_id: int
+    indices: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ImagesResult:
+    view: str
+    request_id: int
+    model_id: int
+    indices: tuple[int, ...]
+    images: np.ndarray  # uint8 (N, H, W[, 3])
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    """Takes the place of a view's running job, which then stops at its next check; answers nothing."""
+
+    view: str
+    request_id: int
+    model_id: int = -1

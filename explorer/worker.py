@@ -1,32 +1,43 @@
 """`InferenceWorker`: the one QObject that owns models, the device and every torch call.
 
-It lives in its own QThread (`WorkerThread`). The GUI talks to it only through queued signals:
-`load` opens a checkpoint; `submit` stores a request in a one-deep slot per view and schedules a
-drain, so a burst of slider events is served by decoding only the newest code (older ones are
-counted as dropped). Results go back as dataclasses of uint8 numpy arrays tagged with request ids.
+It lives in its own QThread (`WorkerThread`). The GUI talks to it only through signals. `load`
+and `close_model` are queued. `submit` is connected directly: on the GUI thread it only puts the
+request into a lock-guarded one-deep slot per view and wakes the worker, so a burst of slider
+events never builds a queue; the worker serves the newest request of each view (older ones are
+counted as dropped), and long renders stop between batches once a newer request for their view
+is waiting. Results go back as dataclasses of uint8 numpy arrays tagged with request ids.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 import checkpoints
 from checkpoints.images import to_uint8
 
-from .rendering import random_codes
+from .rendering import Cancelled, random_codes
+from . import worker_jobs as jobs
 from .messages import (
+    CancelRequest,
     CodesEncoded,
     DecodeRequest,
     DecodeResult,
     EncodeCodesRequest,
+    EncodeDatasetRequest,
     EncodeSampleRequest,
     Failure,
+    ImagesRequest,
+    InterpolationRequest,
+    Progress,
+    ReconstructionRequest,
+    TraversalRequest,
     LoadFailed,
     LoadRequest,
     ModelInfo,
@@ -43,6 +54,8 @@ class InferenceWorker(QObject):
     result_ready = Signal(object)  # DecodeResult | SampleEncoded | CodesEncoded
     failed = Signal(object)  # Failure
     notice = Signal(str)  # e.g. a fall-back from CUDA to the CPU
+    progress = Signal(object)  # Progress
+    _wake = Signal()  # emitted by submit on any thread; runs _drain on the worker's thread
 
     def __init__(self, device: str = "auto") -> None:
         super().__init__()
@@ -51,8 +64,10 @@ class InferenceWorker(QObject):
         self.dropped = 0
         self._models: dict[int, checkpoints.Model] = {}
         self._datasets: dict[tuple, object] = {}
-        self._pending: dict[str, object] = {}
+        self._pending: dict[str, object] = {}  # view -> newest request; guarded by _lock
+        self._lock = threading.Lock()
         self._drain_scheduled = False
+        self._wake.connect(self._drain)
 
     # ---- slots (worker thread) ------------------------------------------------------------------
     @Slot(object)
@@ -72,18 +87,25 @@ class InferenceWorker(QObject):
 
     @Slot(object)
     def submit(self, request: object) -> None:
-        """Keep only the newest request per view; the drain serves them once the queue is read."""
-        if request.view in self._pending:
-            self.dropped += 1
-        self._pending[request.view] = request
-        if not self._drain_scheduled:
-            self._drain_scheduled = True
-            QTimer.singleShot(0, self._drain)
+        """Any thread: keep only the newest request per view and wake the worker if it sleeps."""
+        with self._lock:
+            if request.view in self._pending:
+                self.dropped += 1
+            self._pending[request.view] = request
+            wake, self._drain_scheduled = not self._drain_scheduled, True
+        if wake:
+            self._wake.emit()
+
+    def superseded(self, request: object) -> bool:
+        """True once a newer request for the same view is waiting (checked between batches)."""
+        with self._lock:
+            return request.view in self._pending
 
     @Slot(int)
     def close_model(self, model_id: int) -> None:
         self._models.pop(model_id, None)
-        self._pending = {v: r for v, r in self._pending.items() if r.model_id != model_id}
+        with self._lock:
+            self._pending = {v: r for v, r in self._pending.items() if model_id not in _model_ids(r)}
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
 
@@ -91,24 +113,36 @@ class InferenceWorker(QObject):
         """Drop every model (after the thread has stopped)."""
         self._models.clear()
         self._datasets.clear()
-        self._pending.clear()
+        with self._lock:
+            self._pending.clear()
 
     @property
     def model_count(self) -> int:
         return len(self._models)
 
     # ---- serving ---------------------------------------------------------------------------------
+    @Slot()
     def _drain(self) -> None:
-        self._drain_scheduled = False
-        pending, self._pending = self._pending, {}
-        for request in pending.values():
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._drain_scheduled = False
+                    return
+                view = next(iter(self._pending))
+                request = self._pending.pop(view)
             result = self.run_now(request)
-            (self.failed if isinstance(result, Failure) else self.result_ready).emit(result)
+            if result is None:
+                with self._lock:
+                    self.dropped += 1  # cancelled part-way for a newer request of its view
+            else:
+                (self.failed if isinstance(result, Failure) else self.result_ready).emit(result)
 
     def run_now(self, request: object) -> object:
-        """Serve one request synchronously and return its result or Failure (tests, headless use)."""
+        """Serve one request synchronously: its result, a Failure, or None if it was superseded."""
         try:
             return self._serve(request)
+        except Cancelled:
+            return None
         except USER_ERRORS as exc:
             return Failure(request.view, request.request_id, str(exc))
         except RuntimeError as exc:
@@ -121,10 +155,13 @@ class InferenceWorker(QObject):
             return Failure(request.view, request.request_id, f"internal error: {type(exc).__name__}: {exc}")
 
     def _serve(self, request: object) -> object:
+        if isinstance(request, CancelRequest):
+            raise Cancelled
         model = self._models.get(request.model_id)
         if model is None:
             raise ValueError("that model is no longer open")
         self.served += 1
+        stop = lambda: self.superseded(request)  # noqa: E731
         with torch.inference_mode():
             if isinstance(request, DecodeRequest):
                 return self._decode(model, request)
@@ -132,7 +169,25 @@ class InferenceWorker(QObject):
                 return self._encode_sample(model, request)
             if isinstance(request, EncodeCodesRequest):
                 return self._encode_codes(model, request)
+            if isinstance(request, TraversalRequest):
+                return jobs.traversal(model, request, stop)
+            if isinstance(request, InterpolationRequest):
+                return jobs.interpolation(self._models_of(request), request, stop)
+            if isinstance(request, ReconstructionRequest):
+                return jobs.reconstruction(self._models_of(request), self._dataset(model), request)
+            if isinstance(request, ImagesRequest):
+                return jobs.images(self._dataset(model), request)
+            if isinstance(request, EncodeDatasetRequest):
+                data = self._dataset(model) if model.has_encoder else None
+                report = lambda f, text: self.progress.emit(Progress(request.view, request.request_id, f, text))  # noqa: E731
+                return jobs.encode_dataset(model, data, request, stop, report)
         raise TypeError(f"unknown request {type(request).__name__}")
+
+    def _models_of(self, request) -> list[checkpoints.Model]:
+        missing = [m for m in request.model_ids if m not in self._models]
+        if missing:
+            raise ValueError("a model of this view is no longer open")
+        return [self._models[m] for m in request.model_ids]
 
     def _decode(self, model: checkpoints.Model, request: DecodeRequest) -> DecodeResult:
         if request.z is None:
@@ -146,7 +201,7 @@ class InferenceWorker(QObject):
 
     def _encode_sample(self, model: checkpoints.Model, request: EncodeSampleRequest) -> SampleEncoded:
         data = self._dataset(model)
-        index = int(np.random.default_rng(request.seed).integers(len(data)))
+        index = request.index if request.index is not None else int(np.random.default_rng(request.seed).integers(len(data)))
         x = data.images([index])
         mu, _ = model.encode(x)
         image = to_uint8(model.decode(mu))[0]
@@ -193,6 +248,10 @@ class InferenceWorker(QObject):
         return True
 
 
+def _model_ids(request: object) -> tuple[int, ...]:
+    return tuple(getattr(request, "model_ids", ())) or (request.model_id,)
+
+
 def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
     from trainer.datasets import DATASETS
 
@@ -203,7 +262,7 @@ def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
         sha256=model.sha256 or "", dataset=meta.dataset,
         can_encode_data=model.has_encoder and meta.dataset in DATASETS,
         description=meta.description, beta=meta.beta, kl_per_dim=meta.kl_per_dim,
-        latent_mean=meta.latent_mean, latent_std=meta.latent_std,
+        latent_mean=meta.latent_mean, latent_std=meta.latent_std, steps=meta.steps,
     )
 
 

@@ -108,6 +108,7 @@ class LatentSliderPanel(QWidget):
         while self.grid.count():
             self.grid.takeAt(0).widget().deleteLater()
         self._sliders.clear()
+        self.directions: list[QLabeledDoubleSlider] = []
         self._z = np.array(z, dtype=np.float32)
         for button in (self.reset_button, self.random_button):
             button.setEnabled(info is not None)
@@ -133,6 +134,30 @@ class LatentSliderPanel(QWidget):
             self._sliders[dim] = slider
         self._refresh_modes()
         self._apply_ranges()
+
+    def add_direction(self, label: str, direction: np.ndarray) -> None:
+        """An extra slider moving z along `direction` (latent arithmetic): α = 1 adds it once."""
+        if self.info is None or len(direction) != self.info.latent_dim:
+            return
+        slider = QLabeledDoubleSlider(Qt.Horizontal)
+        slider.setDecimals(2)
+        slider.setRange(-3.0, 3.0)
+        slider.setSingleStep(0.05)
+        slider.setToolTip(f"moves the code along mean({label.split(' − ')[0]}) − mean(…) of the encoded data")
+        state = {"alpha": 0.0}
+
+        def moved(alpha: float) -> None:
+            self._z += np.float32(alpha - state["alpha"]) * direction.astype(np.float32)
+            state["alpha"] = alpha
+            self.set_z(self._z)
+            self.latent_changed.emit(self._z.copy())
+
+        slider.valueChanged.connect(moved)
+        row = self.grid.rowCount()
+        self.grid.addWidget(QLabel("α"), row, 0)
+        self.grid.addWidget(QLabel(label), row, 1)
+        self.grid.addWidget(slider, row, 2)
+        self.directions.append(slider)
 
     def set_z(self, z: np.ndarray) -> None:
         """Show `z` (float32 (d,)) without emitting latent_changed."""

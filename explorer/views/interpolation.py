@@ -1,0 +1,94 @@
+"""`InterpolationView`: a straight or spherical path between two codes, one row per model of that size,
+or a 2-D grid between four corner codes."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
+
+from ..messages import GridResult, InterpolationRequest
+from .base import AnalysisView
+from .grid_view import LabelledGridView
+
+
+class InterpolationView(AnalysisView):
+    name = "interpolation"
+
+    def __init__(self, ids: itertools.count) -> None:
+        super().__init__(ids)
+        self.mode = QComboBox()
+        self.mode.addItems(["path A → B (every model)", "grid between 4 corners"])
+        self.seed_a = QSpinBox(maximum=10**6, value=1, prefix="A: seed ")
+        self.seed_b = QSpinBox(maximum=10**6, value=2, prefix="B: seed ")
+        self.steps = QSpinBox(minimum=2, maximum=24, value=8, prefix="steps ")
+        self.slerp = QCheckBox("spherical (slerp)")
+        self.use_a = QPushButton("A = current code", clicked=lambda: self._pin("a"))
+        self.use_b = QPushButton("B = current code", clicked=lambda: self._pin("b"))
+        export = QPushButton("Export PNG…", clicked=lambda: self.export_png())
+        controls = QHBoxLayout()
+        for widget in (self.mode, self.seed_a, self.use_a, self.seed_b, self.use_b, self.steps, self.slerp):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        controls.addWidget(export)
+        self.note = QLabel()
+        self.view = LabelledGridView("interpolation")
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.note)
+        layout.addWidget(self.view, 1)
+        self._pinned: dict[str, np.ndarray] = {}
+        for signal in (self.mode.currentIndexChanged, self.steps.valueChanged, self.slerp.toggled):
+            signal.connect(self.refresh)
+        self.seed_a.valueChanged.connect(lambda: self._unpin("a"))
+        self.seed_b.valueChanged.connect(lambda: self._unpin("b"))
+        self.result: GridResult | None = None
+        self._rows: list[str] = []
+
+    def _pin(self, end: str) -> None:
+        if self.context.info is not None:
+            self._pinned[end] = self.context.z.copy()
+            self.refresh()
+
+    def _unpin(self, end: str) -> None:
+        self._pinned.pop(end, None)
+        self.refresh()
+
+    def endpoint(self, end: str, d: int) -> np.ndarray | int:
+        """The pinned code of this end, or the seed of the prior sample the worker will draw."""
+        pinned = self._pinned.get(end)
+        if pinned is not None and len(pinned) == d:
+            return pinned
+        return (self.seed_a if end == "a" else self.seed_b).value()
+
+    def refresh(self) -> None:
+        info = self.context.info
+        if info is None:
+            return
+        d = info.latent_dim
+        a, b = self.endpoint("a", d), self.endpoint("b", d)
+        if self.mode.currentIndex() == 1:
+            lower = (self.seed_a.value() + 1000, self.seed_b.value() + 1000)
+            self._rows = []
+            self.note.setText(f"corners: A, B on top; prior samples with seeds {lower[0]}, {lower[1]} below")
+            self.send(lambda rid: InterpolationRequest(self.name, rid, (info.model_id,), a, b, self.steps.value(),
+                                                       corners=(a, b, *lower)))
+            return
+        same = [m for m in self.context.models.values() if m.latent_dim == d]
+        same.sort(key=lambda m: m.model_id != info.model_id)
+        self._rows = [m.name for m in same]
+        self.note.setText(f"{len(same)} model(s) with {d} latent dimensions, one row each")
+        self.send(lambda rid: InterpolationRequest(self.name, rid, tuple(m.model_id for m in same), a, b,
+                                                   self.steps.value(), self.slerp.isChecked()))
+
+    def show_result(self, result: GridResult) -> None:
+        self.result = result
+        shape = self.context.info.image_shape[1:] if self.context.info else result.image.shape[:2]
+        self.view.set_grid(result.image, shape, self._rows)
+
+    def export_png(self, path: str | None = None) -> str | None:
+        if self.result is None:
+            return None
+        sources = [m.source for m in self.context.models.values() if m.name in self._rows] or [self.context.info.source]
+        return self.save_png(self.result.image, {"view": "interpolation", "checkpoints": sources, **self.result.details}, path)

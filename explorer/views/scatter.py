@@ -1,0 +1,272 @@
+"""`LatentScatterView`: the data set's codes in any two dimensions or the first two principal components.
+
+Encoding runs on the worker with progress and Cancel and is cached on disk. Click a point to load
+its code and see the image beside its reconstruction; the crosshair follows the current code and
+can be dragged (the other dimensions stay fixed).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout,
+                               QWidget)
+from superqt.utils import signals_blocked
+
+from .. import exporting
+from ..grids import tile_grid
+from ..messages import (CancelRequest, CodesResult, EncodeDatasetRequest, EncodeSampleRequest, ImagesRequest, ImagesResult, Progress,
+                        SampleEncoded)
+from .base import AnalysisView
+from .image_view import DecodedImageView
+from .point_cloud import PointCloudItem, palette
+
+PCA = "PCA"
+MAX_CATEGORIES = 20  # more distinct values than this are coloured as a continuous quantity
+NEAREST_K = 8
+
+
+class LatentScatterView(AnalysisView):
+    name = "scatter"
+    z_changed = Signal(object)  # float32 (d,): a picked point's code, or the dragged crosshair's
+    direction_added = Signal(str, object)  # label, float32 (d,) mean-difference direction
+
+    def __init__(self, ids: itertools.count) -> None:
+        super().__init__(ids)
+        self.n = QSpinBox(minimum=100, maximum=1_000_000, value=10_000, singleStep=1000, prefix="encode ")
+        self.encode_button = QPushButton("Encode", clicked=self.encode)
+        self.cancel_button = QPushButton("Cancel", clicked=self.cancel, enabled=False)
+        self.bar = QProgressBar(maximum=1000, textVisible=True)
+        self.x_axis, self.y_axis, self.colour = QComboBox(), QComboBox(), QComboBox()
+        export = QPushButton("Export codes…", clicked=lambda: self.export_codes())
+        top = QHBoxLayout()
+        for w in (self.n, self.encode_button, self.cancel_button, self.bar, QLabel("x"), self.x_axis, QLabel("y"),
+                  self.y_axis, QLabel("colour"), self.colour, export):
+            top.addWidget(w)
+        self.plot = pg.PlotWidget(background="#202124")
+        self.plot.setMenuEnabled(False)
+        self.cloud = PointCloudItem()
+        self.plot.addItem(self.cloud)
+        self.marker = pg.TargetItem(size=18, pen=pg.mkPen("#ffffff", width=2), movable=True)
+        self.plot.addItem(self.marker)
+        self.legend = self.plot.addLegend(offset=(5, 5), labelTextColor="#e8eaed")
+        self.plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
+        self.marker.sigPositionChanged.connect(self._on_marker_moved)
+
+        self.original, self.reconstruction = DecodedImageView("picked data sample"), DecodedImageView("its reconstruction")
+        self.nearest = DecodedImageView("the data whose codes are nearest the current code")
+        self.group_a, self.group_b = QComboBox(), QComboBox()
+        add = QPushButton("Add A − B slider", clicked=self._add_direction)
+        side = QVBoxLayout()
+        side.addWidget(QLabel("picked sample | reconstruction"))
+        pair = QHBoxLayout()
+        pair.addWidget(self.original)
+        pair.addWidget(self.reconstruction)
+        side.addLayout(pair, 2)
+        side.addWidget(QLabel("attribute direction (mean of A − mean of B, by colour)"))
+        for w in (self.group_a, self.group_b, add):
+            side.addWidget(w)
+        side.addStretch(1)
+        side_widget = QWidget()
+        side_widget.setLayout(side)
+        side_widget.setMaximumWidth(260)
+        middle = QHBoxLayout()
+        middle.addWidget(self.plot, 1)
+        middle.addWidget(side_widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(middle, 1)
+        layout.addWidget(QLabel(f"nearest {NEAREST_K} data samples to the current code"))
+        layout.addWidget(self.nearest)
+        self.nearest.setFixedHeight(90)
+        for combo in (self.x_axis, self.y_axis, self.colour):
+            combo.currentIndexChanged.connect(self.redraw)
+        self.colour.currentIndexChanged.connect(self._fill_groups)
+        self.codes: CodesResult | None = None
+        self._pca: tuple[np.ndarray, np.ndarray] | None = None  # mean (d,), components (2, d)
+        self._xy = np.zeros((0, 2))
+        self._last_marker: tuple[float, float] | None = None
+        self._nearest_id = self._pick_id = 0
+
+    # ---- encoding -------------------------------------------------------------------------------
+    def encode(self) -> None:
+        info = self.context.info
+        if info is None:
+            return
+        if info.kind != "gan" and not info.can_encode_data:
+            self.failed.emit(f"{info.name}: its data set ({info.dataset or 'not recorded'}) cannot be made here.")
+            return
+        self.encode_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.bar.setValue(0)
+        self.send(lambda rid: EncodeDatasetRequest(self.name, rid, info.model_id, self.n.value()))
+
+    def cancel(self) -> None:
+        self.latest_id = next(self._ids)  # the running job's answer is no longer wanted
+        self.requested.emit(CancelRequest(self.name, self.latest_id))  # takes its place on the worker
+        self._idle()
+        self.bar.setFormat("cancelled")
+
+    def _idle(self) -> None:
+        self.encode_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def show_progress(self, progress: Progress) -> None:
+        if progress.request_id == self.latest_id:
+            self.bar.setValue(int(progress.fraction * 1000))
+            self.bar.setFormat(progress.text)
+
+    def accept(self, result) -> None:
+        if isinstance(result, SampleEncoded) and result.request_id == self._pick_id:
+            self.original.set_image(result.original)
+            self.reconstruction.set_image(result.image)
+        elif isinstance(result, ImagesResult) and result.request_id == self._nearest_id:
+            self.nearest.set_image(tile_grid(result.images, 1, len(result.images)))
+        else:
+            super().accept(result)
+
+    def show_result(self, result: CodesResult) -> None:
+        self._idle()
+        self.bar.setValue(1000)
+        self.bar.setFormat(f"{len(result.codes):,} codes" + (" (cached)" if result.from_cache else ""))
+        self.codes = result
+        centred = result.codes - result.codes.mean(0)
+        _, _, vt = np.linalg.svd(centred[:: max(1, len(centred) // 20000)], full_matrices=False)
+        self._pca = (result.codes.mean(0), vt[:2])
+        d = result.codes.shape[1]
+        for combo, default in ((self.x_axis, 0), (self.y_axis, 1)):
+            with signals_blocked(combo):
+                combo.clear()
+                combo.addItems([f"{PCA}{default + 1}"] + [f"z{i}" for i in range(d)])
+        with signals_blocked(self.colour):
+            self.colour.clear()
+            self.colour.addItems(list(result.colours) or ["(none)"])
+        self._fill_groups()
+        self.redraw()
+
+    # ---- drawing --------------------------------------------------------------------------------
+    def project(self, codes: np.ndarray) -> np.ndarray:
+        """(N, d) -> (N, 2) plot coordinates for the chosen axes."""
+        columns = []
+        for combo in (self.x_axis, self.y_axis):
+            text = combo.currentText()
+            if text.startswith(PCA):
+                mean, components = self._pca
+                columns.append((codes - mean) @ components[int(text[len(PCA):]) - 1])
+            else:
+                columns.append(codes[:, int(text[1:])])
+        return np.stack(columns, axis=1)
+
+    def redraw(self) -> None:
+        if self.codes is None or not self.x_axis.count():
+            return
+        self._xy = self.project(self.codes.codes)
+        values = self.codes.colours.get(self.colour.currentText())
+        self.legend.clear()
+        if values is None:
+            groups, colours = np.zeros(len(self._xy), int), palette(1)
+        elif len(np.unique(values)) <= MAX_CATEGORIES:
+            categories, groups = np.unique(values, return_inverse=True)
+            colours = palette(len(categories))
+            for category, colour in zip(categories, colours):
+                self.legend.addItem(pg.ScatterPlotItem(brush=colour, pen=None, size=8), f"{category:g}")
+        else:
+            edges = np.quantile(values, np.linspace(0, 1, 9))
+            groups = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, 7)
+            colours = [pg.mkColor(pg.colormap.get("viridis").map(i / 7, mode="qcolor")) for i in range(8)]
+            for i, colour in enumerate(colours):
+                self.legend.addItem(pg.ScatterPlotItem(brush=colour, pen=None, size=8), f"{edges[i]:.3g}–{edges[i + 1]:.3g}")
+        self.cloud.set_points(self._xy, groups, colours)
+        self.plot.setLabel("bottom", self.x_axis.currentText())
+        self.plot.setLabel("left", self.y_axis.currentText())
+        self.plot.autoRange()
+        self.follow(self.context.z)
+
+    def set_context(self, context) -> None:
+        changed = self.context.current != context.current
+        self.context = context
+        if changed:
+            self.codes = None
+            self.cloud.set_points(np.zeros((0, 2)), np.zeros(0, int), [])
+            self.legend.clear()
+            self.bar.setValue(0)
+            self.bar.setFormat("press Encode")
+        self.follow(context.z)
+
+    def follow(self, z: np.ndarray) -> None:
+        """Move the crosshair to the current code and ask for its nearest data (no signal emitted)."""
+        if self.codes is None or len(z) != self.codes.codes.shape[1]:
+            return
+        x, y = self.project(z[None])[0]
+        self._last_marker = (float(x), float(y))
+        with signals_blocked(self.marker):
+            self.marker.setPos(x, y)
+        if self.codes.indices[0] >= 0:
+            nearest = np.argsort(((self.codes.codes - z) ** 2).sum(1))[:NEAREST_K]
+            self._nearest_id = next(self._ids)
+            indices = tuple(int(i) for i in self.codes.indices[nearest])
+            self.requested.emit(ImagesRequest("scatter-nearest", self._nearest_id, self.context.current, indices))
+
+    # ---- interaction ----------------------------------------------------------------------------
+    def _on_plot_clicked(self, event) -> None:
+        if self.codes is None or event.button() != 1:
+            return
+        pos = self.plot.getViewBox().mapSceneToView(event.scenePos())
+        row = self.cloud.nearest(pos, self.plot.getViewBox().viewPixelSize())
+        if row is None:
+            return
+        z = self.codes.codes[row].copy()
+        self.z_changed.emit(z)
+        index = int(self.codes.indices[row])
+        if index >= 0:
+            self._pick_id = next(self._ids)
+            self.requested.emit(EncodeSampleRequest("scatter-pick", self._pick_id, self.context.current, index=index))
+
+    def _on_marker_moved(self) -> None:
+        if self.codes is None or self._last_marker is None:
+            return
+        pos = self.marker.pos()
+        dx, dy = pos.x() - self._last_marker[0], pos.y() - self._last_marker[1]
+        self._last_marker = (pos.x(), pos.y())
+        z = self.context.z.copy()
+        for delta, combo in ((dx, self.x_axis), (dy, self.y_axis)):
+            text = combo.currentText()
+            if text.startswith(PCA):
+                z += delta * self._pca[1][int(text[len(PCA):]) - 1]
+            else:
+                z[int(text[1:])] += delta
+        self.z_changed.emit(z.astype(np.float32))
+
+    def _fill_groups(self) -> None:
+        values = self.codes.colours.get(self.colour.currentText()) if self.codes else None
+        for combo in (self.group_a, self.group_b):
+            combo.clear()
+            if values is not None and len(np.unique(values)) <= MAX_CATEGORIES:
+                combo.addItems([f"{v:g}" for v in np.unique(values)])
+        if self.group_b.count() > 1:
+            self.group_b.setCurrentIndex(1)
+
+    def _add_direction(self) -> None:
+        key = self.colour.currentText()
+        values = self.codes.colours.get(key) if self.codes else None
+        if values is None or not self.group_a.count():
+            self.failed.emit("Encode data with labels or factors first, then choose two groups to subtract.")
+            return
+        a, b = float(self.group_a.currentText()), float(self.group_b.currentText())
+        codes = self.codes.codes
+        direction = codes[values == a].mean(0) - codes[values == b].mean(0)
+        self.direction_added.emit(f"{key} {a:g} − {b:g}", direction.astype(np.float32))
+
+    def export_codes(self, path: str | None = None) -> str | None:
+        if self.codes is None:
+            return None
+        path = path or self.ask_path("Export codes", "npz")
+        if path:
+            info = self.context.models[self.codes.model_id]
+            exporting.save_codes(path, self.codes.codes, {"view": "scatter", "checkpoints": [info.source],
+                                                         "dataset": info.dataset},
+                                 indices=self.codes.indices, **{f"colour_{k}": v for k, v in self.codes.colours.items()})
+        return path

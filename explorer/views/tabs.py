@@ -1,0 +1,80 @@
+"""`AnalysisTabs`: the tab widget holding the explore page and every analysis view.
+
+It routes the worker's answers, progress and failures to the view that asked (by the view key's
+prefix) and gives only the visible view the current context, so hidden views cost nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QTabWidget, QWidget
+
+from ..messages import Failure, Progress
+from .base import AnalysisView, ViewContext
+from .compare import CompareView
+from .interpolation import InterpolationView
+from .reconstruction import ReconstructionView
+from .scatter import LatentScatterView
+from .traversal import TraversalGrid
+
+
+class AnalysisTabs(QTabWidget):
+    requested = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, explore: QWidget, ids: itertools.count) -> None:
+        super().__init__()
+        self.addTab(explore, "Explore")
+        self.traversal = TraversalGrid(ids)
+        self.interpolation = InterpolationView(ids)
+        self.reconstruction = ReconstructionView(ids)
+        self.compare = CompareView(ids)
+        self.scatter = LatentScatterView(ids)
+        self.views: dict[str, AnalysisView] = {}
+        for title, view in (("Traversal", self.traversal), ("Interpolation", self.interpolation),
+                            ("Reconstruction", self.reconstruction), ("Compare", self.compare),
+                            ("Scatter", self.scatter)):
+            self.addTab(view, title)
+            self.views[view.name] = view
+            view.requested.connect(self.requested)
+            view.failed.connect(self.failed)
+        self.context = ViewContext()
+        self.currentChanged.connect(lambda _: self._push())
+
+    def view_for(self, key: str) -> AnalysisView | None:
+        """'compare-codes:3' and 'compare:3' belong to the compare view, 'scatter-pick' to the scatter."""
+        return self.views.get(key.split(":")[0].split("-")[0])
+
+    def set_context(self, context: ViewContext) -> None:
+        self.context = context
+        self._push()
+
+    def _push(self) -> None:
+        view = self.currentWidget()
+        if isinstance(view, AnalysisView) and view.context is not self.context:
+            view.set_context(self.context)
+
+    def route_result(self, result) -> bool:
+        view = self.view_for(result.view)
+        if view is None:
+            return False
+        view.accept(result)
+        return True
+
+    def route_progress(self, progress: Progress) -> None:
+        view = self.view_for(progress.view)
+        if view is not None and hasattr(view, "show_progress"):
+            view.show_progress(progress)
+
+    def route_failure(self, failure: Failure) -> bool:
+        view = self.view_for(failure.view)
+        if view is None:
+            return False
+        wanted = {view.latest_id, *getattr(view, "latest", {}).values()}
+        if failure.request_id in wanted:
+            if hasattr(view, "_idle"):
+                view._idle()
+            self.failed.emit(failure.message)
+        return True

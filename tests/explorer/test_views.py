@@ -1,0 +1,143 @@
+"""Each analysis view through the real worker: what it shows equals direct decodes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QPointF
+
+import checkpoints
+from checkpoints.images import to_uint8
+from explorer.exporting import read_png_metadata
+from explorer.grids import tile_origin, traversal_codes
+from explorer.views.compare import BY_FACTOR, match_dimensions
+
+from .conftest import expected_image, make_model_file, open_and_wait
+
+
+def _show(qtbot, window, view):
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: getattr(view, "result", None) is not None, timeout=10_000)
+
+
+def test_traversal_grid_equals_direct_decodes_and_exports_like_the_cli(qtbot, window, tmp_path):
+    from explorer.cli import main
+
+    path = make_model_file(tmp_path, latent_dim=3, kl=(0.2, 2.0, 0.9))
+    open_and_wait(qtbot, window, [path])
+    window.set_z(np.array([0.5, 0.0, -0.5], np.float32))
+    view = window.tabs.traversal
+    _show(qtbot, window, view)
+    qtbot.waitUntil(lambda: view.result.details["z"] == [0.5, 0.0, -0.5], timeout=5000)
+    assert view.result.details["dims"] == [1, 2, 0]
+    codes = traversal_codes(np.array([0.5, 0.0, -0.5], np.float32), [1, 2, 0], 11, 3.0)
+    expected = to_uint8(checkpoints.load(path).decode(torch.from_numpy(codes)))
+    assert np.array_equal(view.result.tiles, expected)
+    gui = tmp_path / "gui.png"
+    view.export_png(str(gui))
+    np.save(tmp_path / "z.npy", np.array([0.5, 0.0, -0.5], np.float32))
+    main(["export", "traversal", str(path), "--out", str(tmp_path / "cli.png"), "--z", str(tmp_path / "z.npy"),
+          "--device", "cpu"])
+    assert gui.read_bytes() == (tmp_path / "cli.png").read_bytes()  # bit-identical, metadata included
+    view.export_gif(str(tmp_path / "t.gif"))
+    assert read_png_metadata(gui)["dims"] == [1, 2, 0]
+
+
+def test_interpolation_has_one_row_per_model_of_the_same_size(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, [make_model_file(tmp_path, "a"), make_model_file(tmp_path, "b", seed=2),
+                                  make_model_file(tmp_path, "c", latent_dim=4, kl=None)])
+    window.model_list.select_model(next(m for m, i in window.models.items() if i.name == "a"))
+    view = window.tabs.interpolation
+    _show(qtbot, window, view)
+    qtbot.waitUntil(lambda: view.result.rows == 2, timeout=5000)
+    assert view.result.image.shape == (2 * 8 + 2, 8 * 8 + 7 * 2)
+    view.mode.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: view.result.rows == 8 and "corners" in view.result.details, timeout=5000)
+
+
+def test_reconstruction_rows_and_errors(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, [make_model_file(tmp_path, "a"), make_model_file(tmp_path, "b", seed=2)])
+    view = window.tabs.reconstruction
+    _show(qtbot, window, view)
+    qtbot.waitUntil(lambda: view.result.rows == 3, timeout=5000)
+    errors = np.array(view.result.details["mse"])
+    assert errors.shape == (2, 8) and (errors > 0).all()
+
+
+def test_compare_drives_every_model_and_matches_by_factor(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, [make_model_file(tmp_path, "a"), make_model_file(tmp_path, "b", seed=2)])
+    view = window.tabs.compare
+    window.tabs.setCurrentWidget(view)
+    window.set_z(np.array([1.0, -1.0, 0.5], np.float32))
+    b = next(m for m, i in window.models.items() if i.name == "b")
+    path_b = window.models[b].path
+    qtbot.waitUntil(lambda: view.views[b].image() is not None and np.array_equal(
+        view.views[b].image(), expected_image(path_b, np.array([1.0, -1.0, 0.5], np.float32))), timeout=5000)
+    view.link.setCurrentText(BY_FACTOR)
+    qtbot.waitUntil(lambda: len(view.correlations) == 2, timeout=10_000)
+
+
+def test_match_dimensions_follows_the_shared_factor():
+    reference = np.array([[0.9, 0.1], [0.1, 0.8], [0.05, 0.05]])  # dim 0 ~ factor 0, dim 1 ~ factor 1
+    other = np.array([[0.1, 0.7], [0.0, 0.1], [0.8, 0.2]])  # factor 1 in dim 0, factor 0 in dim 2
+    assert match_dimensions(reference, other) == {0: 2, 1: 0}
+
+
+def test_scatter_encodes_with_progress_caches_and_picks(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = make_model_file(tmp_path)
+    open_and_wait(qtbot, window, [path])
+    view = window.tabs.scatter
+    window.tabs.setCurrentWidget(view)
+    view.n.setValue(1500)
+    view.encode()
+    qtbot.waitUntil(lambda: view.codes is not None, timeout=10_000)
+    assert view.codes.codes.shape == (1500, 3) and not view.codes.from_cache
+    assert set(view.codes.colours) == {"label"} and view.legend.layout.rowCount() >= 10
+    model = checkpoints.load(path)
+    from trainer import datasets
+
+    data = datasets.get("digits", image_size=8)
+    mu, _ = model.encode(data.images(view.codes.indices[:5]))
+    assert np.allclose(view.codes.codes[:5], mu.numpy(), atol=1e-6)
+    row = 7
+    target = view.codes.codes[row]
+    picked = []
+    view.z_changed.connect(picked.append)
+    x, y = view.project(target[None])[0]
+    assert view.cloud.nearest(QPointF(x, y), view.plot.getViewBox().viewPixelSize()) == row
+    view.encode()
+    qtbot.waitUntil(lambda: view.codes.from_cache, timeout=10_000)
+
+
+def test_scatter_cancel_stops_encoding(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    open_and_wait(qtbot, window, [make_model_file(tmp_path)])
+    view = window.tabs.scatter
+    window.tabs.setCurrentWidget(view)
+    view.n.setValue(1797)
+    view.encode()
+    view.cancel()
+    qtbot.wait(300)
+    assert view.codes is None and view.encode_button.isEnabled()
+
+
+def test_direction_slider_moves_the_code_along_the_difference(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, [make_model_file(tmp_path)])
+    direction = np.array([1.0, 2.0, -1.0], np.float32)
+    window.sliders.add_direction("label 3 − 8", direction)
+    window.sliders.directions[0].setValue(0.5)
+    assert np.allclose(window.sliders.z(), 0.5 * direction)
+    assert np.allclose(window.codes[window.current], 0.5 * direction)
+
+
+def test_grid_tiles_are_where_the_layout_says(tmp_path):
+    from explorer.grids import tile_grid
+
+    tiles = np.arange(6 * 4 * 4, dtype=np.uint8).reshape(6, 4, 4)
+    grid = tile_grid(tiles, 2, 3)
+    y, x = tile_origin(1, 2, (4, 4))
+    assert np.array_equal(grid[y : y + 4, x : x + 4], tiles[5])
+    with pytest.raises(ValueError, match="5 tiles do not make a 2x3 grid"):
+        tile_grid(tiles[:5], 2, 3)
