@@ -50,7 +50,8 @@ def run(quick: bool = False) -> dict[str, float]:
         window.image_view.image_updated.connect(lambda: done.append(time.perf_counter()))
         start = time.perf_counter()
         slider.setValue(value)
-        _spin(app, lambda: done)
+        if not done:
+            _wait(window.image_view.image_updated)
         window.image_view.image_updated.disconnect()
         latencies.append(done[0] - start)
         z = torch.from_numpy(window.sliders.z())[None]
@@ -90,6 +91,17 @@ def run(quick: bool = False) -> dict[str, float]:
         "slider_events_per_s": sent / seconds,
         "stale_dropped": dropped / max(sent, 1),
     }
+
+
+def _wait(signal, timeout_s: float = 30.0) -> None:
+    """Sleep in a Qt event loop until `signal` fires, as an idle GUI thread does (no busy polling)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    signal.disconnect(loop.quit)
 
 
 def _spin(app, condition, timeout_s: float = 30.0) -> None:

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 SCREENSHOT_TIMEOUT_S = 60
+TABS = ("explore", "traversal", "interpolation", "reconstruction", "compare", "scatter")
 
 
 def zoo_files() -> list[str]:
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("files", nargs="*", help=".safetensors checkpoints to open")
     parser.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
     parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window once it has rendered, then exit")
+    parser.add_argument("--tab", choices=TABS, default="explore", help="the view to show first")
     return parser
 
 
@@ -54,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(sys.argv[:1])
     inference = WorkerThread(args.device)
     window = MainWindow(inference.worker, QSettings())
+    window.start_tab = args.tab
     if args.files:
         window.open_files(args.files)
     elif not window.restore_session():

@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self._seeds = itertools.count(1)
         self._restore_z: dict[str, np.ndarray] = {}
         self._select_path: str | None = None
+        self.start_tab: str | None = None  # a tab to show once the files given at start are open
         self.setWindowTitle("latent-explorer")
         self.setAcceptDrops(True)
         self._build_views()
@@ -92,10 +93,11 @@ class MainWindow(QMainWindow):
                                     ("Latent code", self.sliders, Qt.RightDockWidgetArea)):
             dock = QDockWidget(title, objectName=f"dock-{title}")
             dock.setWidget(widget)
+            widget.setMinimumWidth(320 if widget is self.sliders else 190)
             self.addDockWidget(area, dock)
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status)
-        self.resize(1180, 720)
+        self.resize(1260, 760)
 
     def _build_menus(self) -> None:
         files = self.menuBar().addMenu("&File")
@@ -176,6 +178,9 @@ class MainWindow(QMainWindow):
         if self.current is None or info.path == self._select_path:
             self.model_list.select_model(info.model_id)
         self._update_views()
+        if self.start_tab and not self.pending_loads:
+            self.tabs.open_tab(self.start_tab)
+            self.start_tab = None
         self._update_status()
 
     def _on_worker_load_failed(self, failure: LoadFailed) -> None:
@@ -315,7 +320,8 @@ class MainWindow(QMainWindow):
 
     def is_idle(self) -> bool:
         """True once every load has finished and the current model's image is shown (screenshots)."""
-        return not self.pending_loads and (self.current is None or self.image_view.image() is not None)
+        return (not self.pending_loads and (self.current is None or self.image_view.image() is not None)
+                and self.tabs.is_idle())
 
     # ---- drag and drop, session -----------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:

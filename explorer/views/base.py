@@ -54,7 +54,12 @@ class AnalysisView(QWidget):
 
     def accept(self, result: Any) -> None:
         if result.request_id == self.latest_id:
+            self.shown_id = result.request_id
             self.show_result(result)
+
+    def is_idle(self) -> bool:
+        """Nothing asked for is still missing (screenshots wait for this)."""
+        return self.latest_id in (0, getattr(self, "shown_id", 0))
 
     def show_result(self, result: Any) -> None:
         raise NotImplementedError

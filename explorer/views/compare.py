@@ -66,6 +66,7 @@ class CompareView(AnalysisView):
         self.show_mode.currentIndexChanged.connect(self.refresh)
         self.views: dict[int, LabelledGridView] = {}
         self.latest: dict[str, int] = {}
+        self.shown: dict[str, int] = {}
         self.correlations: dict[int, np.ndarray] = {}
         self.mapped_z: dict[int, np.ndarray] = {}
 
@@ -127,9 +128,13 @@ class CompareView(AnalysisView):
         self.latest[key] = next(self._ids)
         self.requested.emit(make(self.latest[key]))
 
+    def is_idle(self) -> bool:
+        return all(self.shown.get(k) == v for k, v in self.latest.items())
+
     def accept(self, result) -> None:
         if self.latest.get(result.view) != result.request_id:
             return
+        self.shown[result.view] = result.request_id
         if isinstance(result, CodesResult):
             factors = np.stack(list(result.colours.values()), axis=1) if result.colours else None
             if factors is not None:

@@ -28,14 +28,19 @@ class InterpolationView(AnalysisView):
         self.use_b = QPushButton("B = current code", clicked=lambda: self._pin("b"))
         export = QPushButton("Export PNG…", clicked=lambda: self.export_png())
         controls = QHBoxLayout()
-        for widget in (self.mode, self.seed_a, self.use_a, self.seed_b, self.use_b, self.steps, self.slerp):
+        for widget in (self.mode, self.steps, self.slerp):
             controls.addWidget(widget)
         controls.addStretch(1)
         controls.addWidget(export)
+        ends = QHBoxLayout()
+        for widget in (self.seed_a, self.use_a, self.seed_b, self.use_b):
+            ends.addWidget(widget)
+        ends.addStretch(1)
         self.note = QLabel()
         self.view = LabelledGridView("interpolation")
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addLayout(ends)
         layout.addWidget(self.note)
         layout.addWidget(self.view, 1)
         self._pinned: dict[str, np.ndarray] = {}

@@ -1,4 +1,4 @@
-"""`PointCloudItem`: many scatter points drawn with QPainter.drawPoints, one polygon per colour.
+"""`PointCloudItem`: many scatter points drawn with QPainter.drawPoints, one call per colour.
 
 pyqtgraph's ScatterPlotItem draws each spot on its own and is about ten times too slow for
 100k points; this draws fixed-size points (a cosmetic pen) in a handful of calls, and picks the
@@ -28,14 +28,10 @@ class PointCloudItem(pg.GraphicsObject):
         self._groups = []
         for g, colour in enumerate(colours):
             points = self.xy[groups == g]
-            if len(points) == 0:
-                continue
-            polygon = pg.functions.create_qpolygonf(len(points))
-            pg.functions.ndarray_from_qpolygonf(polygon)[:] = points
-            pen = QPen(colour, self.point_px)
-            pen.setCosmetic(True)  # constant size in screen pixels at any zoom
-            pen.setCapStyle(Qt.RoundCap if self.point_px > 2 else Qt.SquareCap)
-            self._groups.append((pen, polygon))
+            if len(points):
+                pen = QPen(colour, self.point_px)
+                pen.setCapStyle(Qt.SquareCap)
+                self._groups.append((pen, points))
         if len(self.xy):
             (x0, y0), (x1, y1) = self.xy.min(0), self.xy.max(0)
             self._bounds = QRectF(x0, y0, max(x1 - x0, 1e-9), max(y1 - y0, 1e-9))
@@ -47,9 +43,18 @@ class PointCloudItem(pg.GraphicsObject):
         return self._bounds
 
     def paint(self, painter, *_args) -> None:
-        for pen, polygon in self._groups:
+        # Map to device pixels ourselves and draw untransformed: exact, square points at any zoom.
+        t = painter.transform()
+        painter.resetTransform()
+        for pen, points in self._groups:
+            device = np.empty_like(points)
+            device[:, 0] = t.m11() * points[:, 0] + t.m21() * points[:, 1] + t.dx()
+            device[:, 1] = t.m12() * points[:, 0] + t.m22() * points[:, 1] + t.dy()
+            polygon = pg.functions.create_qpolygonf(len(device))
+            pg.functions.ndarray_from_qpolygonf(polygon)[:] = device
             painter.setPen(pen)
             painter.drawPoints(polygon)
+        painter.setTransform(t)
 
     def nearest(self, pos: QPointF, pixel_size: tuple[float, float], radius_px: float = 8.0) -> int | None:
         """Row of the point nearest `pos` (data coordinates) within radius_px screen pixels, else None."""

@@ -43,9 +43,13 @@ class LatentScatterView(AnalysisView):
         self.x_axis, self.y_axis, self.colour = QComboBox(), QComboBox(), QComboBox()
         export = QPushButton("Export codes…", clicked=lambda: self.export_codes())
         top = QHBoxLayout()
-        for w in (self.n, self.encode_button, self.cancel_button, self.bar, QLabel("x"), self.x_axis, QLabel("y"),
-                  self.y_axis, QLabel("colour"), self.colour, export):
+        for w in (self.n, self.encode_button, self.cancel_button, self.bar):
             top.addWidget(w)
+        axes = QHBoxLayout()
+        for w in (QLabel("x"), self.x_axis, QLabel("y"), self.y_axis, QLabel("colour"), self.colour):
+            axes.addWidget(w)
+        axes.addStretch(1)
+        axes.addWidget(export)
         self.plot = pg.PlotWidget(background="#202124")
         self.plot.setMenuEnabled(False)
         self.cloud = PointCloudItem()
@@ -66,18 +70,19 @@ class LatentScatterView(AnalysisView):
         pair.addWidget(self.original)
         pair.addWidget(self.reconstruction)
         side.addLayout(pair, 2)
-        side.addWidget(QLabel("attribute direction (mean of A − mean of B, by colour)"))
+        side.addWidget(QLabel("attribute direction:\nmean(A) − mean(B) of the colour groups", wordWrap=True))
         for w in (self.group_a, self.group_b, add):
             side.addWidget(w)
         side.addStretch(1)
         side_widget = QWidget()
         side_widget.setLayout(side)
-        side_widget.setMaximumWidth(260)
+        side_widget.setFixedWidth(220)
         middle = QHBoxLayout()
         middle.addWidget(self.plot, 1)
         middle.addWidget(side_widget)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(axes)
         layout.addLayout(middle, 1)
         layout.addWidget(QLabel(f"nearest {NEAREST_K} data samples to the current code"))
         layout.addWidget(self.nearest)
@@ -89,7 +94,7 @@ class LatentScatterView(AnalysisView):
         self._pca: tuple[np.ndarray, np.ndarray] | None = None  # mean (d,), components (2, d)
         self._xy = np.zeros((0, 2))
         self._last_marker: tuple[float, float] | None = None
-        self._nearest_id = self._pick_id = 0
+        self._nearest_id = self._pick_id = self._nearest_shown = 0
 
     # ---- encoding -------------------------------------------------------------------------------
     def encode(self) -> None:
@@ -119,7 +124,12 @@ class LatentScatterView(AnalysisView):
             self.bar.setValue(int(progress.fraction * 1000))
             self.bar.setFormat(progress.text)
 
+    def is_idle(self) -> bool:
+        return super().is_idle() and self._nearest_id in (0, self._nearest_shown)
+
     def accept(self, result) -> None:
+        if isinstance(result, ImagesResult):
+            self._nearest_shown = result.request_id
         if isinstance(result, SampleEncoded) and result.request_id == self._pick_id:
             self.original.set_image(result.original)
             self.reconstruction.set_image(result.image)

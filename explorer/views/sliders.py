@@ -88,7 +88,7 @@ class LatentSliderPanel(QWidget):
 
         self.reset_button = QPushButton("Reset (R)")
         self.random_button = QPushButton("Random (Space)")
-        self.encode_button = QPushButton("Encode a data sample")
+        self.encode_button = QPushButton("Encode sample")
         buttons = QHBoxLayout()
         for button, signal in ((self.reset_button, self.reset_requested), (self.random_button, self.random_requested),
                                (self.encode_button, self.encode_requested)):

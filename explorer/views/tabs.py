@@ -43,6 +43,17 @@ class AnalysisTabs(QTabWidget):
         self.context = ViewContext()
         self.currentChanged.connect(lambda _: self._push())
 
+    def is_idle(self) -> bool:
+        view = self.currentWidget()
+        return not isinstance(view, AnalysisView) or view.is_idle()
+
+    def open_tab(self, name: str) -> None:
+        """Show a tab by name ('explore' or a view's name); the scatter starts encoding at once."""
+        view = self.views.get(name)
+        self.setCurrentWidget(view if view is not None else self.widget(0))
+        if view is self.scatter and self.context.info is not None and self.scatter.codes is None:
+            self.scatter.encode()
+
     def view_for(self, key: str) -> AnalysisView | None:
         """'compare-codes:3' and 'compare:3' belong to the compare view, 'scatter-pick' to the scatter."""
         return self.views.get(key.split(":")[0].split("-")[0])

@@ -1,0 +1,103 @@
+"""grid_ratio and scatter_redraw_100k_ms.
+
+grid_ratio: an 11x10 traversal grid requested in the GUI until it is on screen, through the worker
+thread / one plain batched `decode` of the same 110 codes (conv VAE, 64x64, CPU), medians.
+scatter_redraw_100k_ms: one synchronous repaint of a 100k-point scatter after a pan, median; the
+same for pyqtgraph's ScatterPlotItem is recorded beside it as scatter_redraw_100k_scatterplotitem_ms.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import checkpoints  # noqa: E402
+
+from .slider import _spin, _wait  # noqa: E402
+
+
+def run(quick: bool = False) -> dict[str, float]:
+    from PySide6.QtCore import QSettings
+
+    from explorer.app import create_app
+    from explorer.grids import traversal_codes
+    from explorer.main_window import MainWindow
+    from explorer.worker import WorkerThread
+
+    app = create_app()
+    folder = tempfile.mkdtemp(prefix="bench-")
+    path = os.path.join(folder, "vae.safetensors")
+    checkpoints.save(checkpoints.create_model("conv", "vae", 10, (1, 64, 64), seed=0), path)
+    bare = checkpoints.load(path, device="cpu")
+    inference = WorkerThread("cpu")
+    window = MainWindow(inference.worker, QSettings(os.path.join(folder, "s.ini"), QSettings.IniFormat))
+    window.show()
+    window.open_files([path])
+    _spin(app, lambda: window.image_view.image() is not None)
+    view = window.tabs.traversal
+    window.tabs.setCurrentWidget(view)
+    _spin(app, view.is_idle)
+    grid_s, plain_s = [], []
+    rng = np.random.default_rng(0)
+    for _ in range(5 if quick else 20):
+        window.set_z(rng.normal(size=10).astype(np.float32))  # renders the visible grid once: let it finish
+        _spin(app, view.is_idle)
+        done = []
+        view.view.image_updated.connect(lambda: done.append(time.perf_counter()))
+        start = time.perf_counter()
+        view.refresh()
+        _wait(view.view.image_updated)
+        view.view.image_updated.disconnect()
+        grid_s.append(done[-1] - start)
+        codes = torch.from_numpy(traversal_codes(window.sliders.z(), list(range(10)), 11, 3.0))
+        t = time.perf_counter()
+        with torch.inference_mode():
+            bare.decode(codes)
+        plain_s.append(time.perf_counter() - t)
+    window.close()
+    inference.stop()
+    results = {"grid_ratio": statistics.median(grid_s) / statistics.median(plain_s),
+               "grid_plain_decode_ms": statistics.median(plain_s) * 1e3}
+    results.update(_scatter(app, quick))
+    return results
+
+
+def _scatter(app, quick: bool) -> dict[str, float]:
+    import pyqtgraph as pg
+
+    from explorer.views.point_cloud import PointCloudItem, palette
+
+    rng = np.random.default_rng(0)
+    xy = rng.normal(size=(100_000, 2))
+    groups = rng.integers(0, 10, 100_000)
+    results = {}
+    for name in ("ours", "scatterplotitem"):
+        plot = pg.PlotWidget()
+        plot.resize(800, 600)
+        plot.show()
+        if name == "ours":
+            item = PointCloudItem()
+            item.set_points(xy, groups, palette(10))
+        else:
+            brushes = [pg.mkBrush(c) for c in palette(10)]
+            item = pg.ScatterPlotItem(x=xy[:, 0], y=xy[:, 1], brush=[brushes[g] for g in groups], pen=None, size=3)
+        plot.addItem(item)
+        plot.autoRange()
+        app.processEvents()
+        times = []
+        for i in range(5 if quick else 20):
+            plot.getViewBox().translateBy(x=0.01 * (-1) ** i)
+            start = time.perf_counter()
+            plot.viewport().repaint()
+            times.append(time.perf_counter() - start)
+        plot.close()
+        key = "scatter_redraw_100k_ms" if name == "ours" else "scatter_redraw_100k_scatterplotitem_ms"
+        results[key] = statistics.median(times) * 1e3
+    return results
