@@ -15,7 +15,7 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
-from . import session
+from . import exporting, session
 from .messages import (CodesEncoded, DecodeRequest, DecodeResult, EncodeCodesRequest, EncodeSampleRequest, Failure,
                        LoadFailed, LoadRequest, ModelInfo, SampleEncoded)
 from .views.banner import MessageBanner
@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         files.addAction("&Open…", QKeySequence.Open, self.open_dialog)
         self.recent_menu = files.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        files.addAction("&Export Image…", QKeySequence("Ctrl+E"), self.export_image)
         files.addAction("&Close Model", QKeySequence.Close, lambda: self.close_model(self.current))
         files.addSeparator()
         files.addAction("&Quit", QKeySequence("Ctrl+Q"), self.close)
@@ -276,6 +277,18 @@ class MainWindow(QMainWindow):
             return
         if failure.request_id == self.latest.get(failure.view):
             self.banner.show_message(failure.message)
+
+    def export_image(self, path: str | None = None) -> str | None:
+        """The decoded image as a PNG whose metadata holds the checkpoint and the code."""
+        info, image = self.models.get(self.current), self.image_view.image()
+        if info is None or image is None:
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export image", f"{info.name}.png", "*.png")
+        if path:
+            exporting.save_png(path, image, {"view": "image", "checkpoints": [info.source],
+                                             "z": self.codes[self.current].tolist()})
+        return path or None
 
     # ---- clipboard, bookmarks, status ---------------------------------------------------------
     def copy_z(self) -> None:

@@ -141,3 +141,30 @@ def test_grid_tiles_are_where_the_layout_says(tmp_path):
     assert np.array_equal(grid[y : y + 4, x : x + 4], tiles[5])
     with pytest.raises(ValueError, match="5 tiles do not make a 2x3 grid"):
         tile_grid(tiles[:5], 2, 3)
+
+
+def test_gan_scatter_samples_the_prior_and_colours_by_image_statistics(qtbot, window, tmp_path):
+    path = make_model_file(tmp_path, kind="gan", arch="dcgan", shape=(1, 32, 32), kl=None, latent_dim=4)
+    open_and_wait(qtbot, window, [path])
+    view = window.tabs.scatter
+    window.tabs.setCurrentWidget(view)
+    view.n.setValue(300)
+    view.encode()
+    qtbot.waitUntil(lambda: view.codes is not None, timeout=10_000)
+    assert set(view.codes.colours) == {"brightness", "contrast"}
+    from explorer.rendering import random_codes
+
+    assert np.array_equal(view.codes.codes, random_codes(300, 4, 0))
+
+
+def test_export_the_decoded_image_with_its_code(qtbot, window, tmp_path):
+    path = make_model_file(tmp_path)
+    open_and_wait(qtbot, window, [path])
+    window.set_z(np.array([1.0, 0.5, -0.5], np.float32))
+    qtbot.waitUntil(lambda: np.array_equal(window.image_view.image(),
+                                           expected_image(path, np.array([1.0, 0.5, -0.5], np.float32))), timeout=5000)
+    out = window.export_image(str(tmp_path / "image.png"))
+    from PIL import Image
+
+    assert np.array_equal(np.asarray(Image.open(out)), window.image_view.image())
+    assert read_png_metadata(out)["z"] == [1.0, 0.5, -0.5]
