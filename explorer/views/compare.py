@@ -51,9 +51,9 @@ class CompareView(AnalysisView):
         self.link.addItems([BY_INDEX, BY_FACTOR])
         self.show_mode = QComboBox()
         self.show_mode.addItems(["decoded image", "traversal (top 6 linked dims)"])
-        self.note = QLabel()
+        self.note = QLabel(wordWrap=True)
         controls = QHBoxLayout()
-        for w in (self.link, self.show_mode, self.note):
+        for w in (self.link, self.show_mode):
             controls.addWidget(w)
         controls.addStretch(1)
         self.columns = QGridLayout()
@@ -61,6 +61,7 @@ class CompareView(AnalysisView):
         holder.setLayout(self.columns)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addWidget(self.note)
         layout.addWidget(holder, 1)
         self.link.currentIndexChanged.connect(self.refresh)
         self.show_mode.currentIndexChanged.connect(self.refresh)

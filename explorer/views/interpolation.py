@@ -36,7 +36,7 @@ class InterpolationView(AnalysisView):
         for widget in (self.seed_a, self.use_a, self.seed_b, self.use_b):
             ends.addWidget(widget)
         ends.addStretch(1)
-        self.note = QLabel()
+        self.note = QLabel(wordWrap=True)
         self.view = LabelledGridView("interpolation")
         layout = QVBoxLayout(self)
         layout.addLayout(controls)

@@ -25,7 +25,7 @@ class ReconstructionView(AnalysisView):
             widget.valueChanged.connect(self.refresh)
         controls.addStretch(1)
         controls.addWidget(export)
-        self.note = QLabel()
+        self.note = QLabel(wordWrap=True)
         self.view = LabelledGridView("reconstructions; mean squared error per image under each")
         layout = QVBoxLayout(self)
         layout.addLayout(controls)

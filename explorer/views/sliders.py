@@ -115,10 +115,10 @@ class LatentSliderPanel(QWidget):
         self.encode_button.setEnabled(bool(info and info.can_encode_data))
         if info is None:
             return
-        kl = info.kl_per_dim
+        kl, std = info.kl_per_dim, info.latent_std
         for row, dim in enumerate(dimension_order(info)):
             name = QLabel(f"z{dim}")
-            detail = QLabel(f"KL {kl[dim]:.2f}" if kl else "")
+            detail = QLabel(f"KL {kl[dim]:.2f}" if kl else f"σ {std[dim]:.2f}" if std else "")
             detail.setStyleSheet("color: gray")
             slider = QLabeledDoubleSlider(Qt.Horizontal)
             slider.setDecimals(3)
@@ -133,6 +133,10 @@ class LatentSliderPanel(QWidget):
             self.grid.addWidget(slider, row, 2)
             self._sliders[dim] = slider
         self._refresh_modes()
+        if info.kind == "ae" and self.mode.findData(AGGREGATE) >= 0:
+            # an AE's codes follow no prior: span what its encoder actually produces
+            with signals_blocked(self.mode):
+                self.mode.setCurrentIndex(self.mode.findData(AGGREGATE))
         self._apply_ranges()
 
     def add_direction(self, label: str, direction: np.ndarray) -> None:

@@ -110,3 +110,15 @@ def test_gan_cannot_encode(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, [path])
     assert not window.sliders.encode_button.isEnabled()
     assert window.sliders.mode.count() == 1
+
+
+def test_an_autoencoder_spans_its_recorded_code_spread(qtbot, window, tmp_path):
+    import checkpoints
+
+    model = checkpoints.create_model("mlp", "ae", 2, (1, 8, 8), dataset="digits", latent_mean=(1.0, -2.0),
+                                     latent_std=(0.5, 3.0))
+    checkpoints.save(model, tmp_path / "ae.safetensors")
+    open_and_wait(qtbot, window, [tmp_path / "ae.safetensors"])
+    assert window.sliders.mode.currentText() == "Aggregate posterior ±2σ"
+    assert (window.sliders.slider(1).minimum(), window.sliders.slider(1).maximum()) == (-8.0, 4.0)
+    assert window.sliders.grid.itemAtPosition(0, 1).widget().text() == "σ 3.00"
