@@ -7,22 +7,24 @@ id is not the latest one sent for its view is stale and ignored.
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
-from . import exporting, session
-from .messages import (CodesEncoded, DecodeRequest, DecodeResult, EncodeCodesRequest, EncodeSampleRequest, Failure,
+from . import session
+from .code_actions import CodeActions
+from .messages import (CodesEncoded, DecodeRequest, DecodeResult, Failure,
                        LoadFailed, LoadRequest, ModelInfo, SampleEncoded)
 from .views.banner import MessageBanner
 from .views.base import ViewContext
 from .views.bookmarks import BookmarkList
 from .views.image_view import DecodedImageView
+from .runs import scan_runs
 from .views.model_list import ModelListView
+from .views.run_scrubber import RunScrubber
 from .views.sliders import LatentSliderPanel
 from .views.tabs import AnalysisTabs
 
@@ -33,7 +35,7 @@ WELCOME = """<h2>No model open</h2>
 --out runs/dsprites.safetensors</code></p>"""
 
 
-class MainWindow(QMainWindow):
+class MainWindow(CodeActions, QMainWindow):
     load_requested = Signal(object)  # LoadRequest
     decode_requested = Signal(object)  # DecodeRequest | EncodeSampleRequest | EncodeCodesRequest
     close_model_requested = Signal(int)
@@ -47,6 +49,7 @@ class MainWindow(QMainWindow):
         self.posteriors: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.current: int | None = None
         self.pending_loads: dict[int, str] = {}
+        self.runs: dict[int, tuple[str, str]] = {}  # model_id -> (folder, stem) of a training run
         self.latest: dict[str, int] = {}
         self._ids = itertools.count(1)
         self._seeds = itertools.count(1)
@@ -70,8 +73,10 @@ class MainWindow(QMainWindow):
         images = QHBoxLayout()
         images.addWidget(self.original_view, 1)
         images.addWidget(self.image_view, 3)
+        self.scrubber = RunScrubber()
         content = QWidget()
         column = QVBoxLayout(content)
+        column.addWidget(self.scrubber)
         column.addLayout(images, 1)
         column.addWidget(self.caption)
         welcome = QLabel(WELCOME, alignment=Qt.AlignCenter, wordWrap=True)
@@ -102,6 +107,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         files = self.menuBar().addMenu("&File")
         files.addAction("&Open…", QKeySequence.Open, self.open_dialog)
+        files.addAction("Open &Folder…", QKeySequence("Ctrl+Shift+O"), self.open_folder_dialog)
         self.recent_menu = files.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         files.addAction("&Export Image…", QKeySequence("Ctrl+E"), self.export_image)
@@ -134,6 +140,7 @@ class MainWindow(QMainWindow):
         self.sliders.random_requested.connect(self.random_z)
         self.sliders.encode_requested.connect(self.encode_sample)
         self.bookmarks.bookmark_activated.connect(self._on_bookmarks_bookmark_activated)
+        self.scrubber.snapshot_chosen.connect(self._on_scrubber_snapshot_chosen)
         worker.progress.connect(self.tabs.route_progress)
         self.tabs.requested.connect(self._send)
         self.tabs.failed.connect(self.banner.show_message)
@@ -145,6 +152,12 @@ class MainWindow(QMainWindow):
         """Ask the worker to load each file; codes: a z to show per path once it is open."""
         for path in paths:
             path = str(Path(path).expanduser().absolute())
+            runs = scan_runs(path) if Path(path).is_dir() else {}
+            if runs:
+                if codes and path in codes:
+                    self._restore_z.update({steps[-1][1]: codes[path] for steps in runs.values()})
+                self._open_runs(path, runs)
+                continue
             model_id = next(self._ids)
             self.pending_loads[model_id] = path
             if codes and path in codes:
@@ -152,14 +165,35 @@ class MainWindow(QMainWindow):
             self.load_requested.emit(LoadRequest(model_id, model_id, path))
         self._update_status()
 
+    def _open_runs(self, folder: str, runs: dict[str, list[tuple[int, str]]]) -> None:
+        """A folder of snapshots: one model per run, showing its newest snapshot."""
+        for stem, steps in runs.items():
+            model_id = next(self._ids)
+            self.runs[model_id] = (folder, stem)
+            self.pending_loads[model_id] = steps[-1][1]
+            self.load_requested.emit(LoadRequest(model_id, model_id, steps[-1][1]))
+
+    def _on_scrubber_snapshot_chosen(self, path: str) -> None:
+        """Swap the current run's weights for another snapshot; the code stays."""
+        if self.current in self.runs and self.models[self.current].path != path:
+            self.pending_loads[self.current] = path
+            self.load_requested.emit(LoadRequest(self.current, self.current, path))
+
     def open_dialog(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Open checkpoints", "", "Checkpoints (*.safetensors);;All files (*)")
         self.open_files(paths)
+
+    def open_folder_dialog(self) -> None:
+        """A training run's folder of snapshots, or an imported results folder."""
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of checkpoints")
+        if folder:
+            self.open_files([folder])
 
     def close_model(self, model_id: int | None) -> None:
         if model_id is None or model_id not in self.models:
             return
         del self.models[model_id]
+        self.runs.pop(model_id, None)
         self.codes.pop(model_id, None)
         self.posteriors.pop(model_id, None)
         self.model_list.remove_model(model_id)
@@ -170,6 +204,14 @@ class MainWindow(QMainWindow):
 
     def _on_worker_model_loaded(self, info: ModelInfo) -> None:
         if self.pending_loads.pop(info.model_id, None) is None:
+            return
+        if info.model_id in self.models:  # another snapshot of a run: same list entry, same code
+            self.models[info.model_id] = info
+            self.model_list.update_model(info)
+            if info.model_id == self.current:
+                self.sliders.set_model(info, self.codes[info.model_id], self.posteriors.get(info.model_id))
+                self.request_decode()
+            self._update_status()
             return
         self.models[info.model_id] = info
         z = self._restore_z.pop(info.path, None)
@@ -197,6 +239,8 @@ class MainWindow(QMainWindow):
         self.original_view.hide()
         self.image_view.clear()
         self.sliders.set_model(info, self.codes.get(model_id, np.zeros(0, np.float32)), self.posteriors.get(model_id))
+        folder, stem = self.runs.get(model_id, (None, None))
+        self.scrubber.show_run(folder, stem, info.path if info else None)
         if info:
             self.caption.setText(f"{info.name} — {info.summary}" + (f" — {info.description}" if info.description else ""))
             self.request_decode()
@@ -220,27 +264,6 @@ class MainWindow(QMainWindow):
         self.codes[self.current] = np.asarray(z, np.float32)
         self.sliders.set_z(self.codes[self.current])
         self.request_decode()
-
-    def reset_z(self) -> None:
-        if self.current is not None:
-            self.set_z(np.zeros(self.models[self.current].latent_dim, np.float32))
-
-    def random_z(self) -> None:
-        if self.current is not None:
-            self.request_decode(seed=next(self._seeds))
-
-    def encode_sample(self) -> None:
-        info = self.models.get(self.current)
-        if info and info.can_encode_data:
-            self._send(EncodeSampleRequest(MAIN, self._next_id(MAIN), self.current, next(self._seeds)))
-
-    def encode_codes(self) -> None:
-        info = self.models.get(self.current)
-        if not (info and info.can_encode_data):
-            self.banner.show_message("Posterior ranges need a model with an encoder and a data set this tool can make.")
-            return
-        self.statusBar().showMessage(f"encoding {info.dataset} samples for posterior ranges…")
-        self._send(EncodeCodesRequest("codes", self._next_id("codes"), self.current))
 
     def _next_id(self, view: str) -> int:
         self.latest[view] = next(self._ids)
@@ -277,48 +300,6 @@ class MainWindow(QMainWindow):
             return
         if failure.request_id == self.latest.get(failure.view):
             self.banner.show_message(failure.message)
-
-    def export_image(self, path: str | None = None) -> str | None:
-        """The decoded image as a PNG whose metadata holds the checkpoint and the code."""
-        info, image = self.models.get(self.current), self.image_view.image()
-        if info is None or image is None:
-            return None
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export image", f"{info.name}.png", "*.png")
-        if path:
-            exporting.save_png(path, image, {"view": "image", "checkpoints": [info.source],
-                                             "z": self.codes[self.current].tolist()})
-        return path or None
-
-    # ---- clipboard, bookmarks, status ---------------------------------------------------------
-    def copy_z(self) -> None:
-        info = self.models.get(self.current)
-        if info:
-            doc = {"model": info.name, "sha256": info.sha256, "z": [round(float(v), 6) for v in self.codes[self.current]]}
-            QGuiApplication.clipboard().setText(json.dumps(doc))
-
-    def paste_z(self) -> None:
-        info = self.models.get(self.current)
-        if not info:
-            return
-        try:
-            z = parse_code(QGuiApplication.clipboard().text(), info.latent_dim)
-        except ValueError as exc:
-            self.banner.show_message(f"Cannot paste that code: {exc}.")
-            return
-        self.set_z(z)
-
-    def bookmark_z(self) -> None:
-        if self.current is not None:
-            self.bookmarks.add(self.models[self.current].path, self.codes[self.current])
-
-    def _on_bookmarks_bookmark_activated(self, path: str, z: np.ndarray) -> None:
-        for model_id, info in self.models.items():
-            if info.path == path and info.latent_dim == len(z):
-                self.model_list.select_model(model_id)
-                self.set_z(z)
-                return
-        self.banner.show_message(f"{Path(path).name} is not open; open it to return to this bookmark.")
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -361,7 +342,8 @@ class MainWindow(QMainWindow):
         return bool(models)
 
     def save_session(self) -> None:
-        models = [(self.models[m].path, self.codes[m]) for m in self.model_list.model_ids()]
+        models = [(self.runs[m][0] if m in self.runs else self.models[m].path, self.codes[m])
+                  for m in self.model_list.model_ids()]
         selected = self.models[self.current].path if self.current in self.models else None
         session.save_session(self.settings, models, selected, self.bookmarks.entries(), self.saveGeometry(), self.saveState())
 
@@ -374,20 +356,3 @@ class MainWindow(QMainWindow):
         if getattr(self, "_save_on_close", True):
             self.save_session()
         super().closeEvent(event)
-
-
-def parse_code(text: str, latent_dim: int) -> np.ndarray:
-    """A pasted code: our JSON ({"z": [...]}) or a bare list of numbers. Raises ValueError."""
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        raise ValueError("the clipboard does not hold JSON") from None
-    values = doc.get("z") if isinstance(doc, dict) else doc
-    if not isinstance(values, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        raise ValueError('expected {"z": [numbers]} or a list of numbers')
-    if len(values) != latent_dim:
-        raise ValueError(f"it has {len(values)} numbers but this model has {latent_dim} dimensions")
-    z = np.asarray(values, dtype=np.float32)
-    if not np.isfinite(z).all():
-        raise ValueError("it contains NaN or infinite values")
-    return z

@@ -38,7 +38,7 @@ def restored_models(settings: QSettings) -> tuple[list[tuple[str, np.ndarray]], 
         path = entry.get("path") if isinstance(entry, dict) else None
         if not isinstance(path, str):
             continue
-        if Path(path).is_file():
+        if Path(path).exists():  # a checkpoint, or the folder of a training run
             kept.append((path, np.asarray(entry.get("z", []), dtype=np.float32)))
         else:
             missing.append(path)

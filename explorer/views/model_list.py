@@ -20,11 +20,21 @@ class ModelListView(QListWidget):
         self.currentItemChanged.connect(self._on_current_item_changed)
 
     def add_model(self, info: ModelInfo) -> None:
-        item = QListWidgetItem(f"{info.name}\n{info.summary}")
+        item = QListWidgetItem()
         item.setData(Qt.UserRole, info.model_id)
+        self._describe(item, info)
+        self.addItem(item)
+
+    def update_model(self, info: ModelInfo) -> None:
+        for row in range(self.count()):
+            if self.item(row).data(Qt.UserRole) == info.model_id:
+                self._describe(self.item(row), info)
+
+    @staticmethod
+    def _describe(item: QListWidgetItem, info: ModelInfo) -> None:
+        item.setText(f"{info.name}\n{info.summary}")
         lines = [info.description, info.path, f"sha256 {info.sha256[:16]}…", f"on {info.device}"]
         item.setToolTip("\n".join(line for line in lines if line))
-        self.addItem(item)
 
     def remove_model(self, model_id: int) -> None:
         for row in range(self.count()):

@@ -1,0 +1,99 @@
+"""What the user does to the current code: reset, sample, encode, copy, paste, bookmark, export.
+
+A mixin of `MainWindow` (GUI thread only); it uses the window's models, codes, sliders and banner.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog
+
+from . import exporting
+from .messages import EncodeCodesRequest, EncodeSampleRequest
+
+MAIN = "main"
+
+
+class CodeActions:
+    def reset_z(self) -> None:
+        if self.current is not None:
+            self.set_z(np.zeros(self.models[self.current].latent_dim, np.float32))
+
+    def random_z(self) -> None:
+        if self.current is not None:
+            self.request_decode(seed=next(self._seeds))
+
+    def encode_sample(self) -> None:
+        info = self.models.get(self.current)
+        if info and info.can_encode_data:
+            self._send(EncodeSampleRequest(MAIN, self._next_id(MAIN), self.current, next(self._seeds)))
+
+    def encode_codes(self) -> None:
+        info = self.models.get(self.current)
+        if not (info and info.can_encode_data):
+            self.banner.show_message("Posterior ranges need a model with an encoder and a data set this tool can make.")
+            return
+        self.statusBar().showMessage(f"encoding {info.dataset} samples for posterior ranges…")
+        self._send(EncodeCodesRequest("codes", self._next_id("codes"), self.current))
+
+    def export_image(self, path: str | None = None) -> str | None:
+        """The decoded image as a PNG whose metadata holds the checkpoint and the code."""
+        info, image = self.models.get(self.current), self.image_view.image()
+        if info is None or image is None:
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export image", f"{info.name}.png", "*.png")
+        if path:
+            exporting.save_png(path, image, {"view": "image", "checkpoints": [info.source],
+                                             "z": self.codes[self.current].tolist()})
+        return path or None
+
+    def copy_z(self) -> None:
+        info = self.models.get(self.current)
+        if info:
+            doc = {"model": info.name, "sha256": info.sha256, "z": [round(float(v), 6) for v in self.codes[self.current]]}
+            QGuiApplication.clipboard().setText(json.dumps(doc))
+
+    def paste_z(self) -> None:
+        info = self.models.get(self.current)
+        if not info:
+            return
+        try:
+            z = parse_code(QGuiApplication.clipboard().text(), info.latent_dim)
+        except ValueError as exc:
+            self.banner.show_message(f"Cannot paste that code: {exc}.")
+            return
+        self.set_z(z)
+
+    def bookmark_z(self) -> None:
+        if self.current is not None:
+            self.bookmarks.add(self.models[self.current].path, self.codes[self.current])
+
+    def _on_bookmarks_bookmark_activated(self, path: str, z: np.ndarray) -> None:
+        for model_id, info in self.models.items():
+            if info.path == path and info.latent_dim == len(z):
+                self.model_list.select_model(model_id)
+                self.set_z(z)
+                return
+        self.banner.show_message(f"{Path(path).name} is not open; open it to return to this bookmark.")
+
+
+def parse_code(text: str, latent_dim: int) -> np.ndarray:
+    """A pasted code: our JSON ({"z": [...]}) or a bare list of numbers. Raises ValueError."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        raise ValueError("the clipboard does not hold JSON") from None
+    values = doc.get("z") if isinstance(doc, dict) else doc
+    if not isinstance(values, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise ValueError('expected {"z": [numbers]} or a list of numbers')
+    if len(values) != latent_dim:
+        raise ValueError(f"it has {len(values)} numbers but this model has {latent_dim} dimensions")
+    z = np.asarray(values, dtype=np.float32)
+    if not np.isfinite(z).all():
+        raise ValueError("it contains NaN or infinite values")
+    return z
