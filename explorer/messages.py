@@ -30,6 +30,8 @@ class ModelInfo:
     latent_mean: tuple[float, ...] | None = None
     latent_std: tuple[float, ...] | None = None
     steps: int = 0  # training steps recorded in the checkpoint
+    factor_correlations: tuple[tuple[float, ...], ...] | None = None  # |r| (dims x factors), stored by the zoo
+    has_encoder: bool = True
 
     @property
     def source(self) -> dict:

@@ -263,7 +263,20 @@ def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
         can_encode_data=model.has_encoder and meta.dataset in DATASETS,
         description=meta.description, beta=meta.beta, kl_per_dim=meta.kl_per_dim,
         latent_mean=meta.latent_mean, latent_std=meta.latent_std, steps=meta.steps,
+        factor_correlations=_correlations(meta.metrics.get("factor_correlations"), model.latent_dim),
+        has_encoder=model.has_encoder,
     )
+
+
+def _correlations(value, latent_dim: int) -> tuple[tuple[float, ...], ...] | None:
+    """A stored (dims x factors) table, if well formed."""
+    try:
+        table = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if table.ndim != 2 or table.shape[0] != latent_dim or not np.isfinite(table).all():
+        return None
+    return tuple(map(tuple, table.tolist()))
 
 
 class WorkerThread:

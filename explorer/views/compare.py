@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from superqt.utils import signals_blocked
 
 from ..grids import dims_by_kl
 from ..messages import CodesResult, DecodeRequest, EncodeDatasetRequest, GridResult, TraversalRequest
@@ -72,15 +73,31 @@ class CompareView(AnalysisView):
         self.mapped_z: dict[int, np.ndarray] = {}
 
     def set_context(self, context) -> None:
-        if set(context.models) != set(self.views):
-            self._rebuild(context)
+        comparable = self.comparable(context)
+        if set(comparable) != set(self.views):
+            self._rebuild(comparable)
+        for info in comparable.values():
+            if info.factor_correlations is not None and info.model_id not in self.correlations:
+                self.correlations[info.model_id] = np.asarray(info.factor_correlations)
+        if len(self.correlations) >= 2 and all(m in self.correlations for m in comparable):
+            with signals_blocked(self.link):
+                self.link.setCurrentText(BY_FACTOR)  # stored matches: link through factors at once
         super().set_context(context)
 
-    def _rebuild(self, context) -> None:
+    @staticmethod
+    def comparable(context) -> dict:
+        """The current model and the open models of its data set that, like it, have (or lack) an encoder."""
+        ref = context.info
+        if ref is None:
+            return {}
+        return {m: i for m, i in context.models.items()
+                if i.dataset == ref.dataset and i.has_encoder == ref.has_encoder}
+
+    def _rebuild(self, comparable: dict) -> None:
         while self.columns.count():
             self.columns.takeAt(0).widget().deleteLater()
         self.views.clear()
-        for col, info in enumerate(context.models.values()):
+        for col, info in enumerate(comparable.values()):
             title = QLabel(f"<b>{info.name}</b><br>{info.summary}")
             view = LabelledGridView(info.name)
             self.columns.addWidget(title, 0, col)
@@ -102,14 +119,15 @@ class CompareView(AnalysisView):
         if ref is None:
             return
         if self.link.currentText() == BY_FACTOR:
-            missing = [m for m in self.context.models.values() if m.model_id not in self.correlations and m.can_encode_data]
+            missing = [m for m in self.comparable(self.context).values()
+                       if m.model_id not in self.correlations and m.can_encode_data]
             for info in missing:
                 self._send_to(f"compare-codes:{info.model_id}",
                               lambda rid, i=info: EncodeDatasetRequest(f"compare-codes:{i.model_id}", rid, i.model_id,
                                                                        MATCH_SAMPLES))
         traversal = self.show_mode.currentIndex() == 1
         order = dims_by_kl(ref.kl_per_dim or ref.latent_std, ref.latent_dim)[:6]
-        for model_id, info in self.context.models.items():
+        for model_id, info in self.comparable(self.context).items():
             mapping = self.mapping(model_id)
             z = np.zeros(info.latent_dim, np.float32)
             for src, dst in mapping.items():
@@ -122,7 +140,7 @@ class CompareView(AnalysisView):
                     self._send_to(key, lambda rid, m=model_id, zz=z, dd=dims: TraversalRequest(key_of(m), rid, m, zz, dd, 7))
             else:
                 self._send_to(key, lambda rid, m=model_id, zz=z: DecodeRequest(key_of(m), rid, m, zz))
-        linked = sum(len(self.mapping(m)) for m in self.context.models if m != ref.model_id)
+        linked = sum(len(self.mapping(m)) for m in self.comparable(self.context) if m != ref.model_id)
         self.note.setText(f"driven by {ref.name}'s sliders; {linked} linked dimension(s) in the other models")
 
     def _send_to(self, key: str, make) -> None:

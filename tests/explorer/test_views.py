@@ -168,3 +168,23 @@ def test_export_the_decoded_image_with_its_code(qtbot, window, tmp_path):
 
     assert np.array_equal(np.asarray(Image.open(out)), window.image_view.image())
     assert read_png_metadata(out)["z"] == [1.0, 0.5, -0.5]
+
+
+def test_compare_links_through_stored_factor_correlations_without_encoding(qtbot, window, tmp_path):
+    def stored(name, table, seed):
+        model = checkpoints.create_model("mlp", "vae", 3, (1, 8, 8), seed=seed, dataset="digits",
+                                         metrics={"factor_correlations": table})
+        checkpoints.save(model, tmp_path / f"{name}.safetensors")
+        return tmp_path / f"{name}.safetensors"
+
+    a = stored("a", [[0.9, 0.1], [0.1, 0.8], [0.0, 0.0]], 0)
+    b = stored("b", [[0.1, 0.7], [0.0, 0.1], [0.8, 0.2]], 1)
+    gan = make_model_file(tmp_path, "g", kind="gan", arch="dcgan", shape=(1, 32, 32), kl=None, latent_dim=3)
+    open_and_wait(qtbot, window, [a, b, gan])
+    view = window.tabs.compare
+    window.tabs.setCurrentWidget(view)
+    assert view.link.currentText() == BY_FACTOR and len(view.views) == 2  # the GAN is not comparable
+    window.set_z(np.array([1.0, 2.0, 3.0], np.float32))
+    b_id = next(m for m, i in window.models.items() if i.name == "b")
+    assert view.mapping(b_id) == {0: 2, 1: 0}
+    qtbot.waitUntil(lambda: view.mapped_z[b_id].tolist() == [2.0, 0.0, 1.0], timeout=5000)
