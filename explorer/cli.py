@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 SCREENSHOT_TIMEOUT_S = 60
+FIRST_PICTURE = "faces-betavae.safetensors"  # selected, and compared with faces-vae, when the zoo opens
 TABS = ("explore", "traversal", "interpolation", "reconstruction", "compare", "scatter")
 
 
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("files", nargs="*", help=".safetensors checkpoints to open")
     parser.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
     parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window once it has rendered, then exit")
-    parser.add_argument("--tab", choices=TABS, default="explore", help="the view to show first")
+    parser.add_argument("--tab", choices=TABS, help="the view to show first (default: explore; compare for the zoo)")
     return parser
 
 
@@ -60,7 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.files:
         window.open_files(args.files)
     elif not window.restore_session():
-        window.open_files(zoo_files())
+        zoo = zoo_files()
+        pair = [p for p in zoo if Path(p).name == FIRST_PICTURE]
+        if pair and args.tab is None:
+            window.start_tab = "compare"  # the β=1 VAE beside the β=250 β-VAE, linked by factor
+            window.select_path(pair[0])
+        window.open_files(zoo)
     window.show()
     outcome = {"code": 0}
     if args.screenshot:

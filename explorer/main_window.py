@@ -183,6 +183,10 @@ class MainWindow(CodeActions, QMainWindow):
         paths, _ = QFileDialog.getOpenFileNames(self, "Open checkpoints", "", "Checkpoints (*.safetensors);;All files (*)")
         self.open_files(paths)
 
+    def select_path(self, path: str) -> None:
+        """Select this file's model once it is open."""
+        self._select_path = str(Path(path).absolute())
+
     def open_folder_dialog(self) -> None:
         """A training run's folder of snapshots, or an imported results folder."""
         folder = QFileDialog.getExistingDirectory(self, "Open a folder of checkpoints")
