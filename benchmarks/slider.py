@@ -8,38 +8,21 @@ stale_dropped: the fraction of those requests the worker dropped as superseded.
 
 from __future__ import annotations
 
-import os
 import statistics
-import tempfile
 import time
 
 import numpy as np
 import torch
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from checkpoints.images import to_uint8
 
-import checkpoints  # noqa: E402
-from checkpoints.images import to_uint8  # noqa: E402
+from .gui import open_window, spin, wait
 
 
 def run(quick: bool = False) -> dict[str, float]:
-    from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+    from PySide6.QtCore import QElapsedTimer, QTimer
 
-    from explorer.app import create_app
-    from explorer.main_window import MainWindow
-    from explorer.worker import WorkerThread
-
-    app = create_app()
-    folder = tempfile.mkdtemp(prefix="bench-")
-    path = os.path.join(folder, "vae.safetensors")
-    checkpoints.save(checkpoints.create_model("conv", "vae", 10, (1, 64, 64), seed=0), path)
-    bare_model = checkpoints.load(path, device="cpu")
-
-    inference = WorkerThread("cpu")
-    window = MainWindow(inference.worker, QSettings(os.path.join(folder, "s.ini"), QSettings.IniFormat))
-    window.show()
-    window.open_files([path])
-    _spin(app, lambda: window.image_view.image() is not None)
+    app, window, inference, bare_model = open_window()
     slider = window.sliders.slider(0)
 
     latencies, bare = [], []
@@ -51,7 +34,7 @@ def run(quick: bool = False) -> dict[str, float]:
         start = time.perf_counter()
         slider.setValue(value)
         if not done:
-            _wait(window.image_view.image_updated)
+            wait(window.image_view.image_updated)
         window.image_view.image_updated.disconnect()
         latencies.append(done[0] - start)
         z = torch.from_numpy(window.sliders.z())[None]
@@ -72,12 +55,12 @@ def run(quick: bool = False) -> dict[str, float]:
     seconds = 1.0 if quick else 5.0
     clock.start()
     timer.start()
-    _spin(app, lambda: clock.elapsed() > seconds * 1000)
+    spin(app, lambda: clock.elapsed() > seconds * 1000)
     timer.stop()
     sent = len(ticks) - sent_before
     final = window.sliders.z()
     expected = to_uint8(bare_model.decode(torch.from_numpy(final)[None]))[0]
-    _spin(app, lambda: np.array_equal(window.image_view.image(), expected))
+    spin(app, lambda: np.array_equal(window.image_view.image(), expected))
     lateness_ms = np.maximum(np.diff(np.array(ticks)) / 1e6 - 1.0, 0.0)
     dropped = inference.worker.dropped - dropped_before
     window.close()
@@ -91,22 +74,3 @@ def run(quick: bool = False) -> dict[str, float]:
         "slider_events_per_s": sent / seconds,
         "stale_dropped": dropped / max(sent, 1),
     }
-
-
-def _wait(signal, timeout_s: float = 30.0) -> None:
-    """Sleep in a Qt event loop until `signal` fires, as an idle GUI thread does (no busy polling)."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    signal.connect(loop.quit)
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    loop.exec()
-    signal.disconnect(loop.quit)
-
-
-def _spin(app, condition, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the window did not answer in time")
-        app.processEvents()

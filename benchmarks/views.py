@@ -8,52 +8,32 @@ same for pyqtgraph's ScatterPlotItem is recorded beside it as scatter_redraw_100
 
 from __future__ import annotations
 
-import os
 import statistics
-import tempfile
 import time
 
 import numpy as np
 import torch
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-import checkpoints  # noqa: E402
-
-from .slider import _spin, _wait  # noqa: E402
+from .gui import open_window, spin, wait
 
 
 def run(quick: bool = False) -> dict[str, float]:
-    from PySide6.QtCore import QSettings
-
-    from explorer.app import create_app
     from explorer.grids import traversal_codes
-    from explorer.main_window import MainWindow
-    from explorer.worker import WorkerThread
 
-    app = create_app()
-    folder = tempfile.mkdtemp(prefix="bench-")
-    path = os.path.join(folder, "vae.safetensors")
-    checkpoints.save(checkpoints.create_model("conv", "vae", 10, (1, 64, 64), seed=0), path)
-    bare = checkpoints.load(path, device="cpu")
-    inference = WorkerThread("cpu")
-    window = MainWindow(inference.worker, QSettings(os.path.join(folder, "s.ini"), QSettings.IniFormat))
-    window.show()
-    window.open_files([path])
-    _spin(app, lambda: window.image_view.image() is not None)
+    app, window, inference, bare = open_window()
     view = window.tabs.traversal
     window.tabs.setCurrentWidget(view)
-    _spin(app, view.is_idle)
+    spin(app, view.is_idle)
     grid_s, plain_s = [], []
     rng = np.random.default_rng(0)
     for _ in range(5 if quick else 20):
         window.set_z(rng.normal(size=10).astype(np.float32))  # renders the visible grid once: let it finish
-        _spin(app, view.is_idle)
+        spin(app, view.is_idle)
         done = []
         view.view.image_updated.connect(lambda: done.append(time.perf_counter()))
         start = time.perf_counter()
         view.refresh()
-        _wait(view.view.image_updated)
+        wait(view.view.image_updated)
         view.view.image_updated.disconnect()
         grid_s.append(done[-1] - start)
         codes = torch.from_numpy(traversal_codes(window.sliders.z(), list(range(10)), 11, 3.0))
