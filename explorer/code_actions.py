@@ -13,9 +13,10 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from . import exporting
-from .messages import EncodeCodesRequest, EncodeSampleRequest
+from .messages import EncodeDatasetRequest, EncodeSampleRequest
 
 MAIN = "main"
+POSTERIOR_SAMPLES = 2000  # encoded data samples behind the posterior 1-99 % slider ranges
 
 
 class CodeActions:
@@ -38,7 +39,7 @@ class CodeActions:
             self.banner.show_message("Posterior ranges need a model with an encoder and a data set this tool can make.")
             return
         self.statusBar().showMessage(f"encoding {info.dataset} samples for posterior ranges…")
-        self._send(EncodeCodesRequest("codes", self._next_id("codes"), self.current))
+        self._send(EncodeDatasetRequest("codes", self._next_id("codes"), self.current, POSTERIOR_SAMPLES))
 
     def export_image(self, path: str | None = None) -> str | None:
         """The decoded image as a PNG whose metadata holds the checkpoint and the code."""

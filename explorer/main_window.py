@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QHBoxLayou
 
 from . import session
 from .code_actions import CodeActions
-from .messages import (CodesEncoded, DecodeRequest, DecodeResult, Failure,
+from .messages import (CodesResult, DecodeRequest, DecodeResult, Failure,
                        LoadFailed, LoadRequest, ModelInfo, SampleEncoded)
 from .views.banner import MessageBanner
 from .views.base import ViewContext
@@ -37,7 +37,7 @@ WELCOME = """<h2>No model open</h2>
 
 class MainWindow(CodeActions, QMainWindow):
     load_requested = Signal(object)  # LoadRequest
-    decode_requested = Signal(object)  # DecodeRequest | EncodeSampleRequest | EncodeCodesRequest
+    decode_requested = Signal(object)  # any request of explorer.messages for the worker
     close_model_requested = Signal(int)
 
     def __init__(self, worker, settings: QSettings) -> None:
@@ -281,10 +281,11 @@ class MainWindow(CodeActions, QMainWindow):
             return
         if result.request_id != self.latest.get(result.view) or result.model_id != self.current:
             return  # stale: a newer request for this view was sent since
-        if isinstance(result, CodesEncoded):
-            self.posteriors[result.model_id] = (result.low, result.high)
-            self.sliders.set_posterior(result.low, result.high)
-            self.statusBar().showMessage(f"posterior ranges from {result.n} encoded samples", 5000)
+        if isinstance(result, CodesResult):
+            low, high = np.quantile(result.codes, [0.01, 0.99], axis=0).astype(np.float32)
+            self.posteriors[result.model_id] = (low, high)
+            self.sliders.set_posterior(low, high)
+            self.statusBar().showMessage(f"posterior ranges from {len(result.codes)} encoded samples", 5000)
             return
         if isinstance(result, (SampleEncoded, DecodeResult)) and not np.array_equal(result.z, self.codes[self.current]):
             self.codes[self.current] = result.z

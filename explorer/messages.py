@@ -106,26 +106,6 @@ class SampleEncoded:
 
 
 @dataclass(frozen=True)
-class EncodeCodesRequest:
-    """Encode `n` data-set images to learn the posterior's per-dimension quantiles."""
-
-    view: str
-    request_id: int
-    model_id: int
-    n: int = 2000
-
-
-@dataclass(frozen=True)
-class CodesEncoded:
-    view: str
-    request_id: int
-    model_id: int
-    low: np.ndarray  # 1 % quantile of the encoder means per dimension, float32 (d,)
-    high: np.ndarray  # 99 % quantile
-    n: int
-
-
-@dataclass(frozen=True)
 class Failure:
     """A request failed; `message` is the sentence shown in the window."""
 

@@ -26,10 +26,8 @@ from .rendering import Cancelled, random_codes
 from . import worker_jobs as jobs
 from .messages import (
     CancelRequest,
-    CodesEncoded,
     DecodeRequest,
     DecodeResult,
-    EncodeCodesRequest,
     EncodeDatasetRequest,
     EncodeSampleRequest,
     Failure,
@@ -51,7 +49,7 @@ USER_ERRORS = (checkpoints.CheckpointError, checkpoints.InferenceError, checkpoi
 class InferenceWorker(QObject):
     model_loaded = Signal(object)  # ModelInfo
     load_failed = Signal(object)  # LoadFailed
-    result_ready = Signal(object)  # DecodeResult | SampleEncoded | CodesEncoded
+    result_ready = Signal(object)  # DecodeResult | SampleEncoded | GridResult | CodesResult | ImagesResult
     failed = Signal(object)  # Failure
     notice = Signal(str)  # e.g. a fall-back from CUDA to the CPU
     progress = Signal(object)  # Progress
@@ -167,8 +165,6 @@ class InferenceWorker(QObject):
                 return self._decode(model, request)
             if isinstance(request, EncodeSampleRequest):
                 return self._encode_sample(model, request)
-            if isinstance(request, EncodeCodesRequest):
-                return self._encode_codes(model, request)
             if isinstance(request, TraversalRequest):
                 return jobs.traversal(model, request, stop)
             if isinstance(request, InterpolationRequest):
@@ -207,13 +203,6 @@ class InferenceWorker(QObject):
         image = to_uint8(model.decode(mu))[0]
         return SampleEncoded(request.view, request.request_id, request.model_id, index,
                              mu[0].cpu().numpy().astype(np.float32), to_uint8(x)[0], image)
-
-    def _encode_codes(self, model: checkpoints.Model, request: EncodeCodesRequest) -> CodesEncoded:
-        data = self._dataset(model)
-        indices = np.random.default_rng(0).choice(len(data), size=min(request.n, len(data)), replace=False)
-        codes = torch.cat([model.encode(data.images(chunk))[0].cpu() for chunk in np.array_split(indices, max(1, len(indices) // 256))])
-        low, high = torch.quantile(codes, torch.tensor([0.01, 0.99]), dim=0).numpy().astype(np.float32)
-        return CodesEncoded(request.view, request.request_id, request.model_id, low, high, len(codes))
 
     def _dataset(self, model: checkpoints.Model):
         from trainer import datasets  # only needed once a user asks for data
