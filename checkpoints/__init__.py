@@ -2,6 +2,8 @@
 
     model = checkpoints.load("runs/dsprites.safetensors")      # device="auto": cuda, mps, cpu
     images = model.decode(torch.zeros(1, model.latent_dim))    # (1, C, H, W) in [0, 1]
+    checkpoints.load("results/betaH_dsprites")                   # importers: see docs/importing.md
+    checkpoints.convert("results/betaH_dsprites", "betaH.safetensors")
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from .errors import (
     UnsupportedOperation,
 )
 from .format import FORMAT_VERSION, Meta
+from .importers import LatentDimRequiredError
+from .importers.convert import convert
 from .loading import load, load_training_state, save, training_state_path
 from .model import Model, create_model
 
@@ -25,6 +29,7 @@ __all__ = [
     "ArchitectureMismatchError",
     "CheckpointError",
     "InferenceError",
+    "LatentDimRequiredError",
     "Meta",
     "MissingMetadataError",
     "Model",
@@ -32,6 +37,7 @@ __all__ = [
     "TrainingStateError",
     "UnsupportedFormatError",
     "UnsupportedOperation",
+    "convert",
     "load",
     "load_training_state",
     "resolve_device",

@@ -29,16 +29,29 @@ from .errors import (
     UnsupportedFormatError,
 )
 from .format import FORMAT_VERSION, METADATA_KEY, WEIGHT_DTYPES, Meta, encode_document, parse_meta
+from .importers import open_foreign
 from .model import Model
-from .sniff import sniff
+from .sniff import is_pickle, is_zip, sniff
 
 _TORCH_DTYPES = {"F32": torch.float32, "F16": torch.float16, "I64": torch.int64}
 
 
-def load(path: str | Path, device: str | torch.device = "auto") -> Model:
-    """Open a `.safetensors` checkpoint on `device` (auto: cuda, mps, cpu). Raises CheckpointError."""
+def load(path: str | Path, device: str | torch.device = "auto", *, latent_dim: int | None = None) -> Model:
+    """Open a checkpoint on `device` (auto: cuda, mps, cpu). Raises CheckpointError.
+
+    `path` is our `.safetensors` file or anything an importer recognises (checkpoints/importers:
+    a disentangling-vae folder or model.pt, a TorchScript generator, a state dict of one of our
+    architectures). `latent_dim` is for TorchScript generators that do not record it
+    (importers.LatentDimRequiredError says when); our own files record theirs.
+    """
     path = Path(path)
+    # Other people's files (folders, pickles, zips) go to the importers, which never unpickle
+    # except through torch.load(weights_only=True).
+    if path.is_dir():
+        return open_foreign(path, None, device, latent_dim)
     data = _read(path)
+    if is_pickle(data) or is_zip(data):
+        return open_foreign(path, data, device, latent_dim)
     sniff(path, data)
     doc, shapes = _read_header(path)
     kind, cls, config, meta = _parse_document(path, doc)

@@ -1,4 +1,4 @@
-"""Recognise what a file is from its first bytes, to refuse pickles and explain broken files."""
+"""Recognise what a file is from its first bytes: pickles and zips go to the importers, broken files are explained."""
 
 from __future__ import annotations
 
@@ -10,20 +10,14 @@ from .errors import UnsupportedFormatError
 
 
 def sniff(path: Path, data: bytes) -> None:
-    """Raise UnsupportedFormatError with the specific reason when `data` cannot be a safetensors file."""
+    """Raise UnsupportedFormatError with the specific reason when `data` cannot be a safetensors file.
+
+    Pickles and zips never get here: `load` hands them to the importers (see `is_pickle`, `is_zip`).
+    """
     name = path.name
     if not data:
         raise UnsupportedFormatError(
             f"{name} is empty (0 bytes); it was probably cut off while being written — re-save or re-train it"
-        )
-    if is_pickle(data):
-        raise UnsupportedFormatError(
-            f"{name} is a Python pickle (e.g. a torch.save file), which can run code when opened, so it was "
-            "not opened; latent-explorer reads .safetensors checkpoints"
-        )
-    if data[:4] == b"PK\x03\x04":
-        raise UnsupportedFormatError(
-            f"{name} is a zip archive (e.g. a torch.save file), not a .safetensors checkpoint; it was not opened"
         )
     if len(data) < 8:
         raise UnsupportedFormatError(f"{name} is only {len(data)} bytes long; it is not a safetensors file")
@@ -57,3 +51,8 @@ def is_pickle(data: bytes) -> bool:
     ninth byte opens the JSON header is taken for safetensors.
     """
     return len(data) >= 2 and data[0] == 0x80 and 1 <= data[1] <= 5 and data[8:9] != b"{"
+
+
+def is_zip(data: bytes) -> bool:
+    """A zip archive's first local header: torch.save (since 1.6) and torch.jit.save files are zips."""
+    return data[:4] == b"PK\x03\x04"

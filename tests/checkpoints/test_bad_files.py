@@ -150,8 +150,8 @@ CASES = [
     (absurd_latent_dim, checkpoints.ArchitectureMismatchError, "latent_dim=1000000000 is outside 1..4096"),
     (integer_weights, checkpoints.ArchitectureMismatchError, "'decoder.0.bias' is stored as I32"),
     (unknown_architecture, checkpoints.UnsupportedFormatError, "declares architecture 'transformer'"),
-    (pickle_with_code, checkpoints.UnsupportedFormatError, "evil.safetensors is a Python pickle .* not opened"),
-    (torch_zip_with_code, checkpoints.UnsupportedFormatError, "evil.pt is a zip archive .* not opened"),
+    (pickle_with_code, checkpoints.UnsupportedFormatError, "evil.safetensors is a Python pickle that calls io.open, which could run code .* not opened"),
+    (torch_zip_with_code, checkpoints.UnsupportedFormatError, "evil.pt is a torch.save file that calls io.open, which could run code .* not opened"),
 ]
 IDS = [case[0].__name__ for case in CASES]
 

@@ -1,0 +1,82 @@
+"""Importers: other people's checkpoints opened as the same `Model` as ours (docs/importing.md).
+
+`checkpoints.load` sends everything that is not a `.safetensors` file here: a folder, a pickle
+(legacy torch.save) or a zip (torch.save or torch.jit.save). What opens:
+
+- a disentangling-vae results folder, or its `model.pt` with `specs.json` beside it;
+- a TorchScript generator (decoder-only, kind "gan") whose latent size is known;
+- a state dict of one of our registered architectures (plain, or inside a Lightning checkpoint).
+
+Nothing is unpickled except by `torch.load(weights_only=True)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+
+from ..devices import resolve_device
+from ..errors import ArchitectureMismatchError, CheckpointError, UnsupportedFormatError
+from ..format import Meta
+from ..model import Model
+from . import disentangling_vae, state_dicts
+from ..sniff import is_zip
+from .torchfile import is_torchscript, read_torch_file, zip_names
+from .torchscript import LatentDimRequiredError, open_torchscript
+
+__all__ = ["LatentDimRequiredError", "open_foreign"]
+
+
+def open_foreign(
+    path: Path, data: bytes | None, device: str | torch.device = "auto", latent_dim: int | None = None
+) -> Model:
+    """Open `path` (a folder, or a torch file whose bytes are `data`) on `device`. Raises CheckpointError.
+
+    `latent_dim` is the latent size of a TorchScript generator that does not record it; for any
+    other file it is checked against the file's own.
+    """
+    if data is None:
+        path = _model_in_folder(path)
+        data = _read(path)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if is_zip(data) and is_torchscript(zip_names(path, data)):
+        network, meta = open_torchscript(path, data, sha256, latent_dim)
+    else:
+        state, steps = state_dicts.unwrap(path, read_torch_file(path, data))
+        state = state_dicts.strip_prefix(state)
+        if disentangling_vae.is_theirs(path, state):
+            network, meta = disentangling_vae.open_theirs(path, state, sha256)
+        else:
+            arch, kind, config = state_dicts.infer(path, state)
+            network = state_dicts.build(path, arch, kind, config, state)
+            meta = Meta(arch=arch, config=config, steps=steps, source_sha256=sha256,
+                        description=f"{path.name} (imported {arch} state dict)")
+    if latent_dim is not None and latent_dim != network.config.latent_dim:
+        raise ArchitectureMismatchError(
+            f"{path.name} has latent_dim={network.config.latent_dim}, but {latent_dim} was given"
+        )
+    try:
+        target = resolve_device(device)
+    except ValueError as exc:
+        raise CheckpointError(f"{path.name}: {exc}") from None
+    # sha256 is that of the file the user opened (model.pt for a results folder): its identity.
+    return Model(network.to(target), meta, sha256=sha256)
+
+
+def _model_in_folder(folder: Path) -> Path:
+    model = folder / disentangling_vae.MODEL
+    if not model.is_file():
+        raise UnsupportedFormatError(
+            f"{folder} is a folder without a disentangling-vae {disentangling_vae.MODEL}; open a .safetensors "
+            "checkpoint file inside it, or a disentangling-vae results folder (model.pt and specs.json)"
+        )
+    return model
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from None

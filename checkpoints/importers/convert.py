@@ -1,0 +1,34 @@
+"""`convert`: anything `load` opens, written as our `.safetensors` (the `latent-explorer convert` command)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..architectures import ARCHITECTURES
+from ..errors import CheckpointError, UnsupportedFormatError
+from ..loading import load, save
+from ..model import Model
+
+
+def convert(src: str | Path, dst: str | Path, *, latent_dim: int | None = None) -> Model:
+    """Open `src` on the CPU and save it atomically to `dst` (.safetensors), float32, weights unchanged.
+
+    Returns the model, whose `sha256` is now that of `dst` and whose `meta.source_sha256` is that of
+    the file it came from (model.pt for a disentangling-vae folder). Raises CheckpointError.
+    """
+    src, dst = Path(src), Path(dst)
+    if dst.suffix != ".safetensors":
+        raise CheckpointError(f"{dst.name}: converted checkpoints are .safetensors files; end the name in .safetensors")
+    if dst.exists() and src.exists() and dst.resolve() == src.resolve():
+        raise CheckpointError(f"{dst.name} is the file being converted; write the result to another file")
+    model = load(src, device="cpu", latent_dim=latent_dim)
+    if ARCHITECTURES.get(model.meta.arch) is not type(model.network):
+        raise UnsupportedFormatError(
+            f"{src.name} is a {model.meta.arch} model, which latent-explorer can open but not convert: its network "
+            f"is the file's own compiled code, not one of latent-explorer's architectures ({', '.join(ARCHITECTURES)}); "
+            "open the original file instead"
+        )
+    if model.meta.source_sha256 is None:
+        model.with_meta(source_sha256=model.sha256)
+    save(model, dst)
+    return model
