@@ -8,8 +8,9 @@ from typing import Any
 from .base import Dataset
 from .digits import Digits
 from .dsprites import DSprites
+from .faces import Faces
 
-DATASETS: dict[str, type[Dataset]] = {"dsprites": DSprites, "digits": Digits}
+DATASETS: dict[str, type[Dataset]] = {"dsprites": DSprites, "faces": Faces, "digits": Digits}
 
 
 def get(name: str, **options: Any) -> Dataset:
@@ -24,4 +25,4 @@ def get(name: str, **options: Any) -> Dataset:
     return cls(**{k: v for k, v in options.items() if k in accepted and v is not None})
 
 
-__all__ = ["DATASETS", "Dataset", "DSprites", "Digits", "get"]
+__all__ = ["DATASETS", "Dataset", "DSprites", "Digits", "Faces", "get"]

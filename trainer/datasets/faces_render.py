@@ -1,0 +1,186 @@
+"""The procedural-faces renderer: a cartoon bust ray-cast on the pixel grid, a whole batch at once.
+
+The head, nose, ears and a hair shell are ellipsoids fixed in the head's own frame; the head turns
+(azimuth, about the vertical axis) and nods (elevation) about its centre, and each pixel's ray is
+intersected with every ellipsoid analytically (orthographic camera looking down -z). Eyes, brows
+and mouth are painted on the head's surface in its own coordinates, so they shift and foreshorten
+as the head turns, and the nose sticks out past the cheek in a three-quarter view. Neck, shoulders
+and long hair are flat shapes behind the head. Edges are about one pixel soft.
+
+World units: the image spans [-1, 1] in x (left to right) and y (bottom to top); a pixel is 1/32.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+SIZE = 64
+PX = 2 / SIZE  # one pixel in world units
+_X = (torch.arange(SIZE) + 0.5) * PX - 1  # column centres, left to right
+_Y = 1 - (torch.arange(SIZE) + 0.5) * PX  # row centres, top to bottom (y points up)
+HEAD_CENTRE = torch.tensor([0.0, 0.10, 0.0])  # the head turns about this point
+HEAD_RADII = (0.44, 0.54, 0.46)
+NOSE = ((0.0, -0.09, 0.39), (0.08, 0.12, 0.14))  # (centre in the head frame, radii)
+EAR = ((0.43, 0.0, -0.04), (0.07, 0.13, 0.08))
+SHELL = ((0.0, 0.04, -0.01), (0.49, 0.57, 0.50))  # hair: a slightly larger head, kept above the hairline
+REACH = 0.62  # no ellipsoid point is farther than this from HEAD_CENTRE, whatever the pose
+# ... so the 3D work is done in the box around the head it can reach: 40 % of the pixels.
+ROWS = slice(int((1 - HEAD_CENTRE[1] - REACH) / PX), int((1 - HEAD_CENTRE[1] + REACH) / PX) + 1)
+COLS = slice(int((1 - REACH) / PX), int((1 + REACH) / PX) + 1)
+LIGHT_ELEVATION = 0.6  # radians: the light comes from above, so the nose and chin cast shade
+AMBIENT, DIFFUSE = 0.5, 0.55
+SHIRT = (0.22, 0.30, 0.42)
+SCLERA, IRIS, MOUTH, TEETH = (0.97, 0.97, 0.95), (0.16, 0.11, 0.09), (0.50, 0.12, 0.14), (0.98, 0.98, 0.96)
+HAIR_SIDE = (0.18, -0.15, -0.3, -0.3)  # by hair length: how far down the sides the hair shell reaches
+HAIR_DROP = (None, -0.42, -0.70, -1.1)  # by hair length: where the hair behind the head ends (y)
+
+
+@dataclass(frozen=True)
+class Pose:
+    """Per-image parameters, each a float32 tensor with a leading batch dimension n."""
+
+    azimuth: torch.Tensor  # (n,) radians, positive turns the face to the image's right
+    elevation: torch.Tensor  # (n,) radians, positive tilts the face up
+    smile: torch.Tensor  # (n,) -1 frown .. 1 open smile
+    skin: torch.Tensor  # (n, 3) RGB
+    hair: torch.Tensor  # (n, 3) RGB
+    hair_length: torch.Tensor  # (n,) int64 index into HAIR_SIDE / HAIR_DROP
+    background: torch.Tensor  # (n, 3) RGB
+    light: torch.Tensor  # (n,) radians, direction of the light about the vertical axis
+
+
+def render(pose: Pose) -> torch.Tensor:
+    """A batch of poses -> float32 (n, 3, 64, 64) in [0, 1]."""
+    n = len(pose.azimuth)
+    out = _backdrop(pose)
+    rot = _rotation(pose.azimuth, pose.elevation)  # (n, 3, 3): head frame -> world
+    up = torch.tensor(LIGHT_ELEVATION)
+    light = torch.stack([pose.light.sin() * up.cos(), up.sin().expand(n), pose.light.cos() * up.cos()], 1)
+    light = (rot.transpose(1, 2) @ light[:, :, None])[..., 0]  # the light in the head frame, (n, 3)
+    x, y = _X[COLS].view(1, 1, -1), _Y[ROWS].view(1, -1, 1)
+
+    head = _ellipsoid(rot, (0.0, 0.0, 0.0), HEAD_RADII, x, y)
+    depth, cover, shade = head.depth, head.cover, head.shade(light)
+    for centre, radii in (NOSE, ((EAR[0][0], *EAR[0][1:]), EAR[1]), ((-EAR[0][0], *EAR[0][1:]), EAR[1])):
+        part = _ellipsoid(rot, centre, radii, x, y)
+        front = part.depth > depth
+        depth, shade = torch.where(front, part.depth, depth), torch.where(front, part.shade(light), shade)
+        cover = torch.maximum(cover, part.cover)
+    on_face = (depth == head.depth) & (head.w > 0)
+
+    colour = pose.skin.view(n, 3, 1, 1).expand(n, 3, *depth.shape[1:]).clone()
+    _paint_face(colour, head.u, head.v, on_face, pose)
+
+    shell = _ellipsoid(rot, *SHELL, x, y)
+    side = torch.tensor(HAIR_SIDE)[pose.hair_length].view(n, 1, 1)
+    # The hairline: high on the forehead (w near 1), lower on the sides, down to the nape behind.
+    w2 = shell.w.square()
+    line = torch.where(shell.w > 0, side + (0.42 - side) * w2, side + (-0.75 - side) * w2)
+    hair = ((shell.v - line) / 0.08).clamp_(0, 1) * shell.cover * (shell.depth > depth)
+    colour.lerp_(pose.hair.view(n, 3, 1, 1).expand_as(colour), hair[:, None])
+    shade = torch.lerp(shade, shell.shade(light), hair)
+    cover = torch.maximum(cover, hair)
+
+    colour.mul_(shade[:, None]).clamp_(0, 1)
+    window = out[:, :, ROWS, COLS]
+    window.lerp_(colour, cover[:, None])
+    return out
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """Where each pixel's ray meets one ellipsoid: (n, h, w) tensors."""
+
+    depth: torch.Tensor  # world z of the visible surface; -inf where the ray misses
+    cover: torch.Tensor  # 0..1 coverage with a one-pixel soft edge
+    u: torch.Tensor  # the hit point on the unit sphere of the ellipsoid's own frame
+    v: torch.Tensor
+    w: torch.Tensor
+
+    def shade(self, light: torch.Tensor) -> torch.Tensor:
+        """Lambert shading with the unit-sphere point as the normal (close enough for a cartoon)."""
+        lx, ly, lz = (light[:, i].view(-1, 1, 1) for i in range(3))
+        return (self.u * lx + self.v * ly + self.w * lz).clamp_(min=0).mul_(DIFFUSE).add_(AMBIENT)
+
+
+def _ellipsoid(rot: torch.Tensor, centre: tuple[float, ...], radii: tuple[float, ...],
+               x: torch.Tensor, y: torch.Tensor) -> _Hit:
+    """Intersect the rays through (x, y) with an ellipsoid at `centre`, `radii` in the head frame.
+
+    A ray's point in the ellipsoid's unit-sphere coordinates is linear in x, y and t:
+    q = a·x + b·y + g + t·d, so |q|^2 = 1 is a quadratic in t with coefficients that are
+    per-image constants times separable functions of x and y.
+    """
+    r = torch.tensor(radii)
+    a, b, d = rot[:, 0, :] / r, rot[:, 1, :] / r, rot[:, 2, :] / r  # (n, 3): world x, y, z -> local
+    g = -((rot.transpose(1, 2) @ HEAD_CENTRE) + torch.tensor(centre)) / r
+    inv = 1 / (d * d).sum(1)  # 1 / |d|^2
+    col = lambda v: v.view(-1, 1, 1)  # noqa: E731 - per-image scalar over the pixel grid
+    half_b = (col((a * d).sum(1) * inv) * x) + (col((b * d).sum(1) * inv) * y + col((g * d).sum(1) * inv))
+    c = (col((a * a).sum(1)) * x.square() + col(2 * (a * g).sum(1)) * x) \
+        + (col((b * b).sum(1)) * y.square() + col(2 * (b * g).sum(1)) * y + col((g * g).sum(1) - 1))
+    c = c.addcmul_(col(2 * (a * b).sum(1)), x * y).mul_(col(inv))
+    disc = half_b.square().sub_(c)
+    t = disc.clamp(min=0).sqrt_().sub_(half_b)
+    # disc ≈ 2·radius·(distance inside the outline): one pixel of soft edge.
+    cover = (disc * (1 / (2 * min(radii[:2]) * PX))).clamp_(0, 1)
+    depth = torch.where(disc > 0, t, -torch.inf)
+    u, v, w = ((col(a[:, k]) * x + col(g[:, k])) + col(b[:, k]) * y + t * col(d[:, k]) for k in range(3))
+    return _Hit(depth, cover, u, v, w)
+
+
+def _rotation(azimuth: torch.Tensor, elevation: torch.Tensor) -> torch.Tensor:
+    """(n,) angles -> (n, 3, 3) R = Ry(azimuth) @ Rx(elevation), taking head-frame vectors to the world."""
+    ca, sa, ce, se = azimuth.cos(), azimuth.sin(), elevation.cos(), elevation.sin()
+    zero, one = torch.zeros_like(ca), torch.ones_like(ca)
+    ry = torch.stack([ca, zero, sa, zero, one, zero, -sa, zero, ca], 1).view(-1, 3, 3)
+    rx = torch.stack([one, zero, zero, zero, ce, se, zero, -se, ce], 1).view(-1, 3, 3)
+    return ry @ rx
+
+
+def _backdrop(pose: Pose) -> torch.Tensor:
+    """Background, shoulders, long hair and neck: flat shapes that do not turn with the head."""
+    n = len(pose.azimuth)
+    x, y = _X.view(1, 1, -1), _Y.view(1, -1, 1)
+    fade = (1.06 - 0.12 * (y + 1) / 2).expand(1, SIZE, SIZE)  # a soft vertical gradient
+    out = (pose.background.view(n, 3, 1, 1) * fade[:, None]).expand(n, 3, SIZE, SIZE).clamp(0, 1)
+    shoulders = _soft(1 - (x / 0.95).square() - ((y + 1.2) / 0.64).square(), 0.06)
+    out = out.lerp(torch.tensor(SHIRT).view(1, 3, 1, 1).expand_as(out), shoulders[:, None])
+    drop = torch.tensor([-9.0 if v is None else v for v in HAIR_DROP])[pose.hair_length].view(n, 1, 1)
+    shift = (-0.12 * pose.azimuth.sin()).view(n, 1, 1)  # hair behind the head swings the other way
+    # An ellipse around the head stretched down to `drop`, with rounded bottom corners.
+    above, below = (y - HEAD_CENTRE[1]).clamp(min=0), (drop + 0.12 - y).clamp(min=0)
+    hair = _soft(1 - ((x - shift) / 0.52).square() - (above / 0.64).square() - (below / 0.12).square(), 0.08)
+    hair = hair * (drop > -9)
+    out = out.lerp(pose.hair.view(n, 3, 1, 1).expand_as(out), hair[:, None])
+    neck = _soft(0.16 - x.abs(), PX) * _soft(y + 0.85, PX) * _soft(0.0 - y, PX)
+    skin = (pose.skin * 0.72).view(n, 3, 1, 1).expand_as(out)  # in the shadow of the chin
+    return out.lerp(skin, neck.expand(n, SIZE, SIZE)[:, None]).contiguous()
+
+
+def _paint_face(colour: torch.Tensor, u: torch.Tensor, v: torch.Tensor, on_face: torch.Tensor, pose: Pose) -> None:
+    """Eyes, brows and mouth, in the head's unit-sphere coordinates (u right, v up), into colour in place."""
+    n = colour.shape[0]
+    au = u.abs() - 0.37  # both eyes at once: distance from the nearer eye's centre line
+    sclera = _soft(1 - (au / 0.17).square() - ((v - 0.10) / 0.12).square(), 0.25) * on_face
+    iris = _soft(1 - (au / 0.085).square() - ((v - 0.08) / 0.10).square(), 0.35) * sclera
+    brow_line = 0.33 + 0.05 * (1 - (au / 0.17).square())
+    brow = _soft(0.045 - (v - brow_line).abs(), 0.03) * _soft(0.17 - au.abs(), 0.03) * on_face
+    s = pose.smile.view(n, 1, 1)
+    width, level = 0.34 + 0.04 * s.clamp(min=0), -0.50
+    bend = 1 - (u / width).square()  # 1 in the middle of the mouth, 0 at the corners
+    corner = level + 0.13 * s
+    top = corner + (level + 0.045 - corner) * bend
+    bottom = corner + (level - 0.045 - 0.16 * s.clamp(min=0) - corner) * bend
+    mouth = _soft(torch.minimum(top - v, v - bottom), 0.03) * (bend > 0) * on_face
+    teeth = mouth * _soft(v - (top - 0.06), 0.03) * _soft(top - bottom - 0.12, 0.03)
+    for mask, rgb in ((sclera, SCLERA), (iris, IRIS), (mouth, MOUTH), (teeth, TEETH)):
+        colour.lerp_(torch.tensor(rgb).view(1, 3, 1, 1).expand_as(colour), mask[:, None])
+    colour.lerp_((pose.hair * 0.8).view(n, 3, 1, 1).expand_as(colour), brow[:, None])
+
+
+def _soft(distance: torch.Tensor, width: float) -> torch.Tensor:
+    """A signed inside-distance -> coverage 0..1 over a ramp `width` wide (centred on the edge)."""
+    return (distance * (1 / width) + 0.5).clamp_(0, 1)
