@@ -60,7 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(kind, help=f"train a {text}", description=f"Train a {text}.")
         add_config_flags(sub)
         sub.set_defaults(handler=_train_command, kind=kind)
+    zoo = commands.add_parser("zoo", help="rebuild the bundled models in checkpoints/zoo/",
+                              description="Rebuild the bundled models reproducibly (fixed seeds and recipes).")
+    zoo.add_argument("--only", action="append", metavar="NAME", help="build only this model (repeatable)")
+    zoo.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
+    zoo.add_argument("--resume", action="store_true",
+                     help="continue interrupted builds from checkpoints/zoo/.build/ instead of starting over")
+    zoo.set_defaults(handler=_zoo_command)
     return parser
+
+
+def _zoo_command(args: argparse.Namespace) -> int:
+    from . import zoo
+
+    return zoo.main(args.only, args.device, args.resume)
 
 
 def _train_command(args: argparse.Namespace) -> int:
