@@ -20,6 +20,10 @@ class Dataset:
     factor_names: tuple[str, ...] = ()
     factor_sizes: tuple[int, ...] = ()
     factor_values: tuple[np.ndarray, ...] = ()
+    # True for sets that read files at `images()` time (folder): the loop may then feed them through
+    # a torch DataLoader with workers. Such a set holds no open files, so it pickles to worker
+    # processes, and `images()` never raises for a file that passed the set's check at construction.
+    streams_from_disk: bool = False
 
     def __len__(self) -> int:
         raise NotImplementedError
