@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     zoo.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
     zoo.add_argument("--resume", action="store_true",
                      help="continue interrupted builds from checkpoints/zoo/.build/ instead of starting over")
+    zoo.add_argument("--measure", action="store_true",
+                     help="only recompute the figures (metrics, reconstruction error) stored in the zoo files")
     zoo.set_defaults(handler=_zoo_command)
     return parser
 
@@ -73,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _zoo_command(args: argparse.Namespace) -> int:
     from . import zoo
 
-    return zoo.main(args.only, args.device, args.resume)
+    return zoo.main(args.only, args.device, args.resume, measure_only=args.measure)
 
 
 def _train_command(args: argparse.Namespace) -> int:

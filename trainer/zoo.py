@@ -25,6 +25,7 @@ from .loop import train
 
 ZOO = Path(checkpoints.__file__).resolve().parent / "zoo"
 CORRELATION_SAMPLES = 4000
+RECON_SAMPLES = 2000
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ RECIPES: dict[str, Recipe] = {
 
 
 def build(name: str, device: str = "auto", resume: bool = False, progress: bool = True) -> checkpoints.Model:
-    """Train (or continue) one recipe and write its float16 zoo file; returns the model."""
+    """Train (or continue) one recipe, write its float16 zoo file and its figures; returns the shipped model."""
     recipe = RECIPES[name]
     work = ZOO / ".build" / f"{name}.safetensors"
     work.parent.mkdir(parents=True, exist_ok=True)
@@ -71,17 +72,32 @@ def build(name: str, device: str = "auto", resume: bool = False, progress: bool 
                          resume=str(work) if resume and work.exists() else None)
     explicit = frozenset({"steps", "resume", "device"}) if config.resume else frozenset()
     model = train(config, progress=progress, explicit=explicit)
-    data = datasets.get(recipe.dataset, image_size=model.image_shape[1])
-    extra = describe(model, data)
-    model.with_meta(description=recipe.description, **extra)
+    model.with_meta(description=recipe.description)
     checkpoints.save(model, ZOO / f"{name}.safetensors", dtype=torch.float16)
+    return measure(name, device)
+
+
+def measure(name: str, device: str = "auto") -> checkpoints.Model:
+    """(Re)compute the figures of the shipped zoo file from its own float16 weights and store them in it.
+
+    The figures describe exactly the weights a user opens; `latent-train zoo --measure` reruns this
+    alone when the metrics code changes, without retraining.
+    """
+    path = ZOO / f"{name}.safetensors"
+    model = checkpoints.load(path, device=device)
+    data = datasets.get(model.meta.dataset, image_size=model.image_shape[1])
+    model.with_meta(**describe(model, data))
+    checkpoints.save(model, path, dtype=torch.float16)
     return model
 
 
 def describe(model: checkpoints.Model, data: datasets.Dataset) -> dict:
-    """Metrics and dimension-factor correlations for a model whose data set has factors."""
-    if not (model.has_encoder and data.factor_names and hasattr(data, "factors_of")):
+    """Reconstruction error, and for a data set with factors the metrics and dimension-factor correlations."""
+    if not model.has_encoder:
         return {}
+    quality = {"recon_mse": reconstruction_mse(model, data)}
+    if not (data.factor_names and hasattr(data, "factors_of")):
+        return {"metrics": {**model.meta.metrics, **quality}}
     indices = np.random.default_rng(0).choice(len(data), size=CORRELATION_SAMPLES, replace=False)
     codes = np.concatenate([model.encode(data.images(chunk))[0].cpu().numpy()
                             for chunk in np.array_split(indices, 16)])
@@ -89,9 +105,19 @@ def describe(model: checkpoints.Model, data: datasets.Dataset) -> dict:
     c = (codes - codes.mean(0)) / (codes.std(0) + 1e-9)
     f = (factors - factors.mean(0)) / (factors.std(0) + 1e-9)
     correlations = np.abs(c.T @ f) / len(codes)
-    metrics = {"factor_correlations": correlations.round(4).tolist()}
+    metrics = {**quality, "factor_correlations": correlations.round(4).tolist()}
     metrics.update(_disentanglement(model, data))
     return {"metrics": {**model.meta.metrics, **metrics}}
+
+
+def reconstruction_mse(model: checkpoints.Model, data: datasets.Dataset, n: int = RECON_SAMPLES) -> float:
+    """Mean squared pixel error of decode(encoder mean) over `n` fixed data samples (seed 0)."""
+    indices = np.random.default_rng(0).choice(len(data), size=min(n, len(data)), replace=False)
+    total = 0.0
+    for chunk in np.array_split(indices, max(1, len(indices) // 256)):
+        x = data.images(chunk).to(model.device)
+        total += float((model.decode(model.encode(x)[0]) - x).square().mean(dim=(1, 2, 3)).sum())
+    return total / len(indices)
 
 
 def _disentanglement(model: checkpoints.Model, data: datasets.Dataset) -> dict:
@@ -102,11 +128,12 @@ def _disentanglement(model: checkpoints.Model, data: datasets.Dataset) -> dict:
     return evaluate(model, data)
 
 
-def main(names: list[str] | None, device: str, resume: bool) -> int:
+def main(names: list[str] | None, device: str, resume: bool, measure_only: bool = False) -> int:
+    unknown = [name for name in names or () if name not in RECIPES]
+    if unknown:
+        print(f"latent-train: error: no zoo model {unknown[0]!r}; choose from {', '.join(RECIPES)}", file=sys.stderr)
+        return 2
     for name in names or list(RECIPES):
-        if name not in RECIPES:
-            print(f"latent-train: error: no zoo model {name!r}; choose from {', '.join(RECIPES)}", file=sys.stderr)
-            return 2
-        model = build(name, device, resume)
+        model = measure(name, device) if measure_only else build(name, device, resume)
         print(f"wrote {ZOO / name}.safetensors (step {model.meta.steps})", file=sys.stderr)
     return 0
