@@ -36,13 +36,22 @@ from .sniff import is_pickle, is_zip, sniff
 _TORCH_DTYPES = {"F32": torch.float32, "F16": torch.float16, "I64": torch.int64}
 
 
-def load(path: str | Path, device: str | torch.device = "auto", *, latent_dim: int | None = None) -> Model:
+def load(
+    path: str | Path,
+    device: str | torch.device = "auto",
+    *,
+    latent_dim: int | None = None,
+    arch_file: str | Path | None = None,
+) -> Model:
     """Open a checkpoint on `device` (auto: cuda, mps, cpu). Raises CheckpointError.
 
-    `path` is our `.safetensors` file or anything an importer recognises (checkpoints/importers:
-    a disentangling-vae folder or model.pt, a TorchScript generator, a state dict of one of our
-    architectures). `latent_dim` is for TorchScript generators that do not record it
-    (importers.LatentDimRequiredError says when); our own files record theirs.
+    `path` is our `.safetensors` file or anything an importer recognises (checkpoints/importers,
+    docs/importing.md: a disentangling-vae folder or model.pt, a TorchScript generator, a state
+    dict of one of our architectures). `latent_dim` is for TorchScript generators that do not
+    record it (importers.LatentDimRequiredError says when); our own files record theirs.
+    `arch_file` is the user's Python file that builds the networks of a state dict of any other
+    architecture: it RUNS that file, so pass it only on the user's explicit request. It applies to
+    torch files and safetensors files without our metadata; our own checkpoints ignore it.
     """
     path = Path(path)
     # Other people's files (folders, pickles, zips) go to the importers, which never unpickle
@@ -51,9 +60,14 @@ def load(path: str | Path, device: str | torch.device = "auto", *, latent_dim: i
         return open_foreign(path, None, device, latent_dim)
     data = _read(path)
     if is_pickle(data) or is_zip(data):
-        return open_foreign(path, data, device, latent_dim)
+        return open_foreign(path, data, device, latent_dim, arch_file)
     sniff(path, data)
-    doc, shapes = _read_header(path)
+    try:
+        doc, shapes = _read_header(path)
+    except MissingMetadataError:
+        if arch_file is None:
+            raise
+        return open_foreign(path, data, device, latent_dim, arch_file)  # someone else's safetensors state dict
     kind, cls, config, meta = _parse_document(path, doc)
     with torch.device("meta"):
         skeleton = cls(config, kind)
@@ -140,7 +154,7 @@ def _read_header(path: Path) -> tuple[Any, dict[str, tuple[str, tuple[int, ...]]
         raise MissingMetadataError(
             f"{path.name} is a safetensors file without latent-explorer metadata, so its architecture is "
             "unknown; save it with latent-explorer (latent-train, or `latent-explorer convert` from a "
-            "supported format)"
+            "supported format), or open it with --arch-file YOUR_MODEL.py (docs/importing.md)"
         )
     try:
         return json.loads(metadata[METADATA_KEY]), shapes

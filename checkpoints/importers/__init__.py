@@ -5,7 +5,9 @@
 
 - a disentangling-vae results folder, or its `model.pt` with `specs.json` beside it;
 - a TorchScript generator (decoder-only, kind "gan") whose latent size is known;
-- a state dict of one of our registered architectures (plain, or inside a Lightning checkpoint).
+- a state dict of one of our registered architectures (plain, or inside a Lightning checkpoint);
+- with `arch_file` (the user's own Python file, run only when named): a state dict of any architecture,
+  in a torch file or a safetensors file without our metadata.
 
 Nothing is unpickled except by `torch.load(weights_only=True)`.
 """
@@ -15,14 +17,16 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import safetensors.torch
 import torch
 
 from ..devices import resolve_device
 from ..errors import ArchitectureMismatchError, CheckpointError, UnsupportedFormatError
 from ..format import Meta
 from ..model import Model
+from ..sniff import is_pickle, is_zip
 from . import disentangling_vae, state_dicts
-from ..sniff import is_zip
+from .arch_file import open_with_arch_file
 from .torchfile import is_torchscript, read_torch_file, zip_names
 from .torchscript import LatentDimRequiredError, open_torchscript
 
@@ -30,12 +34,14 @@ __all__ = ["LatentDimRequiredError", "open_foreign"]
 
 
 def open_foreign(
-    path: Path, data: bytes | None, device: str | torch.device = "auto", latent_dim: int | None = None
+    path: Path, data: bytes | None, device: str | torch.device = "auto", latent_dim: int | None = None,
+    arch_file: Path | None = None,
 ) -> Model:
-    """Open `path` (a folder, or a torch file whose bytes are `data`) on `device`. Raises CheckpointError.
+    """Open `path` (a folder, or a torch or plain safetensors file whose bytes are `data`) on `device`.
 
     `latent_dim` is the latent size of a TorchScript generator that does not record it; for any
-    other file it is checked against the file's own.
+    other file it is checked against the file's own. `arch_file` builds the networks of a state
+    dict with the user's code (arch_file.py). Raises CheckpointError.
     """
     if data is None:
         path = _model_in_folder(path)
@@ -43,6 +49,9 @@ def open_foreign(
     sha256 = hashlib.sha256(data).hexdigest()
     if is_zip(data) and is_torchscript(zip_names(path, data)):
         network, meta = open_torchscript(path, data, sha256, latent_dim)
+    elif arch_file is not None:
+        state, _ = state_dicts.unwrap(path, _tensors(path, data))
+        network, meta = open_with_arch_file(path, state, Path(arch_file), sha256)
     else:
         state, steps = state_dicts.unwrap(path, read_torch_file(path, data))
         state = state_dicts.strip_prefix(state)
@@ -73,6 +82,16 @@ def _model_in_folder(folder: Path) -> Path:
             "checkpoint file inside it, or a disentangling-vae results folder (model.pt and specs.json)"
         )
     return model
+
+
+def _tensors(path: Path, data: bytes) -> object:
+    """What a torch file holds (tensors and containers only), or a plain safetensors file's tensors."""
+    if is_pickle(data) or is_zip(data):
+        return read_torch_file(path, data)
+    try:
+        return safetensors.torch.load(data)
+    except Exception as exc:  # safetensors raises its own error types for malformed files
+        raise UnsupportedFormatError(f"{path.name} is not a readable safetensors file ({exc})") from None
 
 
 def _read(path: Path) -> bytes:

@@ -10,13 +10,22 @@ from ..loading import load, save
 from ..model import Model
 
 
-def convert(src: str | Path, dst: str | Path, *, latent_dim: int | None = None) -> Model:
+def convert(src: str | Path, dst: str | Path, *, latent_dim: int | None = None,
+            arch_file: str | Path | None = None) -> Model:
     """Open `src` on the CPU and save it atomically to `dst` (.safetensors), float32, weights unchanged.
 
     Returns the model, whose `sha256` is now that of `dst` and whose `meta.source_sha256` is that of
-    the file it came from (model.pt for a disentangling-vae folder). Raises CheckpointError.
+    the file it came from (model.pt for a disentangling-vae folder). Raises CheckpointError; a model
+    that needs `arch_file` is refused before that file runs (its networks are not ours, so a
+    .safetensors file of ours could not describe them).
     """
     src, dst = Path(src), Path(dst)
+    if arch_file is not None:
+        raise UnsupportedFormatError(
+            f"{src.name} needs --arch-file {Path(arch_file).name}, so it cannot be converted: latent-explorer's "
+            f".safetensors files hold only its own architectures ({', '.join(ARCHITECTURES)}); open it with "
+            f"`latent-explorer --arch-file {Path(arch_file).name} {src.name}` instead"
+        )
     if dst.suffix != ".safetensors":
         raise CheckpointError(f"{dst.name}: converted checkpoints are .safetensors files; end the name in .safetensors")
     if dst.exists() and src.exists() and dst.resolve() == src.resolve():
@@ -25,8 +34,8 @@ def convert(src: str | Path, dst: str | Path, *, latent_dim: int | None = None) 
     if ARCHITECTURES.get(model.meta.arch) is not type(model.network):
         raise UnsupportedFormatError(
             f"{src.name} is a {model.meta.arch} model, which latent-explorer can open but not convert: its network "
-            f"is the file's own compiled code, not one of latent-explorer's architectures ({', '.join(ARCHITECTURES)}); "
-            "open the original file instead"
+            f"is the file's own compiled code, not one of latent-explorer's architectures ({', '.join(ARCHITECTURES)}), "
+            "and a .safetensors file holds weights only; open the original file instead"
         )
     if model.meta.source_sha256 is None:
         model.with_meta(source_sha256=model.sha256)

@@ -75,7 +75,8 @@ def infer(path: Path, state: Mapping[str, torch.Tensor]) -> tuple[str, str, Any]
     if arch is None:
         raise ArchitectureMismatchError(
             f"{path.name}: its tensors ({few(sorted(state))}) match none of latent-explorer's architectures "
-            f"({', '.join(ARCHITECTURES)}); save the generator with torch.jit.save to open it as a decoder-only model"
+            f"({', '.join(ARCHITECTURES)}); open it with --arch-file YOUR_MODEL.py (a Python file that builds its "
+            "decoder, docs/importing.md), or save the generator with torch.jit.save"
         )
     try:
         raw, kind = {"conv": _conv, "mlp": _mlp, "dcgan": _dcgan}[arch](path, state)

@@ -22,8 +22,10 @@ import torch
 from ..errors import UnsupportedFormatError
 from ..sniff import is_zip
 
-# A pickle that names one of these classes is a whole model object, not a state dict.
-_MODULE_PREFIXES = ("torch.nn.modules.", "pytorch_lightning.", "lightning.")
+# A pickle that names one of these classes is a whole model object, not a state dict. (Lightning's
+# own classes are not listed: a Lightning checkpoint may hold an AttributeDict of hyper-parameters
+# beside a perfectly good state dict.)
+_MODULE_PREFIXES = ("torch.nn.modules.",)
 _STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING", "STRING"}
 _NEUTRAL_OPS = {"FRAME", "PROTO", "MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"}  # push nothing
 
@@ -84,7 +86,9 @@ def _refusal(path: Path, data: bytes, torch_message: str) -> UnsupportedFormatEr
     calls = f" that calls {few(refused)}" if refused else " with Python objects other than tensors"
     return UnsupportedFormatError(
         f"{path.name} is {what}{calls}, which could run code when opened, so it was not opened; only state "
-        "dicts (tensors in dicts and lists) are read from such files"
+        "dicts (tensors in dicts and lists) are read from such files. If you trust the file, save its weights "
+        "alone with `torch.save(model.state_dict(), 'model.pt')` (for a Lightning checkpoint: "
+        "`torch.save(torch.load(F, weights_only=False)['state_dict'], 'model.pt')`) and open that"
     )
 
 

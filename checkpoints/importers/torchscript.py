@@ -15,22 +15,20 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
-from ..architectures.common import CHANNELS, MAX_LATENT_DIM, Network
+from ..architectures.common import MAX_LATENT_DIM
 from ..errors import ArchitectureMismatchError, CheckpointError, UnsupportedFormatError
 from ..format import Meta
+from .foreign import ForeignNetwork, probe_decoder
 from .torchfile import first_line
 
 EXTRA_FILE = "latent_explorer.json"
 ARCH = "torchscript"  # in Meta.arch; deliberately not a registered architecture, so never saved as ours
-PROBE_CODES = 4
-MAX_SIDE = 1024
 
 
 class LatentDimRequiredError(CheckpointError):
@@ -42,39 +40,13 @@ class LatentDimRequiredError(CheckpointError):
         self.path = path
 
 
-@dataclass(frozen=True)
-class TorchScriptConfig:
-    latent_dim: int
-    image_shape: tuple[int, int, int]
-    output_range: tuple[float, float] = (0.0, 1.0)
-    code_rank: int = 2  # 4 when the module takes (N, latent_dim, 1, 1)
-
-
-class ScriptedGenerator(Network):
-    """A scripted module as a decoder-only `Network`; `images` maps its output range onto [0, 1]."""
-
-    Config = TorchScriptConfig
-    kinds = ("gan",)
-
-    def __init__(self, module: torch.jit.ScriptModule, config: TorchScriptConfig) -> None:
-        super().__init__(config, "gan")
-        self.decoder = module
-        # Model.device reads the first parameter, and a scripted module may have none.
-        self.device_anchor = nn.Parameter(torch.empty(0), requires_grad=False)
-
-    def images(self, z: torch.Tensor) -> torch.Tensor:
-        low, high = self.config.output_range
-        return (self._run(z) - low) / (high - low)
-
-    def _run(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z[:, :, None, None] if self.config.code_rank == 4 else z)
-
-
-def open_torchscript(path: Path, data: bytes, sha256: str, latent_dim: int | None) -> tuple[Network, Meta]:
+def open_torchscript(path: Path, data: bytes, sha256: str, latent_dim: int | None) -> tuple[ForeignNetwork, Meta]:
     """Load, read the extra file, probe the module with random codes. Raises CheckpointError."""
     extra: dict[str, Any] = {EXTRA_FILE: ""}
     try:
-        module = torch.jit.load(io.BytesIO(data), map_location="cpu", _extra_files=extra)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # newer torch deprecates TorchScript; files remain
+            module = torch.jit.load(io.BytesIO(data), map_location="cpu", _extra_files=extra)
     except Exception as exc:  # TorchScript raises RuntimeError and its own error types for bad archives
         raise UnsupportedFormatError(
             f"{path.name} looks like a TorchScript module but cannot be loaded ({first_line(exc)}); it may be "
@@ -89,13 +61,13 @@ def open_torchscript(path: Path, data: bytes, sha256: str, latent_dim: int | Non
     if latent_dim is None:
         raise LatentDimRequiredError(
             f"{path.name} is a TorchScript generator that does not record its latent size (no {EXTRA_FILE} inside); "
-            "give the latent size to open it", path)
+            "give its latent size (on the command line: --latent-dim N)", path)
     if not 1 <= latent_dim <= MAX_LATENT_DIM:
         raise ArchitectureMismatchError(f"{path.name}: latent_dim={latent_dim} is outside 1..{MAX_LATENT_DIM}")
-    config = _probe(path, module.eval(), latent_dim, declared)
+    config = probe_decoder(path, module.eval(), latent_dim, declared, EXTRA_FILE)
     meta = Meta(arch=ARCH, config=config, dataset=declared.get("dataset"), source_sha256=sha256,
                 description=declared.get("description", f"{path.name} (TorchScript generator)"))
-    return ScriptedGenerator(module, config), meta
+    return ForeignNetwork(module, config), meta
 
 
 def _declared(path: Path, raw: str | bytes) -> dict[str, Any]:
@@ -120,58 +92,6 @@ def _declared(path: Path, raw: str | bytes) -> dict[str, Any]:
         if key in doc and not ok(doc[key]):
             raise UnsupportedFormatError(f"{path.name}: {EXTRA_FILE} has an invalid {key} ({doc[key]!r})")
     return {k: v for k, v in doc.items() if k in checks}
-
-
-def _probe(path: Path, module: torch.jit.ScriptModule, latent_dim: int, declared: dict[str, Any]) -> TorchScriptConfig:
-    """Run a few random codes through the module to learn its input rank, image shape and range."""
-    z = torch.randn(PROBE_CODES, latent_dim, generator=torch.Generator().manual_seed(0))
-    failures = []
-    for rank in (2, 4):
-        try:
-            with torch.inference_mode():
-                out = module(z[:, :, None, None] if rank == 4 else z)
-            break
-        except Exception as exc:  # whatever the scripted graph raises on a code of the wrong size
-            failures.append(_last_line(exc))
-    else:
-        raise ArchitectureMismatchError(
-            f"{path.name}: the TorchScript module fails on codes of shape ({PROBE_CODES}, {latent_dim}) "
-            f"({failures[0]}); check the latent size"
-        )
-    if not isinstance(out, torch.Tensor) or out.ndim != 4 or out.shape[0] != PROBE_CODES:
-        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ArchitectureMismatchError(
-            f"{path.name}: the TorchScript module returns {got} for {PROBE_CODES} codes, not images (N, C, H, W)"
-        )
-    shape = tuple(int(s) for s in out.shape[1:])
-    if shape[0] not in CHANNELS or not (4 <= shape[1] <= MAX_SIDE and 4 <= shape[2] <= MAX_SIDE):
-        raise ArchitectureMismatchError(
-            f"{path.name}: the TorchScript module makes images of shape {list(shape)}; supported are 1 or 3 "
-            f"channels and 4..{MAX_SIDE} pixels a side"
-        )
-    if "image_shape" in declared and list(shape) != declared["image_shape"]:
-        raise ArchitectureMismatchError(
-            f"{path.name}: {EXTRA_FILE} says image_shape={declared['image_shape']} but the module makes {list(shape)}"
-        )
-    return TorchScriptConfig(latent_dim, shape, _output_range(path, out, declared), rank)
-
-
-def _output_range(path: Path, out: torch.Tensor, declared: dict[str, Any]) -> tuple[float, float]:
-    if "output_range" in declared:
-        return tuple(float(v) for v in declared["output_range"])
-    low, high = float(out.min()), float(out.max())
-    if not (low >= -1.5 and high <= 1.5):
-        raise ArchitectureMismatchError(
-            f"{path.name}: the TorchScript module's outputs range over [{low:.3g}, {high:.3g}]; supported are "
-            f"images in [0, 1] or [-1, 1] — or declare output_range in {EXTRA_FILE}"
-        )
-    return (-1.0, 1.0) if low < -1e-3 else (0.0, 1.0)
-
-
-def _last_line(exc: BaseException) -> str:
-    """TorchScript errors end with the Python-level cause, after a long scripted traceback."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
 
 
 def _is_int(v: Any) -> bool:

@@ -1,0 +1,144 @@
+"""`--arch-file my_model.py`: the user's own Python code builds the networks for a state dict.
+
+This runs the user's code (importing the file runs everything in it), so it happens only when
+they name the file explicitly: `checkpoints.load(path, arch_file=...)`, `latent-explorer --arch-file`.
+The contract (docs/importing.md has a complete example):
+
+    LATENT_DIM = 16                  # required: the decoder's input width
+    IMAGE_SHAPE = (3, 64, 64)        # optional, checked against the decoder's output: (C, H, W), C 1 or 3
+    OUTPUT_RANGE = (-1.0, 1.0)       # optional: the decoder's pixel range; default: (-1, 1) if it goes below 0, else (0, 1)
+    DATASET = "dsprites"             # optional: the data set it was trained on (for scatter and reconstructions)
+
+    def build_decoder(state_dict: dict[str, torch.Tensor]) -> torch.nn.Module:
+        ...  # required: the decoder with its weights loaded; (N, LATENT_DIM) codes -> (N, C, H, W) images
+
+    def build_encoder(state_dict: dict[str, torch.Tensor]) -> torch.nn.Module:
+        ...  # optional: (N, C, H, W) images in [0, 1] -> mean (N, LATENT_DIM), or (mean, log-variance)
+
+`state_dict` is the file's state dict as saved (a Lightning checkpoint's `state_dict` entry), keys
+unchanged. Without an encoder the model is decoder-only (kind "gan"); with one, a VAE when the
+encoder returns (mean, log-variance), else an AE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..architectures.common import MAX_LATENT_DIM
+from ..errors import ArchitectureMismatchError, CheckpointError
+from ..format import Meta
+from .foreign import ForeignNetwork, last_line, probe_decoder, split_encoding
+
+ARCH = "arch-file"  # in Meta.arch; not a registered architecture, so `convert` refuses it
+
+
+def open_with_arch_file(path: Path, state: Mapping[str, torch.Tensor], arch_file: Path, sha256: str,
+                        ) -> tuple[ForeignNetwork, Meta]:
+    """Import `arch_file`, build its decoder (and encoder) from `state`, check them. Raises CheckpointError."""
+    user = _import(arch_file)
+    name = arch_file.name
+    latent_dim = getattr(user, "LATENT_DIM", None)
+    if not _is_int(latent_dim) or not 1 <= latent_dim <= MAX_LATENT_DIM:
+        raise CheckpointError(f"{name} must set LATENT_DIM to the decoder's input width (1..{MAX_LATENT_DIM}), "
+                              f"not {latent_dim!r}")
+    if not callable(getattr(user, "build_decoder", None)):
+        raise CheckpointError(f"{name} must define build_decoder(state_dict) returning the decoder module")
+    declared = _declared(user, name)
+    decoder = _build(user.build_decoder, state, name, "build_decoder")
+    config = probe_decoder(path, decoder, latent_dim, declared, name)
+    encoder, kind = None, "gan"
+    if callable(getattr(user, "build_encoder", None)):
+        encoder = _build(user.build_encoder, state, name, "build_encoder")
+        kind = _encoder_kind(path, encoder, config, name)
+    meta = Meta(arch=ARCH, config=config, dataset=declared.get("dataset"), source_sha256=sha256,
+                description=f"{path.name} (networks from {name})")
+    return ForeignNetwork(decoder, config, encoder, kind), meta
+
+
+def _import(arch_file: Path) -> ModuleType:
+    """Run the user's file as a module (it stays in sys.modules under a name of its own)."""
+    if not arch_file.is_file():
+        raise CheckpointError(f"--arch-file {arch_file} does not exist; give the Python file that defines the decoder")
+    if arch_file.suffix != ".py":
+        raise CheckpointError(f"--arch-file {arch_file.name} is not a Python file (.py)")
+    digest = hashlib.sha256(str(arch_file.resolve()).encode()).hexdigest()[:12]
+    module_name = f"latent_explorer_arch_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, arch_file)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # so dataclasses and pickling inside the user's code find it
+    try:
+        spec.loader.exec_module(module)
+    except (Exception, SystemExit) as exc:  # the user's code may raise anything; say what and where
+        sys.modules.pop(module_name, None)
+        raise CheckpointError(f"{arch_file.name} failed while being imported ({type(exc).__name__}: "
+                              f"{last_line(exc)}); fix the file and open again") from None
+    return module
+
+
+def _declared(user: ModuleType, name: str) -> dict[str, Any]:
+    declared: dict[str, Any] = {}
+    shape = getattr(user, "IMAGE_SHAPE", None)
+    if shape is not None:
+        if not (isinstance(shape, (tuple, list)) and len(shape) == 3 and all(_is_int(v) for v in shape)):
+            raise CheckpointError(f"{name}: IMAGE_SHAPE must be (C, H, W), three integers, not {shape!r}")
+        declared["image_shape"] = list(shape)
+    output_range = getattr(user, "OUTPUT_RANGE", None)
+    if output_range is not None:
+        if not (isinstance(output_range, (tuple, list)) and len(output_range) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in output_range)
+                and output_range[0] < output_range[1]):
+            raise CheckpointError(f"{name}: OUTPUT_RANGE must be (low, high) with low < high, not {output_range!r}")
+        declared["output_range"] = list(output_range)
+    dataset = getattr(user, "DATASET", None)
+    if dataset is not None:
+        if not isinstance(dataset, str):
+            raise CheckpointError(f"{name}: DATASET must be a data set name (a string), not {dataset!r}")
+        declared["dataset"] = dataset
+    return declared
+
+
+def _build(builder: Any, state: Mapping[str, torch.Tensor], name: str, what: str) -> nn.Module:
+    try:
+        module = builder(dict(state))
+    except Exception as exc:  # their code, e.g. load_state_dict's missing-key RuntimeError
+        raise ArchitectureMismatchError(f"{name}: {what}(state_dict) failed ({type(exc).__name__}: "
+                                        f"{_one_line(exc)})") from None
+    if not isinstance(module, nn.Module):
+        raise CheckpointError(f"{name}: {what}(state_dict) returned a {type(module).__name__}, not a torch.nn.Module")
+    return module.float().eval()
+
+
+def _encoder_kind(path: Path, encoder: nn.Module, config: Any, name: str) -> str:
+    """'vae' when the encoder returns (mean, log-variance) of the right shape, 'ae' for a mean alone."""
+    x = torch.rand(2, *config.image_shape, generator=torch.Generator().manual_seed(0))
+    try:
+        with torch.inference_mode():
+            mu, logvar = split_encoding(encoder(x))
+    except Exception as exc:  # their code on images of the decoder's shape
+        raise ArchitectureMismatchError(f"{path.name}: the encoder from {name} fails on images of shape "
+                                        f"{list(config.image_shape)} ({last_line(exc)})") from None
+    want = (2, config.latent_dim)
+    if tuple(mu.shape) != want or (logvar is not None and tuple(logvar.shape) != want):
+        got = tuple(mu.shape) if logvar is None else (tuple(mu.shape), tuple(logvar.shape))
+        raise ArchitectureMismatchError(f"{path.name}: the encoder from {name} returns {got} for 2 images; "
+                                        f"expected {want} (and the same for a log-variance)")
+    return "ae" if logvar is None else "vae"
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    """The whole message on one line: load_state_dict puts the missing keys after its first line."""
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
