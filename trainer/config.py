@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,13 +21,17 @@ def _opt(default: Any, help: str, **extra: Any) -> Any:
 class TrainConfig:
     kind: str = _opt("vae", "model kind (the sub-command)", flag=False)
     # data
-    dataset: str = _opt("dsprites", "data set: dsprites or digits")
-    data_dir: str | None = _opt(None, "folder the data set reads from (data sets that need one)")
-    data_file: str | None = _opt(None, "file the data set reads from (data sets that need one)")
+    dataset: str = _opt("dsprites", "data set: dsprites, faces, digits, mnist (IDX files in --data-dir) or folder "
+                                    "(PNG/JPEG images under --data-dir)")
+    data_dir: str | None = _opt(None, "folder the data set reads from (mnist, folder); recorded as an absolute path")
+    data_file: str | None = _opt(None, "file the data set reads from (dsprites: the official .npz); recorded as an "
+                                       "absolute path")
     # model
     arch: str | None = _opt(None, "architecture: mlp, conv (Burgess et al. 2018) or dcgan; default conv, dcgan for gan",
                             choices=("mlp", "conv", "dcgan"))
     image_size: int | None = _opt(None, "image size in pixels, 32 or 64; default: the data set's own")
+    channels: int | None = _opt(None, "colour channels of --dataset folder: 1 (grey) or 3 (RGB, the default)",
+                                choices=(1, 3))
     latent_dim: int = _opt(10, "number of latent dimensions")
     # objective
     beta: float = _opt(1.0, "weight on the KL term (vae); beta > 1 is a beta-VAE")
@@ -48,6 +53,12 @@ class TrainConfig:
     checkpoint_every: int = _opt(1000, "rewrite --out (and its training state) every K steps")
     description: str = _opt("", "one line describing the model, shown in the explorer")
 
+    def __post_init__(self) -> None:
+        # Absolute, so the explorer can find the data again from another working directory.
+        for name in ("data_dir", "data_file"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, os.path.abspath(os.path.expanduser(getattr(self, name))))
+
     @property
     def learning_rate(self) -> float:
         return self.lr if self.lr is not None else DEFAULT_LR[self.kind]
@@ -61,6 +72,8 @@ class TrainConfig:
         values = dataclasses.asdict(self)
         for key in ("out", "resume", "device"):
             values.pop(key)
+        if values["channels"] is None:  # set only for folder runs; the others record what they always did
+            values.pop("channels")
         return values
 
 

@@ -179,7 +179,7 @@ def prepare(config: TrainConfig, explicit: frozenset[str] = frozenset()) -> Run:
     check(config)
     device = resolve_device(config.device)
     data = datasets.get(config.dataset, image_size=config.image_size, data_dir=config.data_dir,
-                        data_file=config.data_file)
+                        data_file=config.data_file, channels=config.channels)
     check_writable(Path(config.out))
     if config.resume:
         model = checkpoints.load(config.resume, device=device)

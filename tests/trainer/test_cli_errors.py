@@ -15,7 +15,8 @@ def _run(args):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["vae", "--dataset", "cifar", "--out", "{tmp}/a.safetensors"], "unknown data set 'cifar'; choose one of dsprites, digits"),
+    (["vae", "--dataset", "cifar", "--out", "{tmp}/a.safetensors"],
+     "unknown data set 'cifar'; choose one of dsprites, faces, digits, mnist, folder"),
     (["vae", "--latent-dim", "-1", "--out", "{tmp}/a.safetensors"], "--latent-dim must be positive, got -1"),
     (["vae", "--latent-dim", "1000000000", "--out", "{tmp}/a.safetensors"], "--latent-dim 1000000000 is too large"),
     (["vae", "--beta", "abc", "--out", "{tmp}/a.safetensors"], "argument --beta: invalid float value: 'abc'"),

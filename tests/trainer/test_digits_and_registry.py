@@ -31,7 +31,7 @@ def test_sample_batch_is_reproducible_from_the_generator():
 
 
 def test_unknown_names_and_options_are_explained():
-    with pytest.raises(ValueError, match="unknown data set 'cifar'; choose one of dsprites, digits"):
+    with pytest.raises(ValueError, match="unknown data set 'cifar'; choose one of dsprites, faces, digits, mnist, fo"):
         datasets.get("cifar")
     with pytest.raises(ValueError, match="the digits data set does not take --data-dir"):
         datasets.get("digits", data_dir="/tmp")

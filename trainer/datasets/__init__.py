@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from .base import Dataset
 from .digits import Digits
 from .dsprites import DSprites
+from .dsprites_file import OfficialDSprites
 from .faces import Faces
+from .folder import ImageFolder
+from .mnist import MNIST
+from .recreate import for_model, unavailable_reason
 
-DATASETS: dict[str, type[Dataset]] = {"dsprites": DSprites, "faces": Faces, "digits": Digits}
+
+def dsprites(image_size: int = 64, data_file: str | None = None) -> Dataset:
+    """Procedural dSprites, or the official .npz when `data_file` is given (same factor table)."""
+    return DSprites(image_size) if data_file is None else OfficialDSprites(data_file, image_size)
+
+
+DATASETS: dict[str, Callable[..., Dataset]] = {
+    "dsprites": dsprites, "faces": Faces, "digits": Digits, "mnist": MNIST, "folder": ImageFolder,
+}
 
 
 def get(name: str, **options: Any) -> Dataset:
@@ -25,4 +38,5 @@ def get(name: str, **options: Any) -> Dataset:
     return cls(**{k: v for k, v in options.items() if k in accepted and v is not None})
 
 
-__all__ = ["DATASETS", "Dataset", "DSprites", "Digits", "Faces", "get"]
+__all__ = ["DATASETS", "Dataset", "DSprites", "Digits", "Faces", "ImageFolder", "MNIST", "OfficialDSprites",
+           "for_model", "get", "unavailable_reason"]

@@ -11,7 +11,9 @@ class Dataset:
 
     Subclasses set `name`, `image_shape`, `labels` (int64 (len,) or None), `factor_names`,
     `factor_sizes`, `factor_values` (per factor, the grid of values) and implement `__len__` and
-    `images`. Factored sets also implement `images_for_factors`; constant factors are not listed.
+    `images`. Factored sets (dsprites, faces) also implement `factors_of` and `images_for_factors`;
+    constant factors are not listed. Sets without a factor table (digits, mnist, folder) keep the
+    empty tuples, and `factors_of`, `sample_factors` and `images_for_factors` raise ValueError.
     """
 
     name: str
@@ -41,6 +43,14 @@ class Dataset:
         if not self.factor_sizes:
             raise ValueError(f"the {self.name} data set has no factor table")
         return np.stack([rng.integers(0, size, n) for size in self.factor_sizes], axis=1).astype(np.int64)
+
+    @property
+    def has_factors(self) -> bool:
+        return bool(self.factor_sizes)
+
+    def factors_of(self, indices: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Image indices (N,) -> int64 (N, F) factor class indices of those images."""
+        raise ValueError(f"the {self.name} data set has no factor table")
 
     def images_for_factors(self, classes: np.ndarray) -> torch.Tensor:
         """classes: int (N, F) factor class indices -> float32 (N, C, H, W)."""
