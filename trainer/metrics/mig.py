@@ -43,20 +43,32 @@ def factor_entropies(factors: np.ndarray) -> np.ndarray:
     return np.array([mutual_info_score(factors[:, f], factors[:, f]) for f in range(factors.shape[1])])
 
 
-def mig_per_factor(codes: np.ndarray, factors: np.ndarray, bins: int = MIG_BINS) -> np.ndarray:
-    """(F,) normalised gap between the two most informative dimensions, per factor.
+def mig_from_mi(mi: np.ndarray, entropy: np.ndarray) -> np.ndarray:
+    """(D, F) mutual information and (F,) factor entropies -> (F,) normalised gap per factor.
 
     A representation with a single dimension has no second dimension; its gap is the whole MI.
     A factor that is constant in the sample has zero entropy and scores 0 rather than NaN.
     """
-    mi = mutual_information_matrix(codes, factors, bins)
     top = np.sort(mi, axis=0)[::-1]
     second = top[1] if len(top) > 1 else np.zeros(mi.shape[1])
-    entropy = factor_entropies(factors)
     gap = top[0] - second
     return np.divide(gap, entropy, out=np.zeros_like(gap), where=entropy > 0)
 
 
+def mig_per_factor(codes: np.ndarray, factors: np.ndarray, bins: int = MIG_BINS) -> np.ndarray:
+    """(F,) normalised gap between the two most informative dimensions, per factor."""
+    mi = mutual_information_matrix(codes, factors, bins)
+    return mig_from_mi(mi, factor_entropies(factors))
+
+
+def mean_over_factors(per_factor: np.ndarray, entropy: np.ndarray) -> float:
+    """Mean over the factors that vary in the sample (disentanglement_lib would give NaN otherwise)."""
+    varying = entropy > 0
+    return float(np.mean(per_factor[varying])) if varying.any() else 0.0
+
+
 def mig(codes: np.ndarray, factors: np.ndarray, bins: int = MIG_BINS) -> float:
     """Mean normalised MI gap over factors, in [0, 1]: codes (N, D) float, factors (N, F) int."""
-    return float(np.mean(mig_per_factor(codes, factors, bins)))
+    mi = mutual_information_matrix(codes, factors, bins)
+    entropy = factor_entropies(factors)
+    return mean_over_factors(mig_from_mi(mi, entropy), entropy)
