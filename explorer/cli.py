@@ -1,4 +1,8 @@
-"""`latent-explorer [FILES...] [--device auto|cpu|cuda|mps] [--screenshot PNG]`, or `latent-explorer export ...`.
+"""`latent-explorer [FILES...] [--device auto|cpu|cuda|mps] [--screenshot PNG] [--latent-dim N] [--arch-file F.py]`,
+or `latent-explorer export ...`, `latent-explorer convert ...` (explorer/headless.py).
+
+FILES are anything `checkpoints.load` opens (docs/importing.md): our .safetensors files, training-run
+folders, disentangling-vae results folders or their model.pt, state dicts, TorchScript generators.
 
 With no files it reopens the last session, else the bundled zoo in checkpoints/zoo/, else a
 welcome view. `--screenshot PNG` waits until every view has rendered, saves a grab and exits.
@@ -24,10 +28,15 @@ def zoo_files() -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="latent-explorer", description="Look inside trained generative models.")
-    parser.add_argument("files", nargs="*", help=".safetensors checkpoints to open")
+    parser.add_argument("files", nargs="*", help="checkpoints to open: .safetensors files, training-run folders, "
+                        "disentangling-vae results folders or model.pt, .pt/.pth/.ckpt state dicts, TorchScript generators")
     parser.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
     parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window once it has rendered, then exit")
     parser.add_argument("--tab", choices=TABS, help="the view to show first (default: explore; compare for the zoo)")
+    parser.add_argument("--latent-dim", type=int, metavar="N",
+                        help="latent size of a TorchScript generator that does not record it (else the window asks)")
+    parser.add_argument("--arch-file", metavar="F.py", help="your Python file that builds the decoder of a state dict "
+                        "of another architecture; it RUNS that file's code (docs/importing.md)")
     return parser
 
 
@@ -45,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         checkpoints.resolve_device(args.device)
+        _check_foreign_flags(args)
     except ValueError as exc:
         print(f"latent-explorer: error: {exc}", file=sys.stderr)
         return 2
@@ -59,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(inference.worker, QSettings())
     window.start_tab = args.tab
     if args.files:
-        window.open_files(args.files)
+        window.open_files(args.files, latent_dim=args.latent_dim, arch_file=args.arch_file)
     elif not window.restore_session():
         zoo = zoo_files()
         pair = [p for p in zoo if Path(p).name == FIRST_PICTURE]
@@ -77,6 +87,17 @@ def main(argv: list[str] | None = None) -> int:
     inference.stop()
     window.deleteLater()
     return outcome["code"] or code
+
+
+def _check_foreign_flags(args: argparse.Namespace) -> None:
+    if args.latent_dim is not None and args.latent_dim < 1:
+        raise ValueError(f"--latent-dim must be a positive number of dimensions, not {args.latent_dim}")
+    if args.arch_file is not None:
+        if not args.files:
+            raise ValueError("--arch-file applies to the FILES given with it; name the state dict to open")
+        if not Path(args.arch_file).is_file():
+            raise ValueError(f"--arch-file {args.arch_file} does not exist; give the Python file that defines the decoder")
+        args.arch_file = str(Path(args.arch_file).absolute())
 
 
 def _grab_when_rendered(window, path: Path, outcome: dict, timer_cls) -> None:

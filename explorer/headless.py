@@ -4,6 +4,10 @@
     latent-explorer export interpolation CKPT [CKPT...] --out i.png --from-seed A --to-seed B [--steps 8] [--slerp]
     latent-explorer export samples CKPT --out s.png [--n 64] [--seed S]
     latent-explorer export reconstruction CKPT [CKPT...] --out r.png [--n 8] [--seed S] [--dataset NAME]
+    latent-explorer convert SRC --out DST.safetensors
+
+Every CKPT may be anything `checkpoints.load` opens (docs/importing.md); export also takes
+`--latent-dim N` (TorchScript generators that do not record it) and `--arch-file F.py`.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("checkpoints", nargs="+" if many else 1, metavar="CKPT")
         sub.add_argument("--out", required=True, help="file to write (.png, or .gif with --gif)")
         sub.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+        foreign_flags(sub)
 
     traversal = kinds.add_parser("traversal", help="rows = dimensions, columns = values around z")
     common(traversal, many=False)
@@ -64,18 +69,43 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("--n", type=int, default=8)
     recon.add_argument("--seed", type=int, default=0)
     recon.add_argument("--dataset", help="data set to draw from (default: the first checkpoint's)")
+
+    convert = commands.add_parser("convert", help="write any checkpoint latent-explorer opens as its own .safetensors")
+    convert.add_argument("source", metavar="SRC", help="e.g. a disentangling-vae results folder, model.pt, a state dict")
+    convert.add_argument("--out", required=True, help="the .safetensors file to write")
+    convert.add_argument("--arch-file", type=Path, help=argparse.SUPPRESS)  # accepted only to refuse it clearly
     return parser
+
+
+def foreign_flags(parser: argparse.ArgumentParser) -> None:
+    """--latent-dim and --arch-file: for other people's files (docs/importing.md)."""
+    parser.add_argument("--latent-dim", type=int, metavar="N",
+                        help="latent size of a TorchScript generator that does not record it")
+    parser.add_argument("--arch-file", type=Path, metavar="F.py",
+                        help="your Python file that builds the decoder of a state dict of another architecture; "
+                             "it RUNS that file's code (docs/importing.md)")
 
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
-        models = [checkpoints.load(p, device=args.device) for p in args.checkpoints]
+        if args.command == "convert":
+            return _convert(args)
+        models = [checkpoints.load(p, device=args.device, latent_dim=args.latent_dim, arch_file=args.arch_file)
+                  for p in args.checkpoints]
         EXPORTS[args.view](args, models)
     except (ValueError, checkpoints.CheckpointError) as exc:
         print(f"latent-explorer: error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    """Lossless: the weights are copied unchanged in float32, so decoding gives identical images."""
+    model = checkpoints.convert(args.source, args.out, arch_file=args.arch_file)
+    print(f"wrote {args.out} ({model.kind} {model.meta.arch}, {model.latent_dim} dims, "
+          f"{'x'.join(map(str, model.image_shape))})", file=sys.stderr)
     return 0
 
 

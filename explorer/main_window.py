@@ -24,13 +24,15 @@ from .views.bookmarks import BookmarkList
 from .views.image_view import DecodedImageView
 from .runs import scan_runs
 from .views.model_list import ModelListView
+from .views.open_dialogs import ask_latent_dim, choose_checkpoints
 from .views.run_scrubber import RunScrubber
 from .views.sliders import LatentSliderPanel
 from .views.tabs import AnalysisTabs
 
 MAIN = "main"  # the view key of the decoded image
 WELCOME = """<h2>No model open</h2>
-<p>Open a checkpoint with <b>File ▸ Open</b> (Ctrl+O), or drop a <code>.safetensors</code> file here.</p>
+<p>Open a checkpoint with <b>File ▸ Open</b> (Ctrl+O), or drop one here: a <code>.safetensors</code> file, a
+disentangling-vae results folder or its <code>model.pt</code>, a state dict, a TorchScript generator, a training run's folder.</p>
 <p>Train one first:<br><code>latent-train vae --dataset dsprites --latent-dim 10 --beta 4 --steps 5000
 --out runs/dsprites.safetensors</code></p>"""
 
@@ -148,8 +150,12 @@ class MainWindow(CodeActions, QMainWindow):
         self.tabs.scatter.direction_added.connect(self.sliders.add_direction)
 
     # ---- opening and closing ------------------------------------------------------------------
-    def open_files(self, paths: list[str], codes: dict[str, np.ndarray] | None = None) -> None:
-        """Ask the worker to load each file; codes: a z to show per path once it is open."""
+    def open_files(self, paths: list[str], codes: dict[str, np.ndarray] | None = None, *,
+                   latent_dim: int | None = None, arch_file: str | None = None) -> None:
+        """Ask the worker to load each file; codes: a z to show per path once it is open.
+
+        `latent_dim` and `arch_file` (the command line's flags) go to checkpoints.load for every path.
+        """
         for path in paths:
             path = str(Path(path).expanduser().absolute())
             runs = scan_runs(path) if Path(path).is_dir() else {}
@@ -162,7 +168,7 @@ class MainWindow(CodeActions, QMainWindow):
             self.pending_loads[model_id] = path
             if codes and path in codes:
                 self._restore_z[path] = codes[path]
-            self.load_requested.emit(LoadRequest(model_id, model_id, path))
+            self.load_requested.emit(LoadRequest(model_id, model_id, path, latent_dim, arch_file))
         self._update_status()
 
     def _open_runs(self, folder: str, runs: dict[str, list[tuple[int, str]]]) -> None:
@@ -180,8 +186,7 @@ class MainWindow(CodeActions, QMainWindow):
             self.load_requested.emit(LoadRequest(self.current, self.current, path))
 
     def open_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open checkpoints", "", "Checkpoints (*.safetensors);;All files (*)")
-        self.open_files(paths)
+        self.open_files(choose_checkpoints(self))
 
     def select_path(self, path: str) -> None:
         """Select this file's model once it is open."""
@@ -232,6 +237,10 @@ class MainWindow(CodeActions, QMainWindow):
 
     def _on_worker_load_failed(self, failure: LoadFailed) -> None:
         self.pending_loads.pop(failure.request_id, None)
+        if failure.needs_latent_dim and (latent_dim := ask_latent_dim(self, Path(failure.path).name)) is not None:
+            self.pending_loads[failure.request_id] = failure.path  # request ids of loads are model ids
+            self.load_requested.emit(LoadRequest(failure.request_id, failure.request_id, failure.path, latent_dim))
+            return
         self.banner.show_message(failure.message)
         self._update_status()
 

@@ -52,6 +52,8 @@ class LoadRequest:
     request_id: int
     model_id: int
     path: str
+    latent_dim: int | None = None  # for a TorchScript generator that does not record it
+    arch_file: str | None = None  # the user's Python file that builds the networks (runs it: explicit only)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class LoadFailed:
     request_id: int
     path: str
     message: str
+    needs_latent_dim: bool = False  # a TorchScript generator: ask the user, then load again with it
 
 
 @dataclass(frozen=True)

@@ -71,9 +71,10 @@ class InferenceWorker(QObject):
     @Slot(object)
     def load(self, request: LoadRequest) -> None:
         try:
-            model = self._load(request.path)
+            model = self._load(request)
         except checkpoints.CheckpointError as exc:
-            self.load_failed.emit(LoadFailed(request.request_id, request.path, str(exc)))
+            needs_latent_dim = isinstance(exc, checkpoints.LatentDimRequiredError)
+            self.load_failed.emit(LoadFailed(request.request_id, request.path, str(exc), needs_latent_dim))
             return
         except Exception as exc:  # an unexpected bug must not kill the worker
             log.exception("loading %s failed", request.path)
@@ -218,13 +219,16 @@ class InferenceWorker(QObject):
             self._datasets[key] = datasets.get(name, image_size=key[1], data_dir=key[2], data_file=key[3])
         return self._datasets[key]
 
-    def _load(self, path: str) -> checkpoints.Model:
+    def _load(self, request: LoadRequest) -> checkpoints.Model:
+        def load() -> checkpoints.Model:
+            return checkpoints.load(request.path, device=self.device, latent_dim=request.latent_dim,
+                                    arch_file=request.arch_file)
         try:
-            return checkpoints.load(path, device=self.device)
+            return load()
         except RuntimeError as exc:  # a CUDA out-of-memory or driver error while moving the weights
             if self.device.type != "cuda" or not self._fall_back_to_cpu(exc):
                 raise
-            return checkpoints.load(path, device=self.device)
+            return load()
 
     def _fall_back_to_cpu(self, exc: Exception) -> bool:
         if self.device.type == "cpu":
@@ -246,7 +250,7 @@ def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
 
     meta = model.meta
     return ModelInfo(
-        model_id=request.model_id, path=request.path, name=Path(request.path).name.removesuffix(".safetensors"),
+        model_id=request.model_id, path=request.path, name=_display_name(Path(request.path)),
         kind=model.kind, latent_dim=model.latent_dim, image_shape=model.image_shape, device=str(model.device),
         sha256=model.sha256 or "", dataset=meta.dataset,
         can_encode_data=model.has_encoder and meta.dataset in DATASETS,
@@ -255,6 +259,11 @@ def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
         factor_correlations=_correlations(meta.metrics.get("factor_correlations"), model.latent_dim),
         has_encoder=model.has_encoder,
     )
+
+
+def _display_name(path: Path) -> str:
+    """The file's name; a disentangling-vae model.pt is known by its results folder."""
+    return f"{path.parent.name}/{path.name}" if path.name == "model.pt" else path.name.removesuffix(".safetensors")
 
 
 def _correlations(value, latent_dim: int) -> tuple[tuple[float, ...], ...] | None:
