@@ -1,14 +1,21 @@
-"""`RunScrubber`: a step slider over a training run's snapshots; the folder is watched for new ones."""
+"""`RunScrubber`: a step slider over a training run's snapshots; the folder is watched for new ones.
+
+A new snapshot is offered only once it is whole (explorer.runs.is_complete): our trainer writes
+atomically, but a file copied in by other means grows in place, and the watcher reports only its
+creation, so a half-written one is looked at again every RETRY_MS until it is complete.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, Qt, Signal
+from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QWidget
 from superqt.utils import signals_blocked
 
 from ..runs import scan_runs
+
+RETRY_MS = 300
 
 
 class RunScrubber(QWidget):
@@ -31,6 +38,8 @@ class RunScrubber(QWidget):
         self.slider.valueChanged.connect(self._on_slider_value_changed)
         self.watcher = QFileSystemWatcher()
         self.watcher.directoryChanged.connect(self._on_watcher_directory_changed)
+        self.retry = QTimer(self, singleShot=True, interval=RETRY_MS)
+        self.retry.timeout.connect(self._on_watcher_directory_changed)
         self.folder: str | None = None
         self.stem: str | None = None
         self.steps: list[tuple[int, str]] = []
@@ -43,6 +52,7 @@ class RunScrubber(QWidget):
         self.folder, self.stem = folder, stem
         if folder is None:
             self.steps = []
+            self.retry.stop()
             self.hide()
             return
         if folder not in self.watcher.directories():
@@ -51,7 +61,10 @@ class RunScrubber(QWidget):
         self.show()
 
     def _rescan(self, select: str | None = None) -> None:
-        self.steps = scan_runs(self.folder).get(self.stem, [])
+        unfinished: list[str] = []
+        self.steps = scan_runs(self.folder, unfinished).get(self.stem, [])
+        if unfinished:
+            self.retry.start()
         at_end = self.slider.value() == self.slider.maximum()
         with signals_blocked(self.slider):
             self.slider.setRange(0, max(0, len(self.steps) - 1))
@@ -59,9 +72,8 @@ class RunScrubber(QWidget):
             if select in paths:
                 self.slider.setValue(paths.index(select))
         self._show_label()
-        if select is None and at_end and self.follow.isChecked() and self.steps:
-            self.slider.setValue(len(self.steps) - 1)
-            self.snapshot_chosen.emit(self.steps[-1][1])
+        if select is None and at_end and self.follow.isChecked() and self.slider.value() != len(self.steps) - 1:
+            self.slider.setValue(len(self.steps) - 1)  # emits snapshot_chosen through valueChanged
 
     def _show_label(self) -> None:
         if self.steps:
@@ -73,6 +85,6 @@ class RunScrubber(QWidget):
         if 0 <= index < len(self.steps):
             self.snapshot_chosen.emit(self.steps[index][1])
 
-    def _on_watcher_directory_changed(self, _folder: str) -> None:
+    def _on_watcher_directory_changed(self, _folder: str = "") -> None:
         if self.folder and Path(self.folder).is_dir():
             self._rescan()

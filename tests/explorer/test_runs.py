@@ -6,6 +6,7 @@ import numpy as np
 
 import checkpoints
 from explorer.runs import scan_runs
+from explorer.views.run_scrubber import RETRY_MS
 
 from .conftest import expected_image
 
@@ -43,3 +44,22 @@ def test_scrubbing_keeps_the_code_and_the_watcher_adds_new_snapshots(qtbot, wind
     qtbot.waitUntil(lambda: window.models[window.current].steps == 400, timeout=10_000)
     qtbot.waitUntil(lambda: np.array_equal(window.image_view.image(), expected_image(newest, z)), timeout=5000)
     assert "4 of 4 snapshots" in window.scrubber.label.text()
+
+
+def test_a_snapshot_copied_in_is_shown_only_once_whole(qtbot, window, tmp_path):
+    run, elsewhere = tmp_path / "run", tmp_path / "elsewhere"
+    run.mkdir(), elsewhere.mkdir()
+    _snapshot(run, 100, 0)
+    window.open_files([str(run)])
+    qtbot.waitUntil(lambda: not window.pending_loads and window.image_view.image() is not None, timeout=5000)
+    data = _snapshot(elsewhere, 200, 5).read_bytes()  # written elsewhere, then copied in place, slowly
+    target = run / "run-step0000200.safetensors"
+    with open(target, "wb") as f:
+        f.write(data[: len(data) // 2])
+        f.flush()
+        qtbot.wait(3 * RETRY_MS)  # the watcher saw the file appear; it is not whole, so it is not offered
+        assert window.models[window.current].steps == 100 and "1 of 1 snapshots" in window.scrubber.label.text()
+        assert not window.banner.isVisible()
+        f.write(data[len(data) // 2 :])
+    qtbot.waitUntil(lambda: window.models[window.current].steps == 200, timeout=10_000)
+    assert "2 of 2 snapshots" in window.scrubber.label.text() and not window.banner.isVisible()
