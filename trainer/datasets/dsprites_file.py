@@ -94,7 +94,9 @@ def read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     name = path.name
     try:
         archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+    except ValueError:  # neither .npy nor .npz: numpy would have to unpickle it, which it refuses
+        raise ValueError(f"{name} is not an .npz archive; give {HOLDING}") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{name} is not a readable .npz archive ({exc}); give {HOLDING}") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"{name} is a single .npy array, not an .npz archive; give {HOLDING}")
