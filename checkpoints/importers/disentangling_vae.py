@@ -82,7 +82,7 @@ def _check_specs(path: Path, specs: Mapping[str, Any]) -> None:
     if not isinstance(model_type, str) or model_type.lower() != "burgess":
         raise UnsupportedFormatError(
             f"{path.parent.name}/{SPECS} says model_type {model_type!r}; only disentangling-vae's 'Burgess' "
-            "model can be opened"
+            f"model opens by itself — for another one, open its {MODEL} with --arch-file YOUR_MODEL.py (docs/importing.md)"
         )
     size = specs.get("img_size")
     if not (isinstance(size, list) and len(size) == 3 and all(isinstance(v, int) for v in size)):
