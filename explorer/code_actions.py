@@ -36,7 +36,9 @@ class CodeActions:
     def encode_codes(self) -> None:
         info = self.models.get(self.current)
         if not (info and info.can_encode_data):
-            self.banner.show_message("Posterior ranges need a model with an encoder and a data set this tool can make.")
+            why = f" ({info.data_note})" if info and info.data_note else ""
+            self.banner.show_message("Posterior ranges need a model with an encoder and a data set this tool can "
+                                     f"make{why}.")
             return
         self.statusBar().showMessage(f"encoding {info.dataset} samples for posterior ranges…")
         self._send(EncodeDatasetRequest("codes", self._next_id("codes"), self.current, POSTERIOR_SAMPLES))

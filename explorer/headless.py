@@ -186,7 +186,10 @@ def _export_reconstruction(args: argparse.Namespace, models: list[checkpoints.Mo
     name = args.dataset or models[0].meta.dataset
     if name is None:
         raise ValueError("the checkpoint does not name its data set; pass --dataset")
-    data = datasets.get(name, image_size=models[0].image_shape[1])
+    if args.dataset is None:  # the model's own data, from the folder or file it was trained on where needed
+        data = datasets.for_model(name, models[0].meta.train_config, models[0].image_shape)
+    else:
+        data = datasets.get(name, image_size=models[0].image_shape[1])
     indices = np.random.default_rng(args.seed).choice(len(data), size=args.n, replace=False)
     grid, errors = rendering.render_reconstruction(models, data.images(indices))
     exporting.save_png(args.out, grid, {"view": "reconstruction", "checkpoints": _sources(args, models),

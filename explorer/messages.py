@@ -24,6 +24,7 @@ class ModelInfo:
     sha256: str
     dataset: str | None = None
     can_encode_data: bool = False  # has an encoder and its data set can be made here
+    data_note: str = ""  # when it cannot: why, e.g. "its training images (/data/celeba) are not on this computer"
     description: str = ""
     beta: float | None = None
     kl_per_dim: tuple[float, ...] | None = None

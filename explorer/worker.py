@@ -210,13 +210,10 @@ class InferenceWorker(QObject):
 
         if not model.has_encoder:
             raise checkpoints.UnsupportedOperation("this model has no encoder")
-        name = model.meta.dataset
-        if name not in datasets.DATASETS:
-            raise ValueError(f"this checkpoint's data set ({name or 'not recorded'}) cannot be made here")
-        recorded = model.meta.train_config
-        key = (name, model.image_shape[1], recorded.get("data_dir"), recorded.get("data_file"))
-        if key not in self._datasets:
-            self._datasets[key] = datasets.get(name, image_size=key[1], data_dir=key[2], data_file=key[3])
+        name, recorded = model.meta.dataset, model.meta.train_config
+        key = (name, model.image_shape, recorded.get("data_dir"), recorded.get("data_file"))
+        if key not in self._datasets:  # mnist and folder sets read from the data_dir recorded at training
+            self._datasets[key] = datasets.for_model(name, recorded, model.image_shape)
         return self._datasets[key]
 
     def _load(self, request: LoadRequest) -> checkpoints.Model:
@@ -246,14 +243,15 @@ def _model_ids(request: object) -> tuple[int, ...]:
 
 
 def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
-    from trainer.datasets import DATASETS
+    from trainer.datasets import unavailable_reason
 
     meta = model.meta
+    note = unavailable_reason(meta.dataset, meta.train_config) if model.has_encoder else "the model has no encoder"
     return ModelInfo(
         model_id=request.model_id, path=request.path, name=_display_name(Path(request.path)),
         kind=model.kind, latent_dim=model.latent_dim, image_shape=model.image_shape, device=str(model.device),
         sha256=model.sha256 or "", dataset=meta.dataset,
-        can_encode_data=model.has_encoder and meta.dataset in DATASETS,
+        can_encode_data=note is None, data_note=note or "",
         description=meta.description, beta=meta.beta, kl_per_dim=meta.kl_per_dim,
         latent_mean=meta.latent_mean, latent_std=meta.latent_std, steps=meta.steps,
         factor_correlations=_correlations(meta.metrics.get("factor_correlations"), model.latent_dim),

@@ -37,7 +37,8 @@ class ReconstructionView(AnalysisView):
     def refresh(self) -> None:
         info = self.context.info
         if info is None or not info.can_encode_data:
-            self.note.setText("Reconstructions need a model with an encoder and a data set this tool can make.")
+            why = f" ({info.data_note})" if info is not None and info.data_note else ""
+            self.note.setText(f"Reconstructions need a model with an encoder and a data set this tool can make{why}.")
             return
         self._models = [m for m in self.context.models.values()
                         if m.can_encode_data and m.dataset == info.dataset and m.image_shape == info.image_shape]

@@ -102,7 +102,7 @@ class LatentScatterView(AnalysisView):
         if info is None:
             return
         if info.kind != "gan" and not info.can_encode_data:
-            self.failed.emit(f"{info.name}: its data set ({info.dataset or 'not recorded'}) cannot be made here.")
+            self.failed.emit(f"{info.name}: cannot encode its data set: {info.data_note}.")
             return
         self.encode_button.setEnabled(False)
         self.cancel_button.setEnabled(True)

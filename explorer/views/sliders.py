@@ -113,6 +113,9 @@ class LatentSliderPanel(QWidget):
         for button in (self.reset_button, self.random_button):
             button.setEnabled(info is not None)
         self.encode_button.setEnabled(bool(info and info.can_encode_data))
+        self.encode_button.setToolTip(
+            "Encode a random data-set image and load its code" if info is None or info.can_encode_data
+            else f"Cannot encode a data sample: {info.data_note}")
         if info is None:
             return
         kl, std = info.kl_per_dim, info.latent_std
