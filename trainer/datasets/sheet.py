@@ -36,7 +36,8 @@ def grid(rows: list[torch.Tensor]) -> np.ndarray:
     for i, row in enumerate(rows):
         tiles = (row.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
         for j, tile in enumerate(tiles):
-            out[i * (h + GAP) : i * (h + GAP) + h, j * (w + GAP) : j * (w + GAP) + w] = tile  # one channel broadcasts to grey
+            top, left = i * (h + GAP), j * (w + GAP)
+            out[top : top + h, left : left + w] = tile  # one channel broadcasts to grey
     return out
 
 
