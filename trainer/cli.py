@@ -69,7 +69,30 @@ def build_parser() -> argparse.ArgumentParser:
     zoo.add_argument("--measure", action="store_true",
                      help="only recompute the figures (metrics, reconstruction error) stored in the zoo files")
     zoo.set_defaults(handler=_zoo_command)
+    add_eval_parser(commands)
     return parser
+
+
+def add_eval_parser(commands: argparse._SubParsersAction) -> None:
+    """`latent-train eval CKPT`: disentanglement metrics as a table or JSON, cached beside the checkpoint."""
+    ev = commands.add_parser("eval", help="disentanglement metrics of a checkpoint (MIG, FactorVAE, DCI, SAP, KL)",
+                             description="Measure a checkpoint on a data set with known factors; the result is "
+                                         "cached in <stem>.metrics.json beside it.")
+    ev.add_argument("checkpoint", metavar="CKPT", help="a .safetensors file or a disentangling-vae results folder")
+    ev.add_argument("--dataset", help="data set with factors (default: the one the checkpoint records)")
+    ev.add_argument("--n", type=int, default=10_000, help="encoded samples for MIG, DCI and SAP (default 10000)")
+    ev.add_argument("--seed", type=int, default=0, help="seed of the samples and classifiers (default 0)")
+    ev.add_argument("--full", action="store_true",
+                    help="disentanglement_lib sizes: 10k/5k FactorVAE votes, boosted trees for DCI (slow)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    ev.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
+    ev.set_defaults(handler=_eval_command)
+
+
+def _eval_command(args: argparse.Namespace) -> int:
+    from .evaluation import eval_command
+
+    return eval_command(args)
 
 
 def _zoo_command(args: argparse.Namespace) -> int:

@@ -3,8 +3,9 @@
 Sizes follow disentanglement_lib (Locatello et al. 2019) with `full=True`: MIG on n codes (20
 bins), FactorVAE score from 10,000 training and 5,000 evaluation votes of batches of 64, DCI with
 gradient-boosted trees and SAP with linear SVMs, both trained on n codes and tested on n/2 more.
-The default is fast (about a minute for n = 10,000 on two CPU cores): 500 + 250 FactorVAE votes,
-a random forest for DCI, and DCI/SAP trained on 2/3 of the n codes and tested on the other third.
+The default is fast (about a minute for n = 10,000 on two CPU cores): n/20 training and n/40
+evaluation FactorVAE votes (500 + 250 at n = 10,000), a random forest for DCI, and DCI/SAP trained
+on 2/3 of the n codes and tested on the other third.
 """
 
 from __future__ import annotations
@@ -33,16 +34,25 @@ class Sizes:
     dci_seconds_per_factor: float  # rough cost of one classifier, only to pace the progress bar
 
 
-FAST = Sizes(500, 250, 0.7)
-FULL = Sizes(10_000, 5_000, 50.0)
+def sizes_for(n: int, full: bool) -> Sizes:
+    """disentanglement_lib's sizes for `full`; else FactorVAE votes in proportion to n."""
+    if full:
+        return Sizes(10_000, 5_000, 50.0)
+    return Sizes(max(1, n // 20), max(1, n // 40), 0.7 * n / 10_000)
+
 IMAGE_SECONDS = 0.0007  # rough cost of rendering and encoding one 64x64 image on a CPU core, for pacing
+
+
+def check_model(model: Any) -> None:
+    """Raises ValueError unless the model can encode images (a GAN cannot)."""
+    if not getattr(model, "has_encoder", False):
+        raise ValueError(f"this {model.kind.upper()} has no encoder, so its codes of the data cannot be "
+                         "measured; the metrics need an autoencoder or a VAE")
 
 
 def check_inputs(model: Any, data: Any) -> np.ndarray:
     """The indices of the data set's factors that vary. Raises ValueError with the sentence to show."""
-    if not getattr(model, "has_encoder", False):
-        raise ValueError(f"this {model.kind.upper()} has no encoder, so its codes of the data cannot be "
-                         "measured; the metrics need an autoencoder or a VAE")
+    check_model(model)
     if not data.factor_sizes:
         raise ValueError(f"the {data.name} data set has no known factors; the disentanglement metrics need one "
                          "that has (dsprites or faces)")
@@ -112,7 +122,7 @@ def evaluate(
     varying = check_inputs(model, data)
     if n < MIN_SAMPLES:
         raise ValueError(f"n={n} is too few samples; use at least {MIN_SAMPLES} (disentanglement_lib uses 10,000)")
-    sizes = FULL if full else FAST
+    sizes = sizes_for(n, full)
     rng = np.random.default_rng(seed)
     n_test = n // 2 if full else 0
     classes = data.sample_factors(n + n_test, rng)
