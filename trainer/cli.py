@@ -41,6 +41,10 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         if f.metadata.get("flag", True) is False:
             continue
         kind = _flag_type(f.name)
+        if kind is bool:  # a switch: --compile
+            parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, action="store_true",
+                                default=argparse.SUPPRESS, help=f.metadata["help"])
+            continue
         default = "" if f.default is None else f" (default {f.default})"
         parser.add_argument(
             "--" + f.name.replace("_", "-"),
@@ -102,16 +106,21 @@ def _zoo_command(args: argparse.Namespace) -> int:
 
 
 def _train_command(args: argparse.Namespace) -> int:
+    from .distributed import detect
     from .loop import Interrupted, train
 
     given = {k: v for k, v in vars(args).items() if k not in ("command", "handler")}
     explicit = frozenset(given) - {"kind"}
     config = TrainConfig(**given)
+    is_main = detect().is_main  # under torchrun, rank 0 writes the files and says so
     try:
         model = train(config, explicit=explicit)
     except Interrupted as exc:
-        print(exc, file=sys.stderr)
+        if is_main:
+            print(exc, file=sys.stderr)
         return EXIT_INTERRUPTED
+    if not is_main:
+        return 0
     kl = model.meta.kl_per_dim
     active = f", {sum(k > 0.1 for k in kl)} of {len(kl)} dims active (KL > 0.1 nats)" if kl else ""
     out = config.out or config.resume

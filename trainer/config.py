@@ -10,7 +10,11 @@ from typing import Any
 KINDS = ("ae", "vae", "gan")
 DEFAULT_LR = {"ae": 5e-4, "vae": 5e-4, "gan": 2e-4}  # Burgess et al. / disentangling-vae; DCGAN (Radford)
 # Flags a resumed run may change; everything else must match what the checkpoint was trained with.
-RESUME_MAY_CHANGE = frozenset({"steps", "out", "device", "every", "checkpoint_every", "resume"})
+RESUME_MAY_CHANGE = frozenset({"steps", "out", "device", "every", "checkpoint_every", "resume", "workers"})
+# Flags a resumed run keeps from the checkpoint unless given again: precision and compile (how the steps
+# run), and the per-process batch (to keep the global batch when the number of torchrun processes changes).
+RESUME_MAY_OVERRIDE = frozenset({"batch_size", "precision", "compile"})
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 def _opt(default: Any, help: str, **extra: Any) -> Any:
@@ -42,10 +46,17 @@ class TrainConfig:
     gamma: float = _opt(1000.0, "weight on |KL - C| under capacity annealing")
     # optimisation
     steps: int = _opt(10_000, "total optimiser steps; a resumed run stops at the same total")
-    batch_size: int = _opt(64, "images per step")
+    batch_size: int = _opt(64, "images per step in each process (per rank): under torchrun with N processes in "
+                               "all, one step trains on N times this many")
     lr: float | None = _opt(None, "Adam learning rate; default 5e-4, 2e-4 for gan (DCGAN)")
     seed: int = _opt(0, "random seed (weights, batches, noise)")
     device: str = _opt("auto", "auto (cuda, then mps, then cpu), cpu, cuda or mps")
+    # execution (recorded only when not the default, so default runs write the same files as before)
+    precision: str = _opt("fp32", "fp32, or mixed precision: bf16 (CPU or GPU) or fp16 (CUDA, with loss scaling); "
+                                  "a resume keeps the run's unless given", choices=PRECISIONS)
+    compile: bool = _opt(False, "compile the networks with torch.compile (slow first steps, faster later ones)")
+    workers: int | None = _opt(None, "DataLoader worker processes preparing batches; default: none for procedural "
+                                     "data on the CPU, else up to 4 per process")
     # output
     out: str | None = _opt(None, "checkpoint to write (.safetensors); training state goes in <stem>.train.safetensors")
     resume: str | None = _opt(None, "continue the run saved in this checkpoint, up to --steps in total")
@@ -68,10 +79,14 @@ class TrainConfig:
         return self.arch or ("dcgan" if self.kind == "gan" else "conv")
 
     def recorded(self) -> dict[str, Any]:
-        """What goes into the checkpoint's meta: everything except where files are and which device."""
+        """What goes into the checkpoint's meta: everything except where files are, the device and the
+        worker count; precision and compile only when they are not the defaults."""
         values = dataclasses.asdict(self)
-        for key in ("out", "resume", "device"):
+        for key in ("out", "resume", "device", "workers"):
             values.pop(key)
+        for key in ("precision", "compile"):
+            if values[key] == TrainConfig.__dataclass_fields__[key].default:
+                values.pop(key)
         if values["channels"] is None:  # set only for folder runs; the others record what they always did
             values.pop("channels")
         return values
@@ -89,6 +104,10 @@ def check(config: TrainConfig) -> None:
                 "checkpoint_every": config.checkpoint_every, "sigma": config.sigma}
     if config.every is not None:
         positive["every"] = config.every
+    if config.precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {config.precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if config.workers is not None and config.workers < 0:
+        raise ValueError(f"--workers must be zero or positive, got {config.workers}")
     if config.lr is not None:
         positive["lr"] = config.lr
     for name, value in positive.items():

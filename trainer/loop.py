@@ -1,6 +1,9 @@
-"""Training loops for ae/vae and gan: seeds, progress, periodic atomic checkpoints, resume.
+"""Training loops for ae/vae and gan: seeds, progress, periodic atomic checkpoints, resume, torchrun.
 
     model = train(TrainConfig(kind="vae", dataset="dsprites", steps=300, out="runs/a.safetensors"))
+
+The same function runs under `torchrun --nproc-per-node N -m trainer.cli ...` (see distributed.py);
+the state of one run and its step live in run.py, batches in pipeline.py.
 """
 
 from __future__ import annotations
@@ -12,204 +15,76 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
 import checkpoints
 from checkpoints import Model, create_model, resolve_device
-from checkpoints.architectures import DCGANDiscriminator
 
-from . import datasets
-from .config import RESUME_MAY_CHANGE, TrainConfig, check
-from .losses import capacity, gan_losses, generator_loss, kl_per_dim, reconstruction_loss, vae_objective
+from . import datasets, distributed
+from .config import RESUME_MAY_CHANGE, RESUME_MAY_OVERRIDE, TrainConfig, check
+from .distributed import StopRequest, World
+from .precision import check_precision
+from .run import HISTORY_ROWS, Run, latent_statistics, snapshot_path
 
-HISTORY_ROWS = 100  # loss-history rows kept in the checkpoint (window means)
-STATS_SAMPLES = 1024  # images encoded for per-dimension KL and code statistics at each save
-ADAM_BETAS_GAN = (0.5, 0.999)  # DCGAN: beta1 = 0.5
+__all__ = ["HISTORY_ROWS", "Interrupted", "Run", "iterate", "latent_statistics", "prepare", "progress_bar",
+           "snapshot_path", "train"]
 
 
 class Interrupted(Exception):
-    """Raised after Ctrl+C once the current state is saved; carries the step reached."""
+    """Raised after Ctrl+C (or SIGTERM) once the current state is saved; carries the step reached."""
 
     def __init__(self, step: int, path: Path) -> None:
         super().__init__(f"interrupted at step {step}; saved {path} — continue with --resume {path}")
 
 
-def snapshot_path(out: Path, step: int) -> Path:
-    """`runs/a.safetensors`, 1200 -> `runs/a-step0001200.safetensors`."""
-    return out.with_name(f"{out.name.removesuffix('.safetensors')}-step{step:07d}.safetensors")
-
-
-class Run:
-    """Everything one training run holds; `step()` is the hot path, `save()` the checkpoint."""
-
-    def __init__(self, config: TrainConfig, data: datasets.Dataset, model: Model, device: torch.device) -> None:
-        self.config, self.data, self.model, self.device = config, data, model, device
-        self.out = Path(config.out)
-        self.step_count = 0
-        self.history: list[list[float]] = []
-        self._window: list[torch.Tensor] = []
-        self.data_rng = torch.Generator().manual_seed(config.seed + 1)
-        self.noise_rng = torch.Generator(device=device).manual_seed(config.seed + 2)
-        # channels_last: +10-19 % per conv step on CPU (`make bench`, speedup_channels_last)
-        conv = config.architecture in ("conv", "dcgan")
-        self.memory_format = torch.channels_last if conv else torch.contiguous_format
-        net = model.network.train().to(memory_format=self.memory_format)
-        betas = ADAM_BETAS_GAN if config.kind == "gan" else (0.9, 0.999)
-        self.optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate, betas=betas)
-        self.discriminator = None
-        if config.kind == "gan":
-            self.discriminator = DCGANDiscriminator(net.config).to(device, memory_format=self.memory_format).train()
-            self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=config.learning_rate,
-                                                betas=ADAM_BETAS_GAN)
-
-    # ---- one optimiser step ---------------------------------------------------------------------
-    def step(self) -> torch.Tensor:
-        """Train on one batch; returns the detached (loss, recon-or-d, kl-or-g) triple."""
-        x = self.data.sample_batch(self.config.batch_size, self.data_rng)
-        x = x.to(self.device, memory_format=self.memory_format, non_blocking=True)
-        parts = self._gan_step(x) if self.discriminator is not None else self._autoencoder_step(x)
-        self.step_count += 1
-        return parts
-
-    def _autoencoder_step(self, x: torch.Tensor) -> torch.Tensor:
-        cfg, net = self.config, self.model.network
-        mu, logvar = net.encode(x)
-        if logvar is None:
-            z, kl = mu, torch.zeros((), device=x.device)
-        else:
-            eps = torch.randn(mu.shape, generator=self.noise_rng, device=x.device)
-            z = mu + eps * (0.5 * logvar).exp()
-            kl = kl_per_dim(mu, logvar).sum()
-        recon = reconstruction_loss(net.decoder(z), x, cfg.recon, cfg.sigma)
-        target = None if cfg.capacity is None else capacity(self.step_count, cfg.capacity, cfg.capacity_steps)
-        loss = recon if logvar is None else vae_objective(recon, kl, cfg.beta, cfg.gamma, target)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        return torch.stack([loss.detach(), recon.detach(), kl.detach()])
-
-    def _gan_step(self, x: torch.Tensor) -> torch.Tensor:
-        generator, disc = self.model.network.decoder, self.discriminator
-        z = torch.randn(x.shape[0], self.model.latent_dim, generator=self.noise_rng, device=x.device)
-        fake = torch.tanh(generator(z))
-        d_loss = gan_losses(disc(x * 2 - 1), disc(fake.detach()))
-        self.d_optimizer.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.d_optimizer.step()
-        g_loss = generator_loss(disc(fake))
-        self.optimizer.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self.optimizer.step()
-        return torch.stack([d_loss.detach() + g_loss.detach(), d_loss.detach(), g_loss.detach()])
-
-    # ---- bookkeeping ----------------------------------------------------------------------------
-    def record(self, parts: torch.Tensor) -> np.ndarray | None:
-        """Keep the step's losses; every window, append a history row and return the window's means."""
-        self._window.append(parts)
-        window = max(1, self.config.steps // HISTORY_ROWS)
-        if self.step_count % window and self.step_count != self.config.steps:
-            return None
-        means = torch.stack(self._window).mean(0).cpu().numpy()
-        self._window.clear()
-        self.history.append([float(self.step_count), *map(float, means)])
-        return means
-
-    def training_state(self) -> dict[str, Any]:
-        state = {
-            "step": self.step_count,
-            "optimizer": self.optimizer.state_dict(),
-            "data_rng": self.data_rng.get_state(),
-            "noise_rng": self.noise_rng.get_state(),
-            "history": self.history,
-        }
-        if self.discriminator is not None:
-            state["discriminator"] = self.discriminator.state_dict()
-            state["d_optimizer"] = self.d_optimizer.state_dict()
-        return state
-
-    def restore(self, state: dict[str, Any]) -> None:
-        self.step_count = int(state["step"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.data_rng.set_state(state["data_rng"])
-        self.noise_rng.set_state(state["noise_rng"])
-        self.history = [list(r) for r in state["history"]]
-        if self.discriminator is not None:
-            self.discriminator.load_state_dict(state["discriminator"])
-            self.d_optimizer.load_state_dict(state["d_optimizer"])
-
-    def save(self, snapshot: bool = False) -> None:
-        """Write --out and its training state atomically, and a -stepNNNNNNN snapshot if asked."""
-        self.model.with_meta(steps=self.step_count, loss_history=tuple(map(tuple, self.history)),
-                             **latent_statistics(self.model, self.data))
-        self.model.network.train()
-        checkpoints.save(self.model, self.out, self.training_state())
-        if snapshot:
-            checkpoints.save(self.model, snapshot_path(self.out, self.step_count))
-
-
-def latent_statistics(model: Model, data: datasets.Dataset, n: int = STATS_SAMPLES) -> dict[str, Any]:
-    """Per-dimension KL (VAE) and the mean/std of encoder means over `n` fixed data samples."""
-    if not model.has_encoder:
-        return {}
-    indices = torch.from_numpy(np.random.default_rng(0).choice(len(data), size=min(n, len(data)), replace=False))
-    model.network.eval()
-    mus, kls = [], []
-    for chunk in indices.split(256):
-        mu, logvar = model.encode(data.images(chunk))
-        mus.append(mu)
-        if logvar is not None:
-            kls.append(kl_per_dim(mu, logvar) * len(chunk))
-    mu = torch.cat(mus)
-    stats = {"latent_mean": tuple(mu.mean(0).tolist()), "latent_std": tuple(mu.std(0).tolist())}
-    if kls:
-        stats["kl_per_dim"] = tuple((torch.stack(kls).sum(0) / len(mu)).tolist())
-    return stats
-
-
-def prepare(config: TrainConfig, explicit: frozenset[str] = frozenset()) -> Run:
+def prepare(config: TrainConfig, explicit: frozenset[str] = frozenset(), world: World = World()) -> Run:
     """Check the config, build the data set and model (or reload them to resume).
 
     `explicit`: the fields the user set on the command line; on resume, those that would change
-    the model or its objective must agree with the checkpoint. Raises ValueError/CheckpointError.
+    the model or its objective must agree with the checkpoint. `world`: torchrun's processes (this
+    joins their process group). Raises ValueError/CheckpointError.
     """
     if config.resume:
         config = merge_resumed(config, explicit)
     check(config)
-    device = resolve_device(config.device)
+    device = distributed.start(world, resolve_device(config.device))
+    check_precision(config.precision, device)
     data = datasets.get(config.dataset, image_size=config.image_size, data_dir=config.data_dir,
                         data_file=config.data_file, channels=config.channels)
-    check_writable(Path(config.out))
-    if config.resume:
+    if world.is_main:  # the only process that writes
+        check_writable(Path(config.out))
+    if config.resume:  # every rank reads the same files: --resume must be on a file system all nodes share
         model = checkpoints.load(config.resume, device=device)
         state = checkpoints.load_training_state(config.resume, model)
-        run = Run(config, data, model, device)
+        run = Run(config, data, model, device, world)
         run.restore(state)
         return run
     torch.manual_seed(config.seed)
+    recorded = config.recorded() | ({"world_size": world.size} if world.is_distributed else {})
     model = create_model(config.architecture, config.kind, config.latent_dim, data.image_shape,
                          dataset=data.name, factor_names=data.factor_names,
                          beta=config.beta if config.kind == "vae" else None,
                          recon=None if config.kind == "gan" else config.recon,
-                         train_config=config.recorded(), description=config.description,
+                         train_config=recorded, description=config.description,
                          app_version=_version())
-    return Run(config, data, model.to(device), device)
+    return Run(config, data, model.to(device), device, world)
 
 
 def merge_resumed(config: TrainConfig, explicit: frozenset[str] = frozenset()) -> TrainConfig:
-    """The recorded config of --resume's checkpoint, with the flags a resume may change taken from `config`."""
+    """The recorded config of --resume's checkpoint, with the flags a resume may change taken from `config`
+    (those in RESUME_MAY_OVERRIDE only when given explicitly)."""
     recorded = _peek_train_config(config.resume)
     given = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
     if recorded.get("kind", config.kind) != config.kind:
         raise ValueError(f"{Path(config.resume).name} is a {recorded['kind']} run; resume it with `latent-train "
                          f"{recorded['kind']} --resume ...`")
-    for name in sorted(explicit - RESUME_MAY_CHANGE):
+    for name in sorted(explicit - RESUME_MAY_CHANGE - RESUME_MAY_OVERRIDE):
         if name in recorded and recorded[name] != given[name]:
             flag = "--" + name.replace("_", "-")
             raise ValueError(f"{Path(config.resume).name} was trained with {flag} {recorded[name]}, not "
                              f"{given[name]}; drop {flag} to resume, or start a new run")
-    merged = {**recorded, **{k: given[k] for k in RESUME_MAY_CHANGE}}
+    merged = {**recorded, **{k: given[k] for k in RESUME_MAY_CHANGE | (RESUME_MAY_OVERRIDE & explicit)}}
     merged["out"] = config.out or config.resume
     return TrainConfig(**{k: v for k, v in merged.items() if k in given})
 
@@ -246,18 +121,37 @@ def _can_write(path: Path) -> bool:
 
 
 def train(config: TrainConfig, progress: bool = True, explicit: frozenset[str] = frozenset()) -> Model:
-    """Run (or continue) training to `config.steps`; returns the trained model, saved at --out."""
-    run = prepare(config, explicit)
-    cfg = run.config
-    bar = progress_bar(run, enabled=progress)
+    """Run (or continue) training to `config.steps`; returns the trained model, saved at --out.
+
+    Under torchrun every rank calls this; rank 0 shows the progress bar and writes the files.
+    Ctrl+C or SIGTERM stops all ranks at the same step, saves, and raises Interrupted.
+    """
+    world = distributed.detect()
     try:
-        while run.step_count < cfg.steps:
-            iterate(run, bar)
-    except KeyboardInterrupt:
+        run = prepare(config, explicit, world)
+        try:
+            return _loop(run, progress)
+        finally:
+            run.batches.close()
+    finally:
+        distributed.stop()
+
+
+def _loop(run: Run, progress: bool) -> Model:
+    cfg = run.config
+    bar = progress_bar(run, enabled=progress and run.world.is_main)
+    with StopRequest(run.world, run.device) as stop:  # still catching signals while the last save runs
+        try:
+            while run.step_count < cfg.steps:
+                iterate(run, bar)
+                if stop.due(run.step_count):
+                    break
+        except KeyboardInterrupt:  # where no signal handler could be installed (not the main thread)
+            pass
         bar.close()
-        run.save()
-        raise Interrupted(run.step_count, run.out) from None
-    bar.close()
+        if run.step_count < cfg.steps:
+            run.save()
+            raise Interrupted(run.step_count, run.out)
     run.model.network.eval()
     return run.model
 
@@ -274,7 +168,9 @@ def iterate(run: Run, bar: tqdm) -> None:
     means = run.record(run.step())
     if means is not None:
         labels = ("loss", "d", "g") if cfg.kind == "gan" else ("loss", "recon", "kl")
-        bar.set_postfix({k: f"{v:.4g}" for k, v in zip(labels, means)}, refresh=False)
+        postfix = {k: f"{v:.4g}" for k, v in zip(labels, means)}
+        postfix["data"] = f"{run.data_wait_fraction():.0%}"  # time spent waiting for batches
+        bar.set_postfix(postfix, refresh=False)
     bar.update(1)
     snapshot = cfg.every is not None and run.step_count % cfg.every == 0
     if snapshot or run.step_count % cfg.checkpoint_every == 0 or run.step_count == cfg.steps:
