@@ -73,8 +73,8 @@ def test_rendering_is_deterministic_and_independent_of_the_batch(faces):
 
 
 # Pixels changing by more than 0.1 between the first and last value of a factor, at the least.
-# Smile moves only the mouth: on the darkest skin tone a frown is barely darker than the skin.
-VISIBLE_PIXELS = {"smile": 3, "elevation": 50}
+# Smile moves only the mouth, but on every skin tone (the lips contrast with each): at least 9 pixels.
+VISIBLE_PIXELS = {"smile": 8, "elevation": 50}
 
 
 @pytest.mark.parametrize("factor", list(SIZES))
@@ -84,7 +84,7 @@ def test_each_factor_alone_visibly_changes_the_image(faces, bases, factor):
         changed = (images[0] - images[-1]).abs().amax(0) > 0.1
         assert int(changed.sum()) >= VISIBLE_PIXELS.get(factor, 100), (factor, base)
         # every step of the grid is a different picture
-        assert float((images[1:] - images[:-1]).abs().amax(dim=(1, 2, 3)).min()) > 0.01, (factor, base)
+        assert float((images[1:] - images[:-1]).abs().amax(dim=(1, 2, 3)).min()) > 0.03, (factor, base)
 
 
 def test_only_the_background_factor_changes_the_corners(faces):

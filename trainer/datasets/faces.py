@@ -20,6 +20,10 @@ SKIN_TONES = np.array([
     [1.00, 0.87, 0.77], [0.96, 0.78, 0.64], [0.87, 0.65, 0.48], [0.72, 0.50, 0.34], [0.55, 0.36, 0.23],
     [0.38, 0.25, 0.16],
 ])  # light to dark
+LIPS = np.array([
+    [0.42, 0.06, 0.10], [0.40, 0.05, 0.09], [0.34, 0.04, 0.07], [0.28, 0.03, 0.06], [0.86, 0.52, 0.54],
+    [0.84, 0.50, 0.52],
+])  # per skin tone: dark red on light skin, light rose on the two darkest, so the mouth always shows
 HAIR_COLOURS = np.array([
     [0.10, 0.08, 0.08], [0.36, 0.22, 0.12], [0.66, 0.30, 0.14], [0.95, 0.82, 0.48], [0.75, 0.75, 0.78],
 ])  # black, brown, auburn, blonde, grey
@@ -93,6 +97,7 @@ def pose_of(classes: np.ndarray) -> Pose:
         elevation=as_tensor(np.radians(value[1])),
         smile=as_tensor(value[2]),
         skin=as_tensor(SKIN_TONES[classes[:, 3]]),
+        lips=as_tensor(LIPS[classes[:, 3]]),
         hair=as_tensor(HAIR_COLOURS[classes[:, 4]]),
         hair_length=torch.as_tensor(classes[:, 5], dtype=torch.int64),
         background=as_tensor(BACKGROUNDS[classes[:, 6]]),

@@ -32,7 +32,7 @@ COLS = slice(int((1 - REACH) / PX), int((1 + REACH) / PX) + 1)
 LIGHT_ELEVATION = 0.6  # radians: the light comes from above, so the nose and chin cast shade
 AMBIENT, DIFFUSE = 0.5, 0.55
 SHIRT = (0.22, 0.30, 0.42)
-SCLERA, IRIS, MOUTH, TEETH = (0.97, 0.97, 0.95), (0.16, 0.11, 0.09), (0.50, 0.12, 0.14), (0.98, 0.98, 0.96)
+SCLERA, IRIS, TEETH = (0.97, 0.97, 0.95), (0.16, 0.11, 0.09), (0.98, 0.98, 0.96)
 HAIR_SIDE = (0.18, -0.15, -0.3, -0.3)  # by hair length: how far down the sides the hair shell reaches
 HAIR_DROP = (None, -0.42, -0.70, -1.1)  # by hair length: where the hair behind the head ends (y)
 
@@ -45,6 +45,7 @@ class Pose:
     elevation: torch.Tensor  # (n,) radians, positive tilts the face up
     smile: torch.Tensor  # (n,) -1 frown .. 1 open smile
     skin: torch.Tensor  # (n, 3) RGB
+    lips: torch.Tensor  # (n, 3) RGB of the mouth: chosen per skin tone to stand out from it
     hair: torch.Tensor  # (n, 3) RGB
     hair_length: torch.Tensor  # (n,) int64 index into HAIR_SIDE / HAIR_DROP
     background: torch.Tensor  # (n, 3) RGB
@@ -169,15 +170,19 @@ def _paint_face(colour: torch.Tensor, u: torch.Tensor, v: torch.Tensor, on_face:
     brow_line = 0.33 + 0.05 * (1 - (au / 0.17).square())
     brow = _soft(0.045 - (v - brow_line).abs(), 0.03) * _soft(0.17 - au.abs(), 0.03) * on_face
     s = pose.smile.view(n, 1, 1)
-    width, level = 0.34 + 0.04 * s.clamp(min=0), -0.50
+    # The smile must be visible on every skin tone: a wide mouth whose corners move 0.22 of the
+    # head's half-height between frown and smile, lips 0.12 thick, coloured to contrast with the skin.
+    width, level = 0.40 + 0.04 * s.clamp(min=0), -0.50
     bend = 1 - (u / width).square()  # 1 in the middle of the mouth, 0 at the corners
-    corner = level + 0.13 * s
-    top = corner + (level + 0.045 - corner) * bend
-    bottom = corner + (level - 0.045 - 0.16 * s.clamp(min=0) - corner) * bend
+    corner = level + 0.22 * s
+    top = corner + (level + 0.06 - corner) * bend
+    bottom = corner + (level - 0.06 - 0.20 * s.clamp(min=0) - corner) * bend
     mouth = _soft(torch.minimum(top - v, v - bottom), 0.03) * (bend > 0) * on_face
-    teeth = mouth * _soft(v - (top - 0.06), 0.03) * _soft(top - bottom - 0.12, 0.03)
-    for mask, rgb in ((sclera, SCLERA), (iris, IRIS), (mouth, MOUTH), (teeth, TEETH)):
+    teeth = mouth * _soft(v - (top - 0.07), 0.03) * _soft(top - bottom - 0.14, 0.03)
+    for mask, rgb in ((sclera, SCLERA), (iris, IRIS)):
         colour.lerp_(torch.tensor(rgb).view(1, 3, 1, 1).expand_as(colour), mask[:, None])
+    colour.lerp_(pose.lips.view(n, 3, 1, 1).expand_as(colour), mouth[:, None])
+    colour.lerp_(torch.tensor(TEETH).view(1, 3, 1, 1).expand_as(colour), teeth[:, None])
     colour.lerp_((pose.hair * 0.8).view(n, 3, 1, 1).expand_as(colour), brow[:, None])
 
 
