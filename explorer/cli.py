@@ -18,7 +18,7 @@ from pathlib import Path
 
 SCREENSHOT_TIMEOUT_S = 60
 FIRST_PICTURE = "faces-betavae.safetensors"  # selected, and compared with faces-vae, when the zoo opens
-TABS = ("explore", "traversal", "interpolation", "reconstruction", "compare", "scatter")
+TABS = ("explore", "traversal", "interpolation", "reconstruction", "compare", "scatter", "analysis")
 
 
 def zoo_files() -> list[str]:

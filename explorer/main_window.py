@@ -147,6 +147,7 @@ class MainWindow(CodeActions, QMainWindow):
         self.tabs.requested.connect(self._send)
         self.tabs.failed.connect(self.banner.show_message)
         self.tabs.scatter.z_changed.connect(self.set_z)
+        self.tabs.analysis.z_changed.connect(self.set_z)
         self.tabs.scatter.direction_added.connect(self.sliders.add_direction)
 
     # ---- opening and closing ------------------------------------------------------------------

@@ -237,3 +237,64 @@ class CancelRequest:
     view: str
     request_id: int
     model_id: int = -1
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """The Analysis tab's look at n data samples (the scatter's sample for the same n and seed)."""
+
+    view: str
+    request_id: int
+    model_id: int
+    n: int = 10_000
+    seed: int = 0
+    top_k: int = 24  # thumbnails per ranked list
+
+
+@dataclass(frozen=True)
+class RankedSamples:
+    """The top data samples of one ranking, worst (or rarest) first."""
+
+    kind: str  # "elbo" | "mse" | "rarity"
+    title: str  # what the score is, said to the user
+    indices: np.ndarray  # int64 (K,) data-set indices
+    scores: np.ndarray  # float64 (K,)
+    codes: np.ndarray  # float32 (K, d) encoder means
+    images: np.ndarray  # uint8 (K, H, W[, 3])
+    score_text: tuple[str, ...] = ()  # one tooltip line per sample
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    view: str
+    request_id: int
+    model_id: int
+    n: int
+    factor_names: tuple[str, ...]  # columns of `mutual_information` (factors, or the label)
+    mutual_information: np.ndarray | None  # float64 (d, F): I(z_d; factor) / H(factor), binned as MIG bins
+    edges: np.ndarray  # float64 (bins + 1,) histogram edges shared by every dimension
+    histograms: np.ndarray  # float64 (d, bins) density of samples of the aggregate posterior q(z_d)
+    rankings: tuple[RankedSamples, ...]  # outliers by ELBO / reconstruction error, then rarity
+    kl_per_dim: np.ndarray | None = None  # float64 (d,) mean KL over the samples, nats (None for an AE)
+    from_cache: bool = False
+
+
+@dataclass(frozen=True)
+class MetricsRequest:
+    """The metrics of one model: stored in the checkpoint or its sidecar, or (compute) measured now."""
+
+    view: str
+    request_id: int
+    model_id: int
+    path: str
+    compute: bool = False
+    n: int = 10_000  # samples, as `latent-train eval --n` (its cache is shared)
+
+
+@dataclass(frozen=True)
+class MetricsResult:
+    view: str
+    request_id: int
+    model_id: int
+    metrics: dict | None  # `trainer.metrics.evaluate`'s keys, or None when nothing is stored
+    source: str  # "checkpoint", "cache", "computed", or why there is nothing ("no encoder", ...)

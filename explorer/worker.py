@@ -25,6 +25,8 @@ from checkpoints.images import to_uint8
 from .rendering import Cancelled, random_codes
 from . import worker_jobs as jobs
 from .messages import (
+    AnalysisRequest,
+    MetricsRequest,
     CancelRequest,
     DecodeRequest,
     DecodeResult,
@@ -178,6 +180,13 @@ class InferenceWorker(QObject):
                 data = self._dataset(model) if model.has_encoder else None
                 report = lambda f, text: self.progress.emit(Progress(request.view, request.request_id, f, text))  # noqa: E731
                 return jobs.encode_dataset(model, data, request, stop, report)
+            if isinstance(request, (AnalysisRequest, MetricsRequest)):
+                from . import analysis_jobs  # scikit-learn loads only once someone asks for it
+
+                report = lambda f, text: self.progress.emit(Progress(request.view, request.request_id, f, text))  # noqa: E731
+                if isinstance(request, MetricsRequest):
+                    return analysis_jobs.metrics(model, lambda: self._dataset(model), request, stop, report)
+                return analysis_jobs.analysis(model, self._dataset(model), request, stop, report)
         raise TypeError(f"unknown request {type(request).__name__}")
 
     def _models_of(self, request) -> list[checkpoints.Model]:

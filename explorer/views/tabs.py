@@ -12,6 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from ..messages import Failure, Progress
+from .analysis import AnalysisPanel
 from .base import AnalysisView, ViewContext
 from .compare import CompareView
 from .interpolation import InterpolationView
@@ -32,10 +33,11 @@ class AnalysisTabs(QTabWidget):
         self.reconstruction = ReconstructionView(ids)
         self.compare = CompareView(ids)
         self.scatter = LatentScatterView(ids)
+        self.analysis = AnalysisPanel(ids)
         self.views: dict[str, AnalysisView] = {}
         for title, view in (("Traversal", self.traversal), ("Interpolation", self.interpolation),
                             ("Reconstruction", self.reconstruction), ("Compare", self.compare),
-                            ("Scatter", self.scatter)):
+                            ("Scatter", self.scatter), ("Analysis", self.analysis)):
             self.addTab(view, title)
             self.views[view.name] = view
             view.requested.connect(self.requested)
@@ -48,11 +50,13 @@ class AnalysisTabs(QTabWidget):
         return not isinstance(view, AnalysisView) or view.is_idle()
 
     def open_tab(self, name: str) -> None:
-        """Show a tab by name ('explore' or a view's name); the scatter starts encoding at once."""
+        """Show a tab by name ('explore' or a view's name); the scatter and the analysis start at once."""
         view = self.views.get(name)
         self.setCurrentWidget(view if view is not None else self.widget(0))
         if view is self.scatter and self.context.info is not None and self.scatter.codes is None:
             self.scatter.encode()
+        if view is self.analysis and self.context.info is not None and self.analysis.result is None:
+            self.analysis.analyse()
 
     def view_for(self, key: str) -> AnalysisView | None:
         """'compare-codes:3' and 'compare:3' belong to the compare view, 'scatter-pick' to the scatter."""

@@ -1,0 +1,211 @@
+"""`AnalysisPanel`: the numbers behind a model, computed on the worker with progress and Cancel.
+
+Dimension x factor mutual information as a heat map, the disentanglement metrics of every open
+model side by side (stored in the checkpoint or its `latent-train eval` sidecar, else measured on
+request), histograms of the aggregate posterior per dimension against N(0, 1), the worst-fitting
+data samples and the rarest codes as thumbnails: click one to load its code into the sliders.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from ..grids import dims_by_kl
+from ..messages import AnalysisRequest, AnalysisResult, CancelRequest, MetricsRequest, MetricsResult, Progress
+from .analysis_plots import PosteriorHistograms, MutualInfoHeatmap
+from .analysis_widgets import MetricsTable, ThumbnailStrip
+from .base import AnalysisView
+
+HISTOGRAM_NOTE = ("aggregate posterior q(z_d) per dimension (blue: one sample z = μ + σ·ε per encoded data "
+                  "sample; largest KL first) against the prior N(0, 1) (yellow)")
+RARITY_NOTE = ("log q(z): the log density of a sample's code (its encoder mean) under the aggregate posterior "
+               "q(z) = 1/N Σₘ N(z; μₘ, σₘ²) of the N encoded samples, its own term left out. The lowest are "
+               "the rarest, under-represented data; debiasing re-weights training samples by 1/q(z).")
+
+
+def _box(*widgets, stretch_first: bool = False, stretch_last: bool = False) -> QWidget:
+    holder = QWidget()
+    layout = QVBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for w in widgets:
+        if isinstance(w, QWidget):
+            layout.addWidget(w)
+        else:
+            layout.addLayout(w)
+    if stretch_first or stretch_last:
+        layout.setStretch(0 if stretch_first else len(widgets) - 1, 1)
+    return holder
+
+
+class AnalysisPanel(AnalysisView):
+    name = "analysis"
+    z_changed = Signal(object)  # float32 (d,): the code of a clicked thumbnail
+
+    def __init__(self, ids: itertools.count) -> None:
+        super().__init__(ids)
+        self.n = QSpinBox(minimum=100, maximum=200_000, value=10_000, singleStep=1000, prefix="samples ")
+        self.analyse_button = QPushButton("Analyse", clicked=self.analyse)
+        self.cancel_button = QPushButton("Cancel", clicked=self.cancel, enabled=False)
+        self.bar = QProgressBar(maximum=1000, textVisible=True)
+        top = QHBoxLayout()
+        for w in (self.n, self.analyse_button, self.cancel_button, self.bar):
+            top.addWidget(w)
+
+        self.heatmap = MutualInfoHeatmap()
+        self.table = MetricsTable()
+        self.measure_button = QPushButton("Measure the others", clicked=self.measure)
+        self.measure_button.setToolTip("the fast settings of latent-train eval (n = 10,000); "
+                                       "--full numbers come from the command line")
+        self.histograms = PosteriorHistograms()
+        self.histograms.setToolTip(HISTOGRAM_NOTE)
+        self.ranking = QComboBox(sizeAdjustPolicy=QComboBox.AdjustToContents)
+        self.outliers, self.rare = ThumbnailStrip(), ThumbnailStrip()
+        self.rare.setToolTip(RARITY_NOTE)
+        rank_row = QHBoxLayout()
+        rank_row.addWidget(QLabel("<b>Outliers</b>:"))
+        rank_row.addWidget(self.ranking, 1)
+        rare_label = QLabel("<b>Rarest codes</b>: lowest log q(z) under the aggregate posterior "
+                            "(debiasing weight ∝ 1/q)", wordWrap=True, toolTip=RARITY_NOTE)
+
+        upper = QSplitter(Qt.Horizontal)
+        upper.addWidget(self.heatmap)
+        upper.addWidget(_box(self.table, self.measure_button, stretch_first=True))
+        upper.setSizes([360, 270])
+        lists = QSplitter(Qt.Horizontal)
+        lists.addWidget(_box(rank_row, self.outliers))
+        lists.addWidget(_box(rare_label, self.rare))
+        column = QSplitter(Qt.Vertical)
+        column.addWidget(upper)
+        column.addWidget(_box(QLabel(HISTOGRAM_NOTE, wordWrap=True), self.histograms, stretch_last=True))
+        column.addWidget(lists)
+        column.setSizes([250, 230, 130])
+        column.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(column, 1)
+
+        self.ranking.currentIndexChanged.connect(self._show_outliers)
+        for strip in (self.outliers, self.rare):
+            strip.sample_chosen.connect(lambda row, s=strip: self._on_strip_sample_chosen(s, row))
+        self.result: AnalysisResult | None = None
+        self.latest: dict[str, int] = {}  # "analysis-metrics:<model>" -> request id
+        self.shown: dict[str, int] = {}
+        self._asked: set[int] = set()
+        self._measuring: set[int] = set()  # models whose metrics are being computed
+        self.metrics_n = 10_000  # as `latent-train eval`, whose sidecar cache the table shares
+
+    # ---- requests -------------------------------------------------------------------------------
+    def analyse(self) -> None:
+        info = self.context.info
+        if info is None:
+            return
+        if not info.can_encode_data:
+            reason = "has no encoder" if not info.has_encoder else f"its data set ({info.dataset or 'not recorded'}) cannot be made here"
+            self.failed.emit(f"{info.name} cannot be analysed: {reason}.")
+            return
+        self.analyse_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.bar.setValue(0)
+        self.send(lambda rid: AnalysisRequest(self.name, rid, info.model_id, self.n.value()))
+
+    def measure(self) -> None:
+        """Run the fast metrics for every open model that has none stored (one after the other)."""
+        missing = self.table.missing()
+        for model_id in missing:
+            self._ask_metrics(model_id, compute=True)
+            self._measuring.add(model_id)
+            self.table.set_metrics(model_id, None, "measuring…")
+        if missing:
+            self.cancel_button.setEnabled(True)
+
+    def _ask_metrics(self, model_id: int, compute: bool) -> None:
+        key = f"{self.name}-metrics:{model_id}"
+        self.latest[key] = next(self._ids)
+        info = self.context.models[model_id]
+        self.requested.emit(MetricsRequest(key, self.latest[key], model_id, info.path, compute, self.metrics_n))
+
+    def cancel(self) -> None:
+        self.latest_id = next(self._ids)  # the running job's answer is no longer wanted
+        self.requested.emit(CancelRequest(self.name, self.latest_id))
+        for model_id in self._measuring:
+            key = f"{self.name}-metrics:{model_id}"
+            self.latest[key] = self.shown[key] = next(self._ids)
+            self.requested.emit(CancelRequest(key, self.latest[key]))
+            self.table.set_metrics(model_id, None, "not measured")
+        self._measuring.clear()
+        self._idle()
+        self.bar.setFormat("cancelled")
+
+    def _idle(self) -> None:
+        self.analyse_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    # ---- answers --------------------------------------------------------------------------------
+    def show_progress(self, progress: Progress) -> None:
+        if progress.request_id == self.latest_id or progress.request_id == self.latest.get(progress.view):
+            self.bar.setValue(int(progress.fraction * 1000))
+            self.bar.setFormat(progress.text)
+
+    def is_idle(self) -> bool:
+        return super().is_idle() and all(self.shown.get(k) == v for k, v in self.latest.items())
+
+    def accept(self, result) -> None:
+        if isinstance(result, MetricsResult):
+            if self.latest.get(result.view) == result.request_id:
+                self.shown[result.view] = result.request_id
+                self._measuring.discard(result.model_id)
+                self.table.set_metrics(result.model_id, result.metrics, result.source)
+                if result.source == "computed" and self.latest_id in (0, getattr(self, "shown_id", 0)):
+                    self._idle()
+                    self.bar.setFormat(f"measured {self.context.models[result.model_id].name}")
+            return
+        super().accept(result)
+
+    def show_result(self, result: AnalysisResult) -> None:
+        self._idle()
+        self.result = result
+        self.bar.setValue(1000)
+        self.bar.setFormat(f"{result.n:,} samples" + (" (cached)" if result.from_cache else ""))
+        self.heatmap.set_matrix(result.mutual_information, result.factor_names)
+        kl = result.kl_per_dim
+        order = dims_by_kl(tuple(kl) if kl is not None else None, len(result.histograms))
+        self.histograms.set_histograms(result.edges, result.histograms, order, kl)
+        outliers = [r for r in result.rankings if r.kind != "rarity"]
+        self.ranking.blockSignals(True)
+        self.ranking.clear()
+        self.ranking.addItems([r.title for r in outliers])
+        self.ranking.blockSignals(False)
+        self._show_outliers()
+        self.rare.set_samples(next((r for r in result.rankings if r.kind == "rarity"), None))
+
+    def _show_outliers(self) -> None:
+        outliers = [r for r in self.result.rankings if r.kind != "rarity"] if self.result else []
+        index = self.ranking.currentIndex()
+        self.outliers.set_samples(outliers[index] if 0 <= index < len(outliers) else None)
+
+    def _on_strip_sample_chosen(self, strip: ThumbnailStrip, row: int) -> None:
+        if strip.samples is not None and self.result is not None and self.result.model_id == self.context.current:
+            self.z_changed.emit(np.asarray(strip.samples.codes[row], np.float32).copy())
+
+    def set_context(self, context) -> None:
+        changed = self.context.current != context.current
+        self.context = context
+        if changed:
+            self.result = None
+            self.heatmap.set_matrix(None, (), "press Analyse to encode the data")
+            self.histograms.clear()
+            self.outliers.set_samples(None)
+            self.rare.set_samples(None)
+            self.ranking.clear()
+            self.bar.setValue(0)
+            self.bar.setFormat("press Analyse")
+        self.table.set_models(context.models)
+        for model_id in context.models:
+            if model_id not in self._asked:
+                self._asked.add(model_id)
+                self._ask_metrics(model_id, compute=False)
