@@ -102,6 +102,18 @@ class InferenceWorker(QObject):
         with self._lock:
             return request.view in self._pending
 
+    def serve_decodes(self) -> None:
+        """Between batches of a long job (metrics): serve waiting decodes, so the sliders stay live."""
+        while True:
+            with self._lock:
+                view = next((v for v, r in self._pending.items() if isinstance(r, DecodeRequest)), None)
+                if view is None:
+                    return
+                request = self._pending.pop(view)
+            result = self.run_now(request)
+            if result is not None:
+                (self.failed if isinstance(result, Failure) else self.result_ready).emit(result)
+
     @Slot(int)
     def close_model(self, model_id: int) -> None:
         self._models.pop(model_id, None)
@@ -183,6 +195,7 @@ class InferenceWorker(QObject):
             if isinstance(request, (AnalysisRequest, MetricsRequest)):
                 from . import analysis_jobs  # scikit-learn loads only once someone asks for it
 
+                stop = lambda: self.serve_decodes() or self.superseded(request)  # noqa: E731
                 report = lambda f, text: self.progress.emit(Progress(request.view, request.request_id, f, text))  # noqa: E731
                 if isinstance(request, MetricsRequest):
                     return analysis_jobs.metrics(model, lambda: self._dataset(model), request, stop, report)

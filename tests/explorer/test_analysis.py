@@ -100,3 +100,18 @@ def test_a_gan_has_no_metrics_and_the_worker_says_why(qtbot, inference, tmp_path
     assert worker.run_now(MetricsRequest("analysis-metrics:1", 2, 1, str(gan))).source == "no encoder"
     failure = worker.run_now(AnalysisRequest("analysis", 3, 1, 100))
     assert failure.message == "this model has no encoder"
+
+
+def test_sliders_stay_live_while_metrics_are_measured(qapp, tmp_path):
+    from explorer.messages import DecodeRequest, DecodeResult
+    from explorer.worker import InferenceWorker
+
+    worker = InferenceWorker("cpu")  # no thread: everything below runs here, in order
+    path = sprites_file(tmp_path)
+    worker.load(LoadRequest(1, 1, str(path)))
+    served = []
+    worker.result_ready.connect(served.append)
+    worker._pending["main"] = DecodeRequest("main", 7, 1, np.zeros(2, np.float32))  # a slider moved meanwhile
+    measured = worker.run_now(MetricsRequest("analysis-metrics:1", 8, 1, str(path), compute=True, n=200))
+    assert [type(r) for r in served] == [DecodeResult] and served[0].request_id == 7  # served mid-way
+    assert measured.source == "computed" and not worker._pending
