@@ -8,9 +8,9 @@ import sys
 
 import torch
 
-from . import slider, train_step, views
+from . import scale, slider, train_step, views
 
-BENCHMARKS = {"train_step": train_step.run, "slider": slider.run, "views": views.run}
+BENCHMARKS = {"train_step": train_step.run, "slider": slider.run, "views": views.run, "scale": scale.run}
 
 
 def main(argv: list[str] | None = None) -> int:

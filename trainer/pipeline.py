@@ -100,7 +100,9 @@ class _Rendered(torch.utils.data.Dataset):
 
 def _ignore_ctrl_c(worker_id: int) -> None:
     # Ctrl+C reaches the workers too; the training process decides when to stop and still needs batches.
+    # SIGTERM gets its default back (the worker may have inherited the loop's handler): it ends a worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class BatchStream:

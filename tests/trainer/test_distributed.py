@@ -235,12 +235,13 @@ class _DiskLike(datasets.Dataset):
 
 def test_disk_sets_walk_each_epoch_once_split_across_ranks():
     whole = EpochIndices(10, 6, World(), seed=0)
-    halves = [EpochIndices(10, 3, World(rank=r, size=2), seed=0) for r in (0, 1)]
-    batches = [next(iter(whole)) for _ in range(1)]
-    first = whole.take(0, 10)
-    assert sorted(first.tolist()) == list(range(10)) and sorted(whole.take(10, 10).tolist()) == list(range(10))
-    assert not torch.equal(first, whole.take(10, 10))  # a fresh permutation each epoch
-    assert torch.equal(torch.cat([next(iter(h))[0] for h in halves]), batches[0][0])
+    first, second = whole.take(0, 10), whole.take(10, 10)
+    assert sorted(first.tolist()) == sorted(second.tolist()) == list(range(10))
+    assert not torch.equal(first, second)  # a fresh permutation each epoch
+    global_batch, position = next(iter(whole))
+    halves = [next(iter(EpochIndices(10, 3, World(rank=r, size=2), seed=0))) for r in (0, 1)]
+    assert torch.equal(torch.cat([rows for rows, _ in halves]), global_batch)
+    assert position == halves[0][1] == halves[1][1] == 6
 
 
 def test_a_disk_set_through_workers_resumes_at_the_image_it_stopped():
