@@ -122,6 +122,7 @@ class AnalysisPanel(AnalysisView):
             self.table.set_metrics(model_id, None, "measuring…")
         if missing:
             self.cancel_button.setEnabled(True)
+            self.measure_button.setEnabled(False)
 
     def _ask_metrics(self, model_id: int, compute: bool) -> None:
         key = f"{self.name}-metrics:{model_id}"
@@ -138,6 +139,7 @@ class AnalysisPanel(AnalysisView):
             self.requested.emit(CancelRequest(key, self.latest[key]))
             self.table.set_metrics(model_id, None, "not measured")
         self._measuring.clear()
+        self.measure_button.setEnabled(bool(self.table.missing()))
         self._idle()
         self.bar.setFormat("cancelled")
 
@@ -160,6 +162,7 @@ class AnalysisPanel(AnalysisView):
                 self.shown[result.view] = result.request_id
                 self._measuring.discard(result.model_id)
                 self.table.set_metrics(result.model_id, result.metrics, result.source)
+                self.measure_button.setEnabled(bool(self.table.missing()))
                 if result.source == "computed" and self.latest_id in (0, getattr(self, "shown_id", 0)):
                     self._idle()
                     self.bar.setFormat(f"measured {self.context.models[result.model_id].name}")
@@ -205,6 +208,7 @@ class AnalysisPanel(AnalysisView):
             self.bar.setValue(0)
             self.bar.setFormat("press Analyse")
         self.table.set_models(context.models)
+        self.measure_button.setEnabled(bool(self.table.missing()))
         for model_id in context.models:
             if model_id not in self._asked:
                 self._asked.add(model_id)

@@ -68,8 +68,10 @@ def test_measure_fills_the_table_and_the_eval_sidecar(qtbot, window, tmp_path):
     view.metrics_n = 200
     window.tabs.setCurrentWidget(view)
     qtbot.waitUntil(lambda: view.table.missing() == [window.current], timeout=5000)
+    assert view.measure_button.isEnabled()
     view.measure()
     qtbot.waitUntil(lambda: view.table.value(window.current, "source") == "computed", timeout=30_000)
+    assert not view.measure_button.isEnabled()  # nothing left to measure
     assert float(view.table.value(window.current, "mig")) >= 0.0
     entries = json.loads(sidecar_path(path).read_text())["entries"]
     assert len(entries) == 1 and next(iter(entries)).split("|")[1:4] == ["dsprites", "200", "0"]
