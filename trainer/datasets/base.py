@@ -63,3 +63,46 @@ class Dataset:
         if len(idx) and (int(idx.min()) < 0 or int(idx.max()) >= len(self)):
             raise IndexError(f"index out of range for the {self.name} data set of {len(self)} images")
         return idx
+
+
+class FactorGrid(Dataset):
+    """A set holding one image per combination of its factor classes (dsprites, faces).
+
+    Image i is the row-major product of the classes (the last factor fastest), so
+    `factors_of` and `index_of` are exact inverses. Subclasses set the factor table and implement
+    `render(classes)`: int64 (N, F) valid classes -> float32 (N, C, H, W).
+    """
+
+    def __len__(self) -> int:
+        return int(np.prod(self.factor_sizes))
+
+    @property
+    def strides(self) -> np.ndarray:
+        return np.cumprod((self.factor_sizes[1:] + (1,))[::-1])[::-1].astype(np.int64)
+
+    def factors_of(self, indices: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Image indices (N,) -> int64 (N, F) factor classes."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return (idx[:, None] // self.strides) % np.array(self.factor_sizes)
+
+    def index_of(self, classes: np.ndarray) -> np.ndarray:
+        """int (N, F) factor classes -> int64 (N,) image indices."""
+        return np.asarray(classes, dtype=np.int64) @ self.strides
+
+    def images(self, indices: np.ndarray | torch.Tensor | list[int]) -> torch.Tensor:
+        return self.images_for_factors(self.factors_of(self._check_indices(indices).numpy()))
+
+    def images_for_factors(self, classes: np.ndarray) -> torch.Tensor:
+        return self.render(self.check_classes(classes))
+
+    def render(self, classes: np.ndarray) -> torch.Tensor:
+        raise NotImplementedError
+
+    def check_classes(self, classes: np.ndarray) -> np.ndarray:
+        """int (N, F) factor classes -> int64 copy; ValueError for a wrong shape or a class out of range."""
+        classes = np.asarray(classes)
+        if classes.ndim != 2 or classes.shape[1] != len(self.factor_sizes):
+            raise ValueError(f"factor classes must be (N, {len(self.factor_sizes)}), got {classes.shape}")
+        if (classes < 0).any() or (classes >= np.array(self.factor_sizes)).any():
+            raise ValueError("a factor class index is out of range")
+        return classes.astype(np.int64)

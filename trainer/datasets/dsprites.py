@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
-from .base import Dataset
+from .base import FactorGrid
 
 FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
 FACTOR_SIZES = (3, 6, 40, 32, 32)
@@ -27,7 +27,6 @@ FACTOR_VALUES = (
     np.linspace(0.0, 1.0, 32),
     np.linspace(0.0, 1.0, 32),
 )
-STRIDES = np.array([245760, 40960, 1024, 32, 1])  # row-major, posY fastest; colour (one value) dropped
 SIZE = 64
 UNIT_PX = 0.3 * SIZE  # 19.2 px: one unit at scale 1
 ELLIPSE_AXES = (2 / 3, 0.375)  # semi-axes in units: 12.8 x 7.2 px at scale 1
@@ -40,7 +39,7 @@ _CENTRES = torch.arange(WINDOW, dtype=torch.float32) + 0.5  # pixel centres with
 _STEPS = torch.arange(WINDOW)
 
 
-class DSprites(Dataset):
+class DSprites(FactorGrid):
     name = "dsprites"
     factor_names = FACTOR_NAMES
     factor_sizes = FACTOR_SIZES
@@ -51,27 +50,8 @@ class DSprites(Dataset):
             raise ValueError(f"dsprites renders 64x64 images (or 32x32 by 2x2 averaging), not {image_size}")
         self.image_shape = (1, image_size, image_size)
 
-    def __len__(self) -> int:
-        return int(np.prod(FACTOR_SIZES))
-
-    def factors_of(self, indices: np.ndarray | torch.Tensor) -> np.ndarray:
-        """Image index -> int64 (N, 5) factor classes."""
-        idx = np.asarray(indices, dtype=np.int64)
-        return (idx[:, None] // STRIDES) % np.array(FACTOR_SIZES)
-
-    def index_of(self, classes: np.ndarray) -> np.ndarray:
-        return np.asarray(classes, dtype=np.int64) @ STRIDES
-
-    def images(self, indices) -> torch.Tensor:
-        return self.images_for_factors(self.factors_of(self._check_indices(indices).numpy()))
-
-    def images_for_factors(self, classes: np.ndarray) -> torch.Tensor:
-        classes = torch.as_tensor(np.asarray(classes), dtype=torch.int64)
-        if classes.ndim != 2 or classes.shape[1] != len(FACTOR_SIZES):
-            raise ValueError(f"factor classes must be (N, {len(FACTOR_SIZES)}), got {tuple(classes.shape)}")
-        if (classes < 0).any() or (classes >= torch.tensor(FACTOR_SIZES)).any():
-            raise ValueError("a factor class index is out of range")
-        images = render(classes)[:, None]
+    def render(self, classes: np.ndarray) -> torch.Tensor:
+        images = render(torch.from_numpy(classes))[:, None]
         if self.image_shape[1] == 32:
             images = F.avg_pool2d(images, 2)
         return images

@@ -71,12 +71,7 @@ class OfficialDSprites(DSprites):
         return self._pixels(self._check_indices(indices).numpy())
 
     def images_for_factors(self, classes: np.ndarray) -> torch.Tensor:
-        classes = np.asarray(classes)
-        if classes.ndim != 2 or classes.shape[1] != len(FACTOR_SIZES):
-            raise ValueError(f"factor classes must be (N, {len(FACTOR_SIZES)}), got {classes.shape}")
-        if (classes < 0).any() or (classes >= np.array(FACTOR_SIZES)).any():
-            raise ValueError("a factor class index is out of range")
-        return self._pixels(self.rows_of(classes))
+        return self._pixels(self.rows_of(self.check_classes(classes)))
 
     def sample_factors(self, n: int, rng: np.random.Generator) -> np.ndarray:
         if self.is_complete:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .base import Dataset
+from .base import FactorGrid
 from .faces_render import Pose, render
 
 FACTOR_NAMES = ("azimuth", "elevation", "smile", "skin_tone", "hair_colour", "hair_length", "background", "lighting")
@@ -42,11 +42,10 @@ FACTOR_VALUES = (
     np.linspace(-60.0, 60.0, 5),  # lighting: direction of the light about the vertical axis, degrees
 )
 FACTOR_SIZES = tuple(len(v) for v in FACTOR_VALUES)
-STRIDES = np.cumprod((FACTOR_SIZES[1:] + (1,))[::-1])[::-1].copy()  # row-major, lighting fastest
 CHUNK = 128  # images per render call: keeps the (n, 44, 40) temporaries in cache
 
 
-class Faces(Dataset):
+class Faces(FactorGrid):
     """64x64 RGB cartoon faces (or 32x32 by 2x2 averaging) from eight independent factors."""
 
     name = "faces"
@@ -59,27 +58,7 @@ class Faces(Dataset):
             raise ValueError(f"faces renders 64x64 images (or 32x32 by 2x2 averaging), not {image_size}")
         self.image_shape = (3, image_size, image_size)
 
-    def __len__(self) -> int:
-        return int(np.prod(FACTOR_SIZES))
-
-    def factors_of(self, indices: np.ndarray | torch.Tensor) -> np.ndarray:
-        """Image index (N,) -> int64 (N, 8) factor classes."""
-        idx = np.asarray(indices, dtype=np.int64)
-        return (idx[:, None] // STRIDES) % np.array(FACTOR_SIZES)
-
-    def index_of(self, classes: np.ndarray) -> np.ndarray:
-        """int (N, 8) factor classes -> int64 (N,) image indices."""
-        return np.asarray(classes, dtype=np.int64) @ STRIDES
-
-    def images(self, indices: np.ndarray | torch.Tensor | list[int]) -> torch.Tensor:
-        return self.images_for_factors(self.factors_of(self._check_indices(indices).numpy()))
-
-    def images_for_factors(self, classes: np.ndarray) -> torch.Tensor:
-        classes = np.asarray(classes)
-        if classes.ndim != 2 or classes.shape[1] != len(FACTOR_SIZES):
-            raise ValueError(f"factor classes must be (N, {len(FACTOR_SIZES)}), got {classes.shape}")
-        if (classes < 0).any() or (classes >= np.array(FACTOR_SIZES)).any():
-            raise ValueError("a factor class index is out of range")
+    def render(self, classes: np.ndarray) -> torch.Tensor:
         out = torch.empty(len(classes), 3, 64, 64)
         for start in range(0, len(classes), CHUNK):
             out[start : start + CHUNK] = render(pose_of(classes[start : start + CHUNK]))
