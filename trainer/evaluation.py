@@ -18,7 +18,7 @@ from checkpoints.atomic import atomic_write_bytes
 
 from . import datasets
 
-METRICS_VERSION = 1  # bump when a metric's definition or default sizes change: old caches are then ignored
+METRICS_VERSION = 2  # bump when a metric's definition or default sizes change: old caches are then ignored
 FOLDER_SIDECAR = "latent-explorer.metrics.json"
 HEADLINE = (("mig", "MIG"), ("factorvae", "FactorVAE score"), ("dci_disentanglement", "DCI disentanglement"),
             ("dci_completeness", "DCI completeness"), ("dci_informativeness", "DCI informativeness"),

@@ -20,6 +20,7 @@ from .common import Progress, ShouldStop, check_codes_factors, check_stop, repor
 
 EPSILON = 1e-11  # disentanglement_lib adds this before taking entropies, so an all-zero row is uniform
 FOREST_TREES = 40
+FOREST_DEPTH = 8  # on the disentangling-vae dSprites models this lands within ~0.04 of the boosted trees' D and I
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,11 @@ def make_classifier(full: bool, seed: int):
     """disentanglement_lib's GradientBoostingClassifier() for `full`, else a random forest."""
     if full:
         return GradientBoostingClassifier(random_state=seed)
-    # all features at every split, like the boosted trees, so importance goes to the dimension that
-    # explains the factor rather than being spread by feature subsampling; leaves of 5 keep it fast
-    return RandomForestClassifier(n_estimators=FOREST_TREES, max_features=None, min_samples_leaf=5,
+    # All features at every split, like the boosted trees, so importance goes to the dimension that
+    # explains the factor rather than being spread by feature subsampling. Depth is limited because
+    # fully grown trees fit noise in every dimension and spread the importance (D 0.19 instead of
+    # the boosted trees' 0.30 on betaH_dsprites), while depth 4-6 overshoots (0.40-0.53).
+    return RandomForestClassifier(n_estimators=FOREST_TREES, max_features=None, max_depth=FOREST_DEPTH,
                                   random_state=seed)
 
 
@@ -120,5 +123,5 @@ def dci(
         informativeness=float(test.mean()),
         informativeness_train=float(train.mean()),
         importance=importance,
-        model="gradient-boosted trees" if full else f"random forest ({FOREST_TREES} trees)",
+        model="gradient-boosted trees" if full else f"random forest ({FOREST_TREES} trees, depth {FOREST_DEPTH})",
     )
