@@ -123,5 +123,5 @@ def dci(
         informativeness=float(test.mean()),
         informativeness_train=float(train.mean()),
         importance=importance,
-        model="gradient-boosted trees" if full else f"random forest ({FOREST_TREES} trees, depth {FOREST_DEPTH})",
+        model="gradient-boosted trees" if full else f"random forest: {FOREST_TREES} trees of depth {FOREST_DEPTH}",
     )
