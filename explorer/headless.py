@@ -91,7 +91,7 @@ def main(argv: list[str]) -> int:
     try:
         if args.command == "convert":
             return _convert(args)
-        models = [checkpoints.load(p, device=args.device, latent_dim=args.latent_dim, arch_file=args.arch_file)
+        models = [rendering.open_model(p, args.device, latent_dim=args.latent_dim, arch_file=args.arch_file)
                   for p in args.checkpoints]
         EXPORTS[args.view](args, models)
     except (ValueError, checkpoints.CheckpointError) as exc:

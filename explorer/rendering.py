@@ -18,6 +18,30 @@ from .grids import corner_grid_codes, interpolation_codes, square_shape, tile_gr
 BATCH = 256  # codes decoded per forward pass
 
 
+def open_model(path: str, device, **options) -> checkpoints.Model:
+    """`checkpoints.load`, then the code statistics an imported model lacks (see `complete_statistics`)."""
+    model = checkpoints.load(path, device=device, **options)
+    complete_statistics(model)
+    return model
+
+
+def complete_statistics(model: checkpoints.Model) -> None:
+    """Estimate per-dimension KL and the spread of the codes when the checkpoint does not record them.
+
+    Imported models (a disentangling-vae folder, a state dict) carry no statistics, so their sliders
+    and `--dims all` rows could not be ordered by KL. When the model's data set can be made here,
+    its encoder runs on the same 1,024 fixed samples our trainer uses at every save.
+    """
+    meta = model.meta
+    if not model.has_encoder or meta.latent_std is not None or meta.dataset is None:
+        return
+    from trainer.datasets import for_model, unavailable_reason
+    from trainer.run import latent_statistics
+
+    if unavailable_reason(meta.dataset, meta.train_config) is None:
+        model.with_meta(**latent_statistics(model, for_model(meta.dataset, meta.train_config, model.image_shape)))
+
+
 class Cancelled(Exception):
     """A newer request for the same view arrived while this one was being rendered."""
 

@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 import checkpoints
 from checkpoints.images import to_uint8
 
-from .rendering import Cancelled, random_codes
+from .rendering import Cancelled, open_model, random_codes
 from . import worker_jobs as jobs
 from .messages import (
     AnalysisRequest,
@@ -240,8 +240,8 @@ class InferenceWorker(QObject):
 
     def _load(self, request: LoadRequest) -> checkpoints.Model:
         def load() -> checkpoints.Model:
-            return checkpoints.load(request.path, device=self.device, latent_dim=request.latent_dim,
-                                    arch_file=request.arch_file)
+            return open_model(request.path, self.device, latent_dim=request.latent_dim,
+                              arch_file=request.arch_file)
         try:
             return load()
         except RuntimeError as exc:  # a CUDA out-of-memory or driver error while moving the weights

@@ -94,3 +94,16 @@ def test_export_with_an_arch_file(tmp_path):
         left = to_uint8(decoder(torch.tensor([[-1.0, 0.0]])))[0]
     assert np.array_equal(np.asarray(Image.open(out))[:4, :4], left)
     assert json.loads(Image.open(out).text["latent-explorer"])["checkpoints"][0]["file"] == "w.pt"
+
+
+def test_an_imported_vae_gets_its_kl_from_its_data_so_all_dims_come_largest_first(tmp_path):
+    from explorer.rendering import open_model
+
+    model = open_model(str(FIXTURES / "betaH_dsprites"), "cpu")
+    kl = np.asarray(model.meta.kl_per_dim)
+    assert kl.shape == (10,) and len(model.meta.latent_std) == 10
+    assert kl.max() > 5 * kl.min() > 0  # its dimensions carry very different amounts (0.3 to 3 nats)
+    out = tmp_path / "t.png"
+    assert main(["export", "traversal", str(FIXTURES / "betaH_dsprites"), "--out", str(out), "--steps", "3"]) == 0
+    dims = json.loads(Image.open(out).text["latent-explorer"])["dims"]
+    assert dims == np.argsort(-kl, kind="stable").tolist()
