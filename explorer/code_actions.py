@@ -26,6 +26,7 @@ class CodeActions:
 
     def random_z(self) -> None:
         if self.current is not None:
+            self.anchors.pop(self.current, None)  # a prior sample: no data sample behind it
             self.request_decode(seed=next(self._seeds))
 
     def encode_sample(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,12 +28,15 @@ def tile_origin(row: int, col: int, tile_shape: tuple[int, int], gap: int = GAP_
     return row * (tile_shape[0] + gap), col * (tile_shape[1] + gap)
 
 
-def traversal_codes(z: np.ndarray, dims: list[int], steps: int, span: float) -> np.ndarray:
-    """float32 (len(dims)*steps, d): row r varies dimension dims[r] over z[dim] + linspace(-span, span, steps)."""
-    offsets = np.linspace(-span, span, steps, dtype=np.float32)
+def traversal_codes(z: np.ndarray, dims: list[int], steps: int, span: float | Sequence[float]) -> np.ndarray:
+    """float32 (len(dims)*steps, d): row r varies dimension dims[r] over z[dim] + linspace(-span, span, steps).
+
+    `span` is one number, or one per row (a negative span runs the row the other way).
+    """
+    spans = np.broadcast_to(np.asarray(span, np.float32), (len(dims),))
     codes = np.repeat(np.asarray(z, np.float32)[None], len(dims) * steps, axis=0)
     for r, dim in enumerate(dims):
-        codes[r * steps : (r + 1) * steps, dim] += offsets
+        codes[r * steps : (r + 1) * steps, dim] += np.linspace(-spans[r], spans[r], steps, dtype=np.float32)
     return codes
 
 

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QHBoxLayou
 
 from . import session
 from .code_actions import CodeActions
-from .messages import (CodesResult, DecodeRequest, DecodeResult, Failure,
+from .messages import (CodesResult, DecodeRequest, DecodeResult, EncodeSampleRequest, Failure,
                        LoadFailed, LoadRequest, ModelInfo, SampleEncoded)
 from .views.banner import MessageBanner
-from .views.base import ViewContext
+from .views.base import Anchor, ViewContext
 from .views.bookmarks import BookmarkList
 from .views.image_view import DecodedImageView
 from .runs import scan_runs
@@ -49,6 +49,7 @@ class MainWindow(CodeActions, QMainWindow):
         self.models: dict[int, ModelInfo] = {}
         self.codes: dict[int, np.ndarray] = {}
         self.posteriors: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.anchors: dict[int, Anchor] = {}  # model_id -> the data sample its code was encoded from
         self.current: int | None = None
         self.pending_loads: dict[int, str] = {}
         self.runs: dict[int, tuple[str, str]] = {}  # model_id -> (folder, stem) of a training run
@@ -58,6 +59,8 @@ class MainWindow(CodeActions, QMainWindow):
         self._restore_z: dict[str, np.ndarray] = {}
         self._select_path: str | None = None
         self.start_tab: str | None = None  # a tab to show once the files given at start are open
+        self.start_sample: int | None = None  # a data-set index to encode once they are open
+        self._shown_main = 0  # request id of the image on screen
         self.setWindowTitle("latent-explorer")
         self.setAcceptDrops(True)
         self._build_views()
@@ -206,6 +209,7 @@ class MainWindow(CodeActions, QMainWindow):
         self.runs.pop(model_id, None)
         self.codes.pop(model_id, None)
         self.posteriors.pop(model_id, None)
+        self.anchors.pop(model_id, None)
         self.model_list.remove_model(model_id)
         self.close_model_requested.emit(model_id)
         if not self.models:
@@ -231,10 +235,19 @@ class MainWindow(CodeActions, QMainWindow):
         if self.current is None or info.path == self._select_path:
             self.model_list.select_model(info.model_id)
         self._update_views()
-        if self.start_tab and not self.pending_loads:
+        if not self.pending_loads:
+            self._start_views()
+        self._update_status()
+
+    def _start_views(self) -> None:
+        """Once the files given at start are open: the tab to show and the data sample to start from."""
+        if self.start_tab:
             self.tabs.open_tab(self.start_tab)
             self.start_tab = None
-        self._update_status()
+        info = self.models.get(self.current)
+        if self.start_sample is not None and info is not None and info.can_encode_data:
+            self._send(EncodeSampleRequest(MAIN, self._next_id(MAIN), self.current, index=self.start_sample))
+        self.start_sample = None
 
     def _on_worker_load_failed(self, failure: LoadFailed) -> None:
         self.pending_loads.pop(failure.request_id, None)
@@ -272,9 +285,10 @@ class MainWindow(CodeActions, QMainWindow):
 
     def _update_views(self) -> None:
         z = self.codes.get(self.current, np.zeros(0, np.float32))
-        self.tabs.set_context(ViewContext(dict(self.models), self.current, z.copy()))
+        self.tabs.set_context(ViewContext(dict(self.models), self.current, z.copy(), self.anchors.get(self.current)))
 
     def set_z(self, z: np.ndarray) -> None:
+        self.anchors.pop(self.current, None)
         self.codes[self.current] = np.asarray(z, np.float32)
         self.sliders.set_z(self.codes[self.current])
         self.request_decode()
@@ -297,15 +311,20 @@ class MainWindow(CodeActions, QMainWindow):
             self.sliders.set_posterior(low, high)
             self.statusBar().showMessage(f"posterior ranges from {len(result.codes)} encoded samples", 5000)
             return
+        if isinstance(result, SampleEncoded):
+            self.anchors[self.current] = Anchor(result.index, result.z)
         if isinstance(result, (SampleEncoded, DecodeResult)) and not np.array_equal(result.z, self.codes[self.current]):
             self.codes[self.current] = result.z
             self.sliders.set_z(result.z)
+            self._update_views()
+        elif isinstance(result, SampleEncoded):
             self._update_views()
         if isinstance(result, SampleEncoded):
             self.original_view.set_image(result.original)
             self.original_view.show()
             self.original_view.setToolTip(f"data sample #{result.index} (left) and its reconstruction")
         self.image_view.set_image(result.image)
+        self._shown_main = result.request_id
         if isinstance(result, DecodeResult):
             self.status.setText(f"{self.models[self.current].device} · decode {result.decode_ms:.1f} ms")
             self.status.setToolTip(f"{result.dropped} stale requests dropped so far")
@@ -315,6 +334,8 @@ class MainWindow(CodeActions, QMainWindow):
             return
         if failure.request_id == self.latest.get(failure.view):
             self.banner.show_message(failure.message)
+            if failure.view == MAIN:
+                self._shown_main = failure.request_id  # answered, if not with a picture
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -329,7 +350,7 @@ class MainWindow(CodeActions, QMainWindow):
 
     def is_idle(self) -> bool:
         """True once every load has finished and the current model's image is shown (screenshots)."""
-        return (not self.pending_loads and (self.current is None or self.image_view.image() is not None)
+        return (not self.pending_loads and (self.current is None or self._shown_main == self.latest.get(MAIN))
                 and self.tabs.is_idle())
 
     # ---- drag and drop, session -----------------------------------------------------------------

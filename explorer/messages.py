@@ -31,7 +31,7 @@ class ModelInfo:
     latent_mean: tuple[float, ...] | None = None
     latent_std: tuple[float, ...] | None = None
     steps: int = 0  # training steps recorded in the checkpoint
-    factor_correlations: tuple[tuple[float, ...], ...] | None = None  # |r| (dims x factors), stored by the zoo
+    factor_correlations: tuple[tuple[float, ...], ...] | None = None  # Pearson r (dims x factors), stored by the zoo
     has_encoder: bool = True
 
     @property
@@ -136,7 +136,7 @@ class TraversalRequest:
     z: np.ndarray
     dims: tuple[int, ...]
     steps: int = 11
-    span: float = 3.0
+    span: float | tuple[float, ...] = 3.0  # or one per row
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,8 @@ RECIPES: dict[str, Recipe] = {
                            batch_size=128, lr=1e-3),
     "digits-vae-2d": Recipe("vae", "digits", "mlp", 2, 6000, "digits VAE, 2 latent dims: the whole manifold on a plane",
                             batch_size=128, lr=1e-3),
-    "dsprites-vae": Recipe("vae", "dsprites", "conv", 10, 15000, "dSprites VAE (β=1), 10 dims", beta=1.0),
-    "dsprites-betavae": Recipe("vae", "dsprites", "conv", 10, 15000,
+    "dsprites-vae": Recipe("vae", "dsprites", "conv", 10, 30000, "dSprites VAE (β=1), 10 dims", beta=1.0),
+    "dsprites-betavae": Recipe("vae", "dsprites", "conv", 10, 30000,
                                "dSprites β-VAE (β=4), 10 dims: position, scale, rotation apart", beta=4.0),
     # The faces pair shares one likelihood, Gaussian with sigma 0.05 summed over pixels, and differs in
     # beta alone. (Bernoulli, like sigma ~0.45 on these grey levels, collapses every dimension at beta 250.)
@@ -109,7 +109,7 @@ def describe(model: checkpoints.Model, data: datasets.Dataset) -> dict:
     factors = data.factors_of(indices).astype(np.float64)
     c = (codes - codes.mean(0)) / (codes.std(0) + 1e-9)
     f = (factors - factors.mean(0)) / (factors.std(0) + 1e-9)
-    correlations = np.abs(c.T @ f) / len(codes)
+    correlations = c.T @ f / len(codes)  # signed: the explorer links dimensions in the factor's direction
     metrics = {**quality, "factor_correlations": correlations.round(4).tolist()}
     metrics.update(_disentanglement(model, data))
     return {"metrics": {**model.meta.metrics, **metrics}}

@@ -15,12 +15,21 @@ from ..messages import ModelInfo
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A data sample the current code started from: its index and the current model's encoding of it."""
+
+    index: int
+    z: np.ndarray  # float32 (latent_dim,)
+
+
+@dataclass(frozen=True)
 class ViewContext:
     """The open models, the selected one and its current code (GUI thread)."""
 
     models: dict[int, ModelInfo] = field(default_factory=dict)
     current: int | None = None
     z: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    anchor: Anchor | None = None  # set by Encode sample; slider drags keep it, any other new code drops it
 
     @property
     def info(self) -> ModelInfo | None:

@@ -2,7 +2,12 @@
 
 Dimensions are linked by index, or matched through the data set's factors: each dimension of the
 current model is paired, in every other model, with the dimension most correlated with the factor
-it is most correlated with (e.g. "azimuth" in a β=1 VAE and in a β=250 β-VAE).
+it is most correlated with (e.g. "azimuth" in a β=1 VAE and in a β=250 β-VAE), in the direction of
+that factor, and moved by the same number of its own standard deviations.
+
+After *Encode sample*, every model starts from its own encoding of that same data sample, and the
+sliders' offsets from the sample's code move the linked dimensions: the picture of Higgins et al.
+(2017), one face turned in two models. Without a sample every model starts from zero.
 """
 
 from __future__ import annotations
@@ -14,33 +19,46 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 from superqt.utils import signals_blocked
 
 from ..grids import dims_by_kl
-from ..messages import CodesResult, DecodeRequest, EncodeDatasetRequest, GridResult, TraversalRequest
+from ..messages import (CodesResult, DecodeRequest, EncodeDatasetRequest, EncodeSampleRequest, GridResult,
+                        SampleEncoded, TraversalRequest)
 from .base import AnalysisView
 from .grid_view import LabelledGridView
 
 BY_INDEX, BY_FACTOR = "link dimensions by index", "match dimensions by factor"
 MATCH_SAMPLES = 2000
 MIN_CORRELATION = 0.2  # weaker than this, a dimension carries no factor and stays unlinked
+TRAVERSAL_SPAN = 3.0  # ± around the code, in the current model's units, for "traversal" mode
+TRAVERSAL_ROWS = 6
 
 
 def factor_correlations(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    """|Pearson r| between each code dimension and each factor: (d, F)."""
+    """Pearson r between each code dimension and each factor: (d, F), signed."""
     c = (codes - codes.mean(0)) / (codes.std(0) + 1e-9)
     f = (factors - factors.mean(0)) / (factors.std(0) + 1e-9)
-    return np.abs(c.T @ f) / len(codes)
+    return c.T @ f / len(codes)
 
 
-def match_dimensions(reference: np.ndarray, other: np.ndarray) -> dict[int, int]:
-    """reference, other: (d, F) correlations -> {reference dim: other dim} through each dim's strongest factor."""
+def match_dimensions(reference: np.ndarray, other: np.ndarray) -> dict[int, tuple[int, float]]:
+    """(d, F) correlations of two models -> {reference dim: (other dim, ±1)} through each dim's strongest factor.
+
+    The sign is +1 when both dimensions grow with the factor (or both shrink), so a slider moves
+    both models the same way along it.
+    """
     mapping = {}
-    for dim, row in enumerate(reference):
+    for dim, row in enumerate(np.abs(reference)):
         factor = int(np.argmax(row))
         if row[factor] < MIN_CORRELATION:
             continue
-        best = int(np.argmax(other[:, factor]))
-        if other[best, factor] >= MIN_CORRELATION:
-            mapping[dim] = best
+        best = int(np.argmax(np.abs(other[:, factor])))
+        if abs(other[best, factor]) >= MIN_CORRELATION:
+            mapping[dim] = (best, float(np.sign(reference[dim, factor]) * np.sign(other[best, factor])))
     return mapping
+
+
+def spread(info, dim: int) -> float:
+    """The standard deviation of dimension `dim`'s codes over the data, when recorded; else 1 (the prior's)."""
+    std = info.latent_std
+    return float(std[dim]) if std is not None and std[dim] > 1e-6 else 1.0
 
 
 class CompareView(AnalysisView):
@@ -51,7 +69,7 @@ class CompareView(AnalysisView):
         self.link = QComboBox()
         self.link.addItems([BY_INDEX, BY_FACTOR])
         self.show_mode = QComboBox()
-        self.show_mode.addItems(["decoded image", "traversal (top 6 linked dims)"])
+        self.show_mode.addItems(["decoded image", f"traversal (top {TRAVERSAL_ROWS} linked dims)"])
         self.note = QLabel(wordWrap=True)
         controls = QHBoxLayout()
         for w in (self.link, self.show_mode):
@@ -70,6 +88,7 @@ class CompareView(AnalysisView):
         self.latest: dict[str, int] = {}
         self.shown: dict[str, int] = {}
         self.correlations: dict[int, np.ndarray] = {}
+        self.bases: dict[tuple[int, int], np.ndarray] = {}  # (model id, data index) -> its encoding of that sample
         self.mapped_z: dict[int, np.ndarray] = {}
 
     def set_context(self, context) -> None:
@@ -104,44 +123,87 @@ class CompareView(AnalysisView):
             self.columns.addWidget(view, 1, col)
             self.views[info.model_id] = view
 
-    def mapping(self, other: int) -> dict[int, int]:
-        """current model's dim -> other model's dim."""
+    def links(self, other: int) -> dict[int, tuple[int, float]]:
+        """current model's dim -> (other model's dim, gain): the other dim moves by gain × this dim's offset."""
         ref = self.context.info
         if other == ref.model_id:
-            return {d: d for d in range(ref.latent_dim)}
+            return {d: (d, 1.0) for d in range(ref.latent_dim)}
         if self.link.currentText() == BY_FACTOR and ref.model_id in self.correlations and other in self.correlations:
-            return match_dimensions(self.correlations[ref.model_id], self.correlations[other])
+            info = self.context.models[other]
+            return {src: (dst, sign * spread(info, dst) / spread(ref, src))
+                    for src, (dst, sign) in match_dimensions(self.correlations[ref.model_id],
+                                                             self.correlations[other]).items()}
         size = min(ref.latent_dim, self.context.models[other].latent_dim)
-        return {d: d for d in range(size)}
+        return {d: (d, 1.0) for d in range(size)}
+
+    def mapping(self, other: int) -> dict[int, int]:
+        """current model's dim -> other model's dim."""
+        return {src: dst for src, (dst, _) in self.links(other).items()}
+
+    def linked_code(self, model_id: int) -> np.ndarray | None:
+        """The code shown for `model_id`; None while its encoding of the anchor sample is on its way.
+
+        Its own encoding of the anchor sample (or zeros), plus each linked dimension's gain times the
+        current model's offset from the anchor's code.
+        """
+        ctx, ref = self.context, self.context.info
+        if model_id == ref.model_id:
+            return ctx.z.copy()
+        info = ctx.models[model_id]
+        z, ref_base = np.zeros(info.latent_dim, np.float32), np.zeros(ref.latent_dim, np.float32)
+        if ctx.anchor is not None:
+            ref_base = ctx.anchor.z
+            if self.needs_base(model_id):
+                base = self.bases.get((model_id, ctx.anchor.index))
+                if base is None:
+                    return None
+                z = base.copy()
+        for src, (dst, gain) in self.links(model_id).items():
+            z[dst] += gain * (ctx.z[src] - ref_base[src])
+        return z
+
+    def needs_base(self, model_id: int) -> bool:
+        """Another model that can encode the anchor's data sample itself (a model whose data is gone starts at zero)."""
+        return model_id != self.context.current and self.context.models[model_id].can_encode_data
 
     def refresh(self) -> None:
         ref = self.context.info
         if ref is None:
             return
+        comparable = self.comparable(self.context)
         if self.link.currentText() == BY_FACTOR:
-            missing = [m for m in self.comparable(self.context).values()
-                       if m.model_id not in self.correlations and m.can_encode_data]
-            for info in missing:
-                self._send_to(f"compare-codes:{info.model_id}",
-                              lambda rid, i=info: EncodeDatasetRequest(f"compare-codes:{i.model_id}", rid, i.model_id,
-                                                                       MATCH_SAMPLES))
+            for info in comparable.values():
+                if info.model_id not in self.correlations and info.can_encode_data:
+                    self._send_to(f"compare-codes:{info.model_id}",
+                                  lambda rid, i=info: EncodeDatasetRequest(f"compare-codes:{i.model_id}", rid,
+                                                                           i.model_id, MATCH_SAMPLES))
+        anchor = self.context.anchor
         traversal = self.show_mode.currentIndex() == 1
-        order = dims_by_kl(ref.kl_per_dim or ref.latent_std, ref.latent_dim)[:6]
-        for model_id, info in self.comparable(self.context).items():
-            mapping = self.mapping(model_id)
-            z = np.zeros(info.latent_dim, np.float32)
-            for src, dst in mapping.items():
-                z[dst] = self.context.z[src]
+        order = dims_by_kl(ref.kl_per_dim or ref.latent_std, ref.latent_dim)[:TRAVERSAL_ROWS]
+        for model_id, info in comparable.items():
+            if anchor is not None and self.needs_base(model_id) and (model_id, anchor.index) not in self.bases:
+                key = f"compare-anchor:{model_id}"
+                if self.latest.get(key) is None or self.shown.get(key) == self.latest[key]:
+                    self._send_to(key, lambda rid, k=key, m=model_id: EncodeSampleRequest(k, rid, m, index=anchor.index))
+                continue
+            z = self.linked_code(model_id)
             self.mapped_z[model_id] = z
-            key = f"compare:{model_id}"
+            key = key_of(model_id)
             if traversal:
-                dims = tuple(mapping[d] for d in order if d in mapping)
-                if dims:
-                    self._send_to(key, lambda rid, m=model_id, zz=z, dd=dims: TraversalRequest(key_of(m), rid, m, zz, dd, 7))
+                links = self.links(model_id)
+                rows = [links[d] for d in order if d in links]
+                if rows:
+                    dims = tuple(dst for dst, _ in rows)
+                    spans = tuple(TRAVERSAL_SPAN * gain for _, gain in rows)
+                    self._send_to(key, lambda rid, m=model_id, zz=z, dd=dims, ss=spans:
+                                  TraversalRequest(key_of(m), rid, m, zz, dd, 7, ss))
             else:
                 self._send_to(key, lambda rid, m=model_id, zz=z: DecodeRequest(key_of(m), rid, m, zz))
-        linked = sum(len(self.mapping(m)) for m in self.comparable(self.context) if m != ref.model_id)
-        self.note.setText(f"driven by {ref.name}'s sliders; {linked} linked dimension(s) in the other models")
+        linked = sum(len(self.links(m)) for m in comparable if m != ref.model_id)
+        start = f"data sample #{anchor.index}, encoded by each model" if anchor else "zero (Encode sample to start " \
+                "every model from the same data sample)"
+        self.note.setText(f"driven by {ref.name}'s sliders; {linked} linked dimension(s) in the other models; "
+                          f"starting from {start}")
 
     def _send_to(self, key: str, make) -> None:
         self.latest[key] = next(self._ids)
@@ -154,6 +216,10 @@ class CompareView(AnalysisView):
         if self.latest.get(result.view) != result.request_id:
             return
         self.shown[result.view] = result.request_id
+        if isinstance(result, SampleEncoded):
+            self.bases[(result.model_id, result.index)] = result.z
+            self.refresh()
+            return
         if isinstance(result, CodesResult):
             factors = np.stack(list(result.colours.values()), axis=1) if result.colours else None
             if factors is not None:

@@ -81,7 +81,9 @@ def test_compare_drives_every_model_and_matches_by_factor(qtbot, window, tmp_pat
 def test_match_dimensions_follows_the_shared_factor():
     reference = np.array([[0.9, 0.1], [0.1, 0.8], [0.05, 0.05]])  # dim 0 ~ factor 0, dim 1 ~ factor 1
     other = np.array([[0.1, 0.7], [0.0, 0.1], [0.8, 0.2]])  # factor 1 in dim 0, factor 0 in dim 2
-    assert match_dimensions(reference, other) == {0: 2, 1: 0}
+    assert match_dimensions(reference, other) == {0: (2, 1.0), 1: (0, 1.0)}
+    flipped = other * np.array([[-1.0, 1.0]])  # factor 0 now falls along other's dim 2
+    assert match_dimensions(reference, flipped) == {0: (2, -1.0), 1: (0, 1.0)}
 
 
 def test_scatter_encodes_with_progress_caches_and_picks(qtbot, window, tmp_path, monkeypatch):
@@ -187,4 +189,33 @@ def test_compare_links_through_stored_factor_correlations_without_encoding(qtbot
     window.set_z(np.array([1.0, 2.0, 3.0], np.float32))
     b_id = next(m for m, i in window.models.items() if i.name == "b")
     assert view.mapping(b_id) == {0: 2, 1: 0}
-    qtbot.waitUntil(lambda: view.mapped_z[b_id].tolist() == [2.0, 0.0, 1.0], timeout=5000)
+    # each linked dimension moves by the same number of its own standard deviations over the data
+    std_a, std_b = (np.asarray(window.models[m].latent_std) for m in (window.current, b_id))
+    expected = np.array([2.0 * std_b[0] / std_a[1], 0.0, 1.0 * std_b[2] / std_a[0]], np.float32)
+    qtbot.waitUntil(lambda: np.allclose(view.mapped_z[b_id], expected), timeout=5000)
+
+
+def test_compare_starts_every_model_from_its_own_encoding_of_the_sample(qtbot, window, tmp_path):
+    a, b = make_model_file(tmp_path, "a"), make_model_file(tmp_path, "b", seed=2)
+    open_and_wait(qtbot, window, [a, b])
+    view = window.tabs.compare
+    window.tabs.setCurrentWidget(view)
+    b_id = next(m for m, i in window.models.items() if i.name == "b")
+    window.encode_sample()
+    qtbot.waitUntil(lambda: window.anchors.get(window.current) is not None
+                    and (b_id, window.anchors[window.current].index) in view.bases, timeout=5000)
+    index = window.anchors[window.current].index
+    from trainer import datasets
+
+    model_b = checkpoints.load(b, device="cpu")
+    own = model_b.encode(datasets.get("digits", image_size=8).images([index]))[0][0].numpy()
+    assert np.allclose(view.mapped_z[b_id], own, atol=1e-6)  # b shows its own reconstruction of the sample
+    nudged = window.codes[window.current].copy()
+    nudged[1] += 0.5
+    window.sliders.latent_changed.emit(nudged)  # a slider drag keeps the sample as the starting point
+    qtbot.waitUntil(lambda: not np.allclose(view.mapped_z[b_id], own), timeout=5000)
+    assert np.allclose(view.mapped_z[b_id] - own, [0, 0.5, 0], atol=1e-6)  # linked by index: the same offset
+    qtbot.waitUntil(lambda: np.array_equal(view.views[b_id].image(), expected_image(b, view.mapped_z[b_id])),
+                    timeout=5000)
+    window.reset_z()  # a new code of another origin drops the sample
+    qtbot.waitUntil(lambda: np.allclose(view.mapped_z[b_id], 0), timeout=5000)
