@@ -9,6 +9,9 @@ from ..grids import GAP_PX
 from .image_view import DecodedImageView
 
 
+ROW_COLOUR, CAPTION_COLOUR = "#e8eaed", "#ffd54f"
+
+
 class LabelledGridView(DecodedImageView):
     """Row labels sit left of the grid, tile captions below each tile, in image coordinates."""
 
@@ -18,22 +21,26 @@ class LabelledGridView(DecodedImageView):
 
     def set_grid(self, image: np.ndarray, tile_shape: tuple[int, int], row_labels: list[str],
                  captions: list[list[str]] | None = None) -> None:
-        for item in self._labels:
-            self.box.removeItem(item)
-        self._labels.clear()
         h, w = tile_shape
-        for r, text in enumerate(row_labels):
-            self._add(text, -2, r * (h + GAP_PX) + h / 2, anchor=(1, 0.5))
-        for r, row in enumerate(captions or []):
-            for c, text in enumerate(row):
-                self._add(text, c * (w + GAP_PX) + w / 2, r * (h + GAP_PX) + h, anchor=(0.5, 1), color="#ffd54f")
+        places = [(text, -2, r * (h + GAP_PX) + h / 2, (1, 0.5), ROW_COLOUR) for r, text in enumerate(row_labels)]
+        places += [(text, c * (w + GAP_PX) + w / 2, r * (h + GAP_PX) + h, (0.5, 1), CAPTION_COLOUR)
+                   for r, row in enumerate(captions or []) for c, text in enumerate(row)]
+        self._place_labels(places)
         width = image.shape[1]
         margin = 0.18 * width if row_labels else 0
         self.set_image(image)
         self.box.setRange(xRange=(-margin, width), yRange=(0, image.shape[0]), padding=0.02)
 
-    def _add(self, text: str, x: float, y: float, anchor: tuple[float, float], color: str = "#e8eaed") -> None:
-        item = pg.TextItem(text, color=color, anchor=anchor)
-        item.setPos(x, y)
-        self.box.addItem(item)
-        self._labels.append(item)
+    def _place_labels(self, places: list[tuple[str, float, float, tuple[float, float], str]]) -> None:
+        """Reuse the text items already in the view: a grid redrawn while a slider moves keeps its labels."""
+        while len(self._labels) > len(places):
+            self.box.removeItem(self._labels.pop())
+        while len(self._labels) < len(places):
+            item = pg.TextItem()
+            self.box.addItem(item)
+            self._labels.append(item)
+        for item, (text, x, y, anchor, colour) in zip(self._labels, places):
+            if item.toPlainText() != text or item.color != pg.mkColor(colour):
+                item.setText(text, color=colour)
+            item.setAnchor(anchor)
+            item.setPos(x, y)
