@@ -7,7 +7,8 @@ and mouth are painted on the head's surface in its own coordinates, so they shif
 as the head turns, and the nose sticks out past the cheek in a three-quarter view. Neck, shoulders
 and long hair are flat shapes behind the head. Edges are about one pixel soft.
 
-World units: the image spans [-1, 1] in x (left to right) and y (bottom to top); a pixel is 1/32.
+World units: x runs left to right, y bottom to top; the head's centre is near (0, 0.1) and the
+camera frames [-0.69, 0.69] x [-0.63, 0.75] of that world (ZOOM).
 """
 
 from __future__ import annotations
@@ -17,9 +18,15 @@ from dataclasses import dataclass
 import torch
 
 SIZE = 64
-PX = 2 / SIZE  # one pixel in world units
-_X = (torch.arange(SIZE) + 0.5) * PX - 1  # column centres, left to right
-_Y = 1 - (torch.arange(SIZE) + 0.5) * PX  # row centres, top to bottom (y points up)
+# The camera frames head and shoulders: the image spans [-1/ZOOM, 1/ZOOM] in x around x = 0 and as
+# much in y around VIEW_Y, so the head is about 40 pixels wide and eyes and mouth are large enough
+# for a small VAE to learn (at ZOOM 1 the head was 28 pixels and they were not reconstructed).
+ZOOM = 1.45
+VIEW_Y = 0.06
+PX = 2 / (SIZE * ZOOM)  # one pixel in world units
+TOP, LEFT = VIEW_Y + 1 / ZOOM, -1 / ZOOM
+_X = LEFT + (torch.arange(SIZE) + 0.5) * PX  # column centres, left to right
+_Y = TOP - (torch.arange(SIZE) + 0.5) * PX  # row centres, top to bottom (y points up)
 HEAD_CENTRE = torch.tensor([0.0, 0.10, 0.0])  # the head turns about this point
 HEAD_RADII = (0.44, 0.54, 0.46)
 NOSE = ((0.0, -0.09, 0.39), (0.08, 0.12, 0.14))  # (centre in the head frame, radii)
@@ -27,8 +34,8 @@ EAR = ((0.43, 0.0, -0.04), (0.07, 0.13, 0.08))
 SHELL = ((0.0, 0.04, -0.01), (0.49, 0.57, 0.50))  # hair: a slightly larger head, kept above the hairline
 REACH = 0.62  # no ellipsoid point is farther than this from HEAD_CENTRE, whatever the pose
 # ... so the 3D work is done in the box around the head it can reach: 40 % of the pixels.
-ROWS = slice(int((1 - HEAD_CENTRE[1] - REACH) / PX), int((1 - HEAD_CENTRE[1] + REACH) / PX) + 1)
-COLS = slice(int((1 - REACH) / PX), int((1 + REACH) / PX) + 1)
+ROWS = slice(max(0, int((TOP - HEAD_CENTRE[1] - REACH) / PX)), min(SIZE, int((TOP - HEAD_CENTRE[1] + REACH) / PX) + 1))
+COLS = slice(max(0, int((-REACH - LEFT) / PX)), min(SIZE, int((REACH - LEFT) / PX) + 1))
 LIGHT_ELEVATION = 0.6  # radians: the light comes from above, so the nose and chin cast shade
 AMBIENT, DIFFUSE = 0.5, 0.55
 SHIRT = (0.22, 0.30, 0.42)
