@@ -1,0 +1,117 @@
+"""Opening and closing files, the recent-files menu, drag and drop, and the saved session.
+
+A mixin of `MainWindow` (GUI thread only); it uses the window's models, codes, settings and worker signals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog
+
+from . import session
+from .messages import LoadRequest
+from .runs import scan_runs
+from .views.open_dialogs import choose_checkpoints
+
+
+class FileActions:
+    def open_files(self, paths: list[str], codes: dict[str, np.ndarray] | None = None, *,
+                   latent_dim: int | None = None, arch_file: str | None = None) -> None:
+        """Ask the worker to load each file; codes: a z to show per path once it is open.
+
+        `latent_dim` and `arch_file` (the command line's flags) go to checkpoints.load for every path.
+        """
+        for path in paths:
+            path = str(Path(path).expanduser().absolute())
+            runs = scan_runs(path) if Path(path).is_dir() else {}
+            if runs:
+                if codes and path in codes:
+                    self._restore_z.update({steps[-1][1]: codes[path] for steps in runs.values()})
+                self._open_runs(path, runs)
+                continue
+            model_id = next(self._ids)
+            self.pending_loads[model_id] = path
+            if codes and path in codes:
+                self._restore_z[path] = codes[path]
+            self.load_requested.emit(LoadRequest(model_id, model_id, path, latent_dim, arch_file))
+        self._update_status()
+
+    def _open_runs(self, folder: str, runs: dict[str, list[tuple[int, str]]]) -> None:
+        """A folder of snapshots: one model per run, showing its newest snapshot."""
+        for stem, steps in runs.items():
+            model_id = next(self._ids)
+            self.runs[model_id] = (folder, stem)
+            self.pending_loads[model_id] = steps[-1][1]
+            self.load_requested.emit(LoadRequest(model_id, model_id, steps[-1][1]))
+
+    def _on_scrubber_snapshot_chosen(self, path: str) -> None:
+        """Swap the current run's weights for another snapshot; the code stays."""
+        if self.current in self.runs and self.models[self.current].path != path:
+            self.pending_loads[self.current] = path
+            self.load_requested.emit(LoadRequest(self.current, self.current, path))
+
+    def open_dialog(self) -> None:
+        self.open_files(choose_checkpoints(self))
+
+    def select_path(self, path: str) -> None:
+        """Select this file's model once it is open."""
+        self._select_path = str(Path(path).absolute())
+
+    def open_folder_dialog(self) -> None:
+        """A training run's folder of snapshots, or an imported results folder."""
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of checkpoints")
+        if folder:
+            self.open_files([folder])
+
+    def close_model(self, model_id: int | None) -> None:
+        if model_id is None or model_id not in self.models:
+            return
+        del self.models[model_id]
+        self.runs.pop(model_id, None)
+        self.codes.pop(model_id, None)
+        self.posteriors.pop(model_id, None)
+        self.anchors.pop(model_id, None)
+        self.model_list.remove_model(model_id)
+        self.close_model_requested.emit(model_id)
+        if not self.models:
+            self._on_model_list_model_selected(None)
+        self._update_views()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in session.recent_files(self.settings):
+            action = QAction(path, self.recent_menu)
+            action.triggered.connect(lambda _=False, p=path: self.open_files([p]))
+            self.recent_menu.addAction(action)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        self.open_files([url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()])
+
+    def restore_session(self) -> bool:
+        """Reopen the last session's files (skipping missing ones); False if there was nothing to reopen."""
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+            self.restoreState(self.settings.value("window/state"))
+        for entry in session.restored_bookmarks(self.settings):
+            self.bookmarks.add(entry["path"], np.asarray(entry["z"], np.float32))
+        models, missing = session.restored_models(self.settings)
+        if missing:
+            self.banner.show_message(f"Skipped {len(missing)} file(s) from the last session that no longer exist: "
+                                     + ", ".join(Path(p).name for p in missing), "notice")
+        self._select_path = session.restored_selection(self.settings)
+        self.open_files([p for p, _ in models], {p: z for p, z in models})
+        return bool(models)
+
+    def save_session(self) -> None:
+        models = [(self.runs[m][0] if m in self.runs else self.models[m].path, self.codes[m])
+                  for m in self.model_list.model_ids()]
+        selected = self.models[self.current].path if self.current in self.models else None
+        session.save_session(self.settings, models, selected, self.bookmarks.entries(), self.saveGeometry(), self.saveState())
