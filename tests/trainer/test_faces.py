@@ -118,3 +118,14 @@ def test_contact_sheet_has_the_readme_layout():
     assert sheet.shape == (8 * 66 - 2, 15 * 66 - 2, 3) and sheet.dtype == np.uint8
     assert (sheet[64:66] == 255).all() and (sheet[:, 64:66] == 255).all()
     assert (sheet[3 * 66 : 4 * 66 - 2, 11 * 66 :] == 255).all()  # smile rows have 11 tiles
+
+
+def test_tracing_nose_and_ears_in_their_band_of_rows_changes_no_pixel(faces, monkeypatch):
+    from trainer.datasets import faces_render
+
+    classes = faces.sample_factors(256, np.random.default_rng(5))
+    classes[:64, 1], classes[64:128, 1] = 0, faces.factor_sizes[1] - 1  # the extreme elevations
+    classes[:32, 0], classes[32:64, 0] = 0, faces.factor_sizes[0] - 1  # and azimuths
+    banded = faces.images_for_factors(classes)
+    monkeypatch.setattr(faces_render, "_small_parts_rows", lambda elevation: slice(None))
+    assert torch.equal(banded, faces.images_for_factors(classes))

@@ -8,21 +8,23 @@ as the head turns, and the nose sticks out past the cheek in a three-quarter vie
 and long hair are flat shapes behind the head. Edges are about one pixel soft.
 
 World units: x runs left to right, y bottom to top; the head's centre is near (0, 0.1) and the
-camera frames [-0.69, 0.69] x [-0.63, 0.75] of that world (ZOOM).
+camera frames [-0.74, 0.74] x [-0.70, 0.78] of that world (ZOOM).
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import torch
 
 SIZE = 64
 # The camera frames head and shoulders: the image spans [-1/ZOOM, 1/ZOOM] in x around x = 0 and as
-# much in y around VIEW_Y, so the head is about 40 pixels wide and eyes and mouth are large enough
+# much in y around VIEW_Y, so the head is about 38 pixels wide and eyes and mouth are large enough
 # for a small VAE to learn (at ZOOM 1 the head was 28 pixels and they were not reconstructed).
-ZOOM = 1.45
-VIEW_Y = 0.06
+ZOOM = 1.35
+VIEW_Y = 0.04
 PX = 2 / (SIZE * ZOOM)  # one pixel in world units
 TOP, LEFT = VIEW_Y + 1 / ZOOM, -1 / ZOOM
 _X = LEFT + (torch.arange(SIZE) + 0.5) * PX  # column centres, left to right
@@ -31,6 +33,7 @@ HEAD_CENTRE = torch.tensor([0.0, 0.10, 0.0])  # the head turns about this point
 HEAD_RADII = (0.44, 0.54, 0.46)
 NOSE = ((0.0, -0.09, 0.39), (0.08, 0.12, 0.14))  # (centre in the head frame, radii)
 EAR = ((0.43, 0.0, -0.04), (0.07, 0.13, 0.08))
+SMALL_PARTS = (NOSE, ((EAR[0][0], *EAR[0][1:]), EAR[1]), ((-EAR[0][0], *EAR[0][1:]), EAR[1]))
 SHELL = ((0.0, 0.04, -0.01), (0.49, 0.57, 0.50))  # hair: a slightly larger head, kept above the hairline
 REACH = 0.62  # no ellipsoid point is farther than this from HEAD_CENTRE, whatever the pose
 # ... so the 3D work is done in the box around the head it can reach: 40 % of the pixels.
@@ -70,12 +73,15 @@ def render(pose: Pose) -> torch.Tensor:
     x, y = _X[COLS].view(1, 1, -1), _Y[ROWS].view(1, -1, 1)
 
     head = _ellipsoid(rot, (0.0, 0.0, 0.0), HEAD_RADII, x, y)
-    depth, cover, shade = head.depth, head.cover, head.shade(light)
-    for centre, radii in (NOSE, ((EAR[0][0], *EAR[0][1:]), EAR[1]), ((-EAR[0][0], *EAR[0][1:]), EAR[1])):
-        part = _ellipsoid(rot, centre, radii, x, y)
-        front = part.depth > depth
-        depth, shade = torch.where(front, part.depth, depth), torch.where(front, part.shade(light), shade)
-        cover = torch.maximum(cover, part.cover)
+    depth, cover, shade = head.depth.clone(), head.cover.clone(), head.shade(light)
+    band = _small_parts_rows(pose.elevation)  # nose and ears are traced only in the rows they can reach
+    for centre, radii in SMALL_PARTS:
+        part = _ellipsoid(rot, centre, radii, x, y[:, band])
+        near, lit, covered = depth[:, band], shade[:, band], cover[:, band]  # views: updated in place
+        front = part.depth > near
+        lit.copy_(torch.where(front, part.shade(light), lit))
+        near.copy_(torch.where(front, part.depth, near))
+        torch.maximum(covered, part.cover, out=covered)
     on_face = (depth == head.depth) & (head.w > 0)
 
     colour = pose.skin.view(n, 3, 1, 1).expand(n, 3, *depth.shape[1:]).clone()
@@ -97,20 +103,41 @@ def render(pose: Pose) -> torch.Tensor:
     return out
 
 
-@dataclass(frozen=True)
 class _Hit:
-    """Where each pixel's ray meets one ellipsoid: (n, h, w) tensors."""
+    """Where each pixel's ray meets one ellipsoid: (n, h, w) tensors.
 
-    depth: torch.Tensor  # world z of the visible surface; -inf where the ray misses
-    cover: torch.Tensor  # 0..1 coverage with a one-pixel soft edge
-    u: torch.Tensor  # the hit point on the unit sphere of the ellipsoid's own frame
-    v: torch.Tensor
-    w: torch.Tensor
+    The hit point in the ellipsoid's unit-sphere frame is q = a·x + b·y + g + t·d; its coordinates
+    (u, v, w) are computed only when asked for, and shading takes the dot product with the light
+    through the per-image coefficients, which is what keeps the small parts (nose, ears) cheap.
+    """
+
+    def __init__(self, coefficients: tuple[torch.Tensor, ...], x: torch.Tensor, y: torch.Tensor, t: torch.Tensor,
+                 depth: torch.Tensor, cover: torch.Tensor) -> None:
+        self._coefficients, self._x, self._y, self._t = coefficients, x, y, t
+        self.depth = depth  # world z of the visible surface; -inf where the ray misses
+        self.cover = cover  # 0..1 coverage with a one-pixel soft edge
+
+    def _along(self, vectors: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """(n,) per-image coefficients of x, y, 1 and t -> the (n, h, w) linear combination."""
+        ca, cb, cg, cd = (v.view(-1, 1, 1) for v in vectors)
+        return (ca * self._x + cg) + cb * self._y + self._t * cd
+
+    @functools.cached_property
+    def u(self) -> torch.Tensor:
+        return self._along(tuple(m[:, 0] for m in self._coefficients))
+
+    @functools.cached_property
+    def v(self) -> torch.Tensor:
+        return self._along(tuple(m[:, 1] for m in self._coefficients))
+
+    @functools.cached_property
+    def w(self) -> torch.Tensor:
+        return self._along(tuple(m[:, 2] for m in self._coefficients))
 
     def shade(self, light: torch.Tensor) -> torch.Tensor:
         """Lambert shading with the unit-sphere point as the normal (close enough for a cartoon)."""
-        lx, ly, lz = (light[:, i].view(-1, 1, 1) for i in range(3))
-        return (self.u * lx + self.v * ly + self.w * lz).clamp_(min=0).mul_(DIFFUSE).add_(AMBIENT)
+        q_dot_light = self._along(tuple((m * light).sum(1) for m in self._coefficients))
+        return q_dot_light.clamp_(min=0).mul_(DIFFUSE).add_(AMBIENT)
 
 
 def _ellipsoid(rot: torch.Tensor, centre: tuple[float, ...], radii: tuple[float, ...],
@@ -135,8 +162,23 @@ def _ellipsoid(rot: torch.Tensor, centre: tuple[float, ...], radii: tuple[float,
     # disc ≈ 2·radius·(distance inside the outline): one pixel of soft edge.
     cover = (disc * (1 / (2 * min(radii[:2]) * PX))).clamp_(0, 1)
     depth = torch.where(disc > 0, t, -torch.inf)
-    u, v, w = ((col(a[:, k]) * x + col(g[:, k])) + col(b[:, k]) * y + t * col(d[:, k]) for k in range(3))
-    return _Hit(depth, cover, u, v, w)
+    return _Hit((a, b, g, d), x, y, t, depth, cover)
+
+
+def _small_parts_rows(elevation: torch.Tensor) -> slice:
+    """Rows of the head window that the nose and ears can reach when the head nods at most this much.
+
+    A head-frame point p lands at world y = HEAD_CENTRE_y + cos(e)·p_y + sin(e)·p_z whatever the
+    azimuth, so the corners of each part's bounding box bound its rows; one pixel of margin for its
+    soft edge.
+    """
+    tilt = float(elevation.abs().max()) if len(elevation) else 0.0
+    ys = [float(HEAD_CENTRE[1]) + c * (cy + sy * ry) + s * (cz + sz * rz)
+          for (_, cy, cz), (_, ry, rz) in SMALL_PARTS for sy in (-1, 1) for sz in (-1, 1)
+          for c in (math.cos(tilt), 1.0) for s in (-math.sin(tilt), math.sin(tilt))]
+    first = max(0, int((TOP - max(ys)) / PX) - 1 - ROWS.start)
+    last = min(ROWS.stop - ROWS.start, int((TOP - min(ys)) / PX) + 2 - ROWS.start)
+    return slice(first, last)
 
 
 def _rotation(azimuth: torch.Tensor, elevation: torch.Tensor) -> torch.Tensor:
