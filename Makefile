@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: venv
-	$(VENV)/bin/latent-explorer
+	$(VENV)/bin/latent-explorer --zoo
 
 test: venv
 	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest -q

@@ -5,7 +5,7 @@ FILES are anything `checkpoints.load` opens (docs/importing.md): our .safetensor
 folders, disentangling-vae results folders or their model.pt, state dicts, TorchScript generators.
 
 With no files it reopens the last session, else the bundled zoo in checkpoints/zoo/, else a
-welcome view. `--screenshot PNG` waits until every view has rendered, saves a grab and exits.
+welcome view; `--zoo` (what `make run` passes) opens the zoo whatever the session held. `--screenshot PNG` waits until every view has rendered, saves a grab and exits.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "disentangling-vae results folders or model.pt, .pt/.pth/.ckpt state dicts, TorchScript generators")
     parser.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
     parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window once it has rendered, then exit")
+    parser.add_argument("--zoo", action="store_true", help="open the bundled models, the faces VAE and β-VAE compared "
+                        "(the default with no files and no saved session)")
     parser.add_argument("--tab", choices=TABS, help="the view to show first (default: explore; compare for the zoo)")
     parser.add_argument("--latent-dim", type=int, metavar="N",
                         help="latent size of a TorchScript generator that does not record it (else the window asks)")
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     window.start_tab = args.tab
     if args.files:
         window.open_files(args.files, latent_dim=args.latent_dim, arch_file=args.arch_file)
-    elif not window.restore_session():
+    elif args.zoo or not window.restore_session():
         zoo = zoo_files()
         pair = [p for p in zoo if Path(p).name == FIRST_PICTURE]
         if pair and args.tab is None:
@@ -101,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
 def _check_foreign_flags(args: argparse.Namespace) -> None:
     if args.latent_dim is not None and args.latent_dim < 1:
         raise ValueError(f"--latent-dim must be a positive number of dimensions, not {args.latent_dim}")
+    if args.zoo and args.files:
+        raise ValueError("--zoo opens the bundled models instead of FILES; give one or the other")
     if args.arch_file is not None:
         if not args.files:
             raise ValueError("--arch-file applies to the FILES given with it; name the state dict to open")

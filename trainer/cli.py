@@ -101,8 +101,13 @@ def _eval_command(args: argparse.Namespace) -> int:
 
 def _zoo_command(args: argparse.Namespace) -> int:
     from . import zoo
+    from .loop import Interrupted
 
-    return zoo.main(args.only, args.device, args.resume, measure_only=args.measure)
+    try:
+        return zoo.main(args.only, args.device, args.resume, measure_only=args.measure)
+    except Interrupted as exc:  # the build's work file is saved; `latent-train zoo --resume` continues it
+        print(f"{exc}; or run latent-train zoo --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _train_command(args: argparse.Namespace) -> int:

@@ -96,6 +96,13 @@ def test_the_application_renders_a_screenshot_and_exits_cleanly(tmp_path):
     assert np.mean((pixels > 90) & (pixels < 170)) > 0.05
 
 
+def test_zoo_with_files_is_one_line_and_exit_2(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "explorer", "--zoo", str(tmp_path / "a.safetensors")],
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 2
+    assert proc.stderr == "latent-explorer: error: --zoo opens the bundled models instead of FILES; give one or the other\n"
+
+
 def test_a_device_that_is_not_there_is_one_line_and_exit_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "explorer", "--device", "cuda"], capture_output=True, text=True,
                           timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
