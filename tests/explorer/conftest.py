@@ -58,3 +58,18 @@ def expected_image(path, z) -> np.ndarray:
 def open_and_wait(qtbot, window, paths):
     window.open_files([str(p) for p in paths])
     qtbot.waitUntil(lambda: not window.pending_loads and window.image_view.image() is not None, timeout=10_000)
+
+
+ARCH_FILE = """
+import torch
+LATENT_DIM = 2
+def build_decoder(state_dict):
+    decoder = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Sigmoid(), torch.nn.Unflatten(1, (1, 4, 4)))
+    decoder.load_state_dict(state_dict)
+    return decoder
+"""
+
+
+def write_arch_file(path) -> None:
+    """A user's --arch-file: a 2-d code through Linear(2, 16) and a sigmoid to a 4x4 grey image."""
+    path.write_text(ARCH_FILE)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 import warnings
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from torch import nn
 import checkpoints
 from checkpoints.images import to_uint8
 from explorer.cli import main
+
+from .conftest import write_arch_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "disentangling-vae"
 
@@ -76,14 +77,7 @@ def test_the_window_command_checks_its_flags_before_opening(tmp_path, capsys):
 
 
 def test_export_with_an_arch_file(tmp_path):
-    (tmp_path / "my.py").write_text(textwrap.dedent('''
-        import torch
-        LATENT_DIM = 2
-        def build_decoder(state_dict):
-            decoder = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Sigmoid(), torch.nn.Unflatten(1, (1, 4, 4)))
-            decoder.load_state_dict(state_dict)
-            return decoder
-    '''))
+    write_arch_file(tmp_path / "my.py")
     torch.manual_seed(0)
     decoder = nn.Sequential(nn.Linear(2, 16), nn.Sigmoid(), nn.Unflatten(1, (1, 4, 4)))
     torch.save(decoder.state_dict(), tmp_path / "w.pt")

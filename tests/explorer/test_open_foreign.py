@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 import warnings
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import explorer.main_window
 from checkpoints.images import to_uint8
 from explorer.views.open_dialogs import CheckpointFileDialog
 
-from .conftest import expected_image
+from .conftest import expected_image, write_arch_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "disentangling-vae"
 
@@ -104,14 +103,7 @@ def test_cancelling_the_latent_size_shows_why_nothing_opened(qtbot, window, tmp_
 
 
 def test_an_arch_file_given_with_the_files_builds_the_decoder(qtbot, window, tmp_path):
-    (tmp_path / "my.py").write_text(textwrap.dedent('''
-        import torch
-        LATENT_DIM = 2
-        def build_decoder(state_dict):
-            decoder = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Sigmoid(), torch.nn.Unflatten(1, (1, 4, 4)))
-            decoder.load_state_dict(state_dict)
-            return decoder
-    '''))
+    write_arch_file(tmp_path / "my.py")
     torch.save(nn.Sequential(nn.Linear(2, 16), nn.Sigmoid(), nn.Unflatten(1, (1, 4, 4))).state_dict(), tmp_path / "w.pt")
     window.open_files([str(tmp_path / "w.pt")], arch_file=str(tmp_path / "my.py"))
     wait_open(qtbot, window, 1)
