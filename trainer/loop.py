@@ -57,6 +57,8 @@ def prepare(config: TrainConfig, explicit: frozenset[str] = frozenset(), world: 
     if config.resume:  # every rank reads the same files: --resume must be on a file system all nodes share
         model = checkpoints.load(config.resume, device=device)
         state = checkpoints.load_training_state(config.resume, model)
+        # the record follows the run: a resume may have moved --steps (or --batch-size ...) on
+        model.with_meta(train_config={**model.meta.train_config, **config.recorded()})
         run = Run(config, data, model, device, world)
         run.restore(state)
         return run

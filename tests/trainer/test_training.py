@@ -43,7 +43,9 @@ def test_resume_continues_exactly_where_the_run_stopped(tmp_path, kind):
                     explicit=frozenset({"steps", "resume"}))
     assert resumed.meta.steps == 20
     assert _weights_equal(straight, resumed)
-    assert checkpoints.load(tmp_path / "b.safetensors").meta.steps == 20
+    saved = checkpoints.load(tmp_path / "b.safetensors")
+    assert saved.meta.steps == 20
+    assert saved.meta.train_config == straight.meta.train_config  # steps 20, as if it had never stopped
 
 
 def test_gan_resume_continues_exactly(tmp_path):
