@@ -1,0 +1,110 @@
+"""The bundled zoo: every model is there, opens, decodes, matches its recipe, and its stored figures hold."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors import safe_open
+
+import checkpoints
+from trainer import datasets
+from trainer.zoo import RECIPES, ZOO, reconstruction_mse
+
+MAX_ZOO_BYTES = 40 * 2**20
+ACTIVE_KL = 0.1  # nats: a dimension above this carries information
+# What decides the weights; the recorded arch and description may be left to defaults (the same network).
+TRAINING_FIELDS = ("kind", "dataset", "latent_dim", "steps", "image_size", "beta", "batch_size", "lr", "recon",
+                   "sigma", "seed")
+
+
+def zoo_model(name: str) -> checkpoints.Model:
+    return checkpoints.load(ZOO / f"{name}.safetensors", device="cpu")
+
+
+def active_dims(model: checkpoints.Model) -> int:
+    return sum(k > ACTIVE_KL for k in model.meta.kl_per_dim)
+
+
+def test_every_recipe_has_its_file_and_nothing_else_ships():
+    shipped = sorted(p.stem for p in ZOO.glob("*.safetensors"))
+    assert shipped == sorted(RECIPES)
+
+
+def test_the_zoo_is_small_enough_to_ship():
+    assert sum(p.stat().st_size for p in ZOO.glob("*.safetensors")) < MAX_ZOO_BYTES
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_a_zoo_model_opens_decodes_and_matches_its_recipe(name):
+    recipe = RECIPES[name]
+    model = zoo_model(name)
+    assert (model.kind, model.meta.arch, model.latent_dim, model.meta.dataset) == (
+        recipe.kind, recipe.arch, recipe.latent_dim, recipe.dataset)
+    assert model.meta.steps == recipe.steps
+    assert model.meta.description == recipe.description
+    recorded = model.meta.train_config
+    for field in TRAINING_FIELDS:
+        assert recorded[field] == getattr(recipe, field), field
+    with safe_open(ZOO / f"{name}.safetensors", framework="pt") as f:
+        dtypes = {f.get_slice(k).get_dtype() for k in f.keys()}
+    assert "F16" in dtypes and not dtypes & {"F32", "F64"}  # shipped as float16 (batch-norm counters stay I64)
+    images = model.decode(torch.randn(4, model.latent_dim, generator=torch.Generator().manual_seed(0)))
+    assert images.shape == (4, *model.image_shape)
+    assert 0 <= float(images.min()) and float(images.max()) <= 1
+    assert float(images.std()) > 0.01  # a picture, not a flat field
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in RECIPES.items() if r.kind != "gan"))
+def test_autoencoders_carry_their_figures(name):
+    model = zoo_model(name)
+    assert model.meta.metrics["recon_mse"] > 0
+    if model.meta.factor_names:
+        correlations = np.asarray(model.meta.metrics["factor_correlations"])
+        assert correlations.shape == (model.latent_dim, len(model.meta.factor_names))
+        for key in ("mig", "factorvae", "dci_disentanglement"):
+            assert 0 <= model.meta.metrics[key] <= 1, key
+
+
+def test_stored_reconstruction_error_is_that_of_the_shipped_weights():
+    model = zoo_model("digits-ae-5d")
+    assert reconstruction_mse(model, datasets.get("digits")) == pytest.approx(model.meta.metrics["recon_mse"], rel=1e-4)
+
+
+def test_five_latent_dimensions_reconstruct_digits_better_than_two():
+    two, five = zoo_model("digits-ae-2d"), zoo_model("digits-ae-5d")
+    assert five.meta.metrics["recon_mse"] < 0.6 * two.meta.metrics["recon_mse"]
+
+
+def test_the_beta_vae_on_faces_uses_fewer_dimensions_than_the_vae():
+    vae, beta_vae = zoo_model("faces-vae"), zoo_model("faces-betavae")
+    assert 0 < active_dims(beta_vae) < active_dims(vae)
+
+
+def test_the_beta_vae_on_faces_is_more_disentangled_than_the_vae():
+    vae, beta_vae = zoo_model("faces-vae"), zoo_model("faces-betavae")
+    assert beta_vae.meta.metrics["mig"] > 2 * vae.meta.metrics["mig"]
+
+
+@pytest.mark.xfail(strict=True, reason="not yet: after 30k steps the dSprites beta-VAE's MIG (0.152) does not beat "
+                   "the VAE's (0.157); at 15k it did (0.150 vs 0.133). Remove this mark when a rebuilt pair passes.")
+def test_the_beta_vae_on_dsprites_is_more_disentangled_than_the_vae():
+    vae, beta_vae = zoo_model("dsprites-vae"), zoo_model("dsprites-betavae")
+    assert beta_vae.meta.metrics["mig"] > vae.meta.metrics["mig"]
+
+
+def test_the_zoo_opens_on_the_faces_pair_and_exits_cleanly(tmp_path):
+    png = tmp_path / "zoo.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "explorer", "--zoo", "--device", "cpu", "--screenshot", str(png)],
+                          env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert [line for line in proc.stderr.splitlines() if line and "propagateSizeHints" not in line] == []
+    pixels = np.asarray(Image.open(png).convert("RGB"), dtype=np.int16)
+    saturation = pixels.max(axis=2) - pixels.min(axis=2)
+    assert np.mean(saturation > 40) > 0.02  # coloured faces on screen, not only the grey window
