@@ -78,9 +78,16 @@ def start(world: World, device: torch.device) -> torch.device:
 
 
 def stop() -> None:
-    """Leave the process group (after the last collective); harmless when none was started."""
+    """Leave the process group once every rank is done (rank 0 saves last); harmless when none was started.
+
+    Without the barrier a rank that finished first tears its connections down while rank 0 is still
+    writing, and gloo's threads in rank 0 could then abort the process at exit.
+    """
     if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+        try:
+            dist.barrier()
+        finally:
+            dist.destroy_process_group()
 
 
 def wrap(module: nn.Module, world: World, device: torch.device) -> nn.Module:

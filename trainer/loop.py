@@ -132,9 +132,11 @@ def train(config: TrainConfig, progress: bool = True, explicit: frozenset[str] =
     try:
         run = prepare(config, explicit, world)
         try:
-            return _loop(run, progress)
+            model = _loop(run, progress)
         finally:
             run.batches.close()
+            del run  # its DDP wrappers hold the process group: let them go before it is destroyed
+        return model
     finally:
         distributed.stop()
 
