@@ -18,7 +18,7 @@ from pathlib import Path
 PLAIN = """
 import torch
 import checkpoints
-model = checkpoints.load(sys_path, device="cpu")
+model = checkpoints.load(path, device="cpu")
 model.decode(torch.zeros(1, model.latent_dim))
 """
 
@@ -38,7 +38,7 @@ def run(quick: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": tmp, "XDG_RUNTIME_DIR": tmp}
         app = [sys.executable, "-m", "explorer", "--zoo", "--device", "cpu", "--screenshot", f"{tmp}/shot.png"]
-        plain = [sys.executable, "-c", f"sys_path = {faces[0]!r}\n{PLAIN}"]
+        plain = [sys.executable, "-c", f"path = {faces[0]!r}\n{PLAIN}"]
         screen_s, plain_s = [], []
         for _ in range(1 if quick else 5):
             screen_s.append(_seconds(app, env))

@@ -1,11 +1,12 @@
-"""`latent-explorer [FILES...] [--device auto|cpu|cuda|mps] [--screenshot PNG] [--latent-dim N] [--arch-file F.py]`,
+"""`latent-explorer [FILES...] [--zoo] [--device auto|cpu|cuda|mps] [--screenshot PNG] [--latent-dim N] [--arch-file F.py]`,
 or `latent-explorer export ...`, `latent-explorer convert ...` (explorer/headless.py).
 
 FILES are anything `checkpoints.load` opens (docs/importing.md): our .safetensors files, training-run
 folders, disentangling-vae results folders or their model.pt, state dicts, TorchScript generators.
 
 With no files it reopens the last session, else the bundled zoo in checkpoints/zoo/, else a
-welcome view; `--zoo` (what `make run` passes) opens the zoo whatever the session held. `--screenshot PNG` waits until every view has rendered, saves a grab and exits.
+welcome view; `--zoo` (what `make run` passes) opens the zoo whatever the session held.
+`--screenshot PNG` waits until every view has rendered, saves a grab and exits.
 """
 
 from __future__ import annotations
