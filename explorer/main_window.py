@@ -248,18 +248,18 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
             self.sliders.set_posterior(low, high)
             self.statusBar().showMessage(f"posterior ranges from {len(result.codes)} encoded samples", 5000)
             return
-        if isinstance(result, SampleEncoded):
+        encoded = isinstance(result, SampleEncoded)
+        if encoded:
             self.anchors[self.current] = Anchor(result.index, result.z)
-        if isinstance(result, (SampleEncoded, DecodeResult)) and not np.array_equal(result.z, self.codes[self.current]):
-            self.codes[self.current] = result.z
-            self.sliders.set_z(result.z)
-            self._update_views()
-        elif isinstance(result, SampleEncoded):
-            self._update_views()
-        if isinstance(result, SampleEncoded):
             self.original_view.set_image(result.original)
             self.original_view.show()
             self.original_view.setToolTip(f"data sample #{result.index} (left) and its reconstruction")
+        moved = not np.array_equal(result.z, self.codes[self.current])
+        if moved:
+            self.codes[self.current] = result.z
+            self.sliders.set_z(result.z)
+        if moved or encoded:  # a new anchor changes where the other views start, even at the same code
+            self._update_views()
         self.image_view.set_image(result.image)
         self._shown_main = result.request_id
         if isinstance(result, DecodeResult):

@@ -136,10 +136,6 @@ class CompareView(AnalysisView):
         size = min(ref.latent_dim, self.context.models[other].latent_dim)
         return {d: (d, 1.0) for d in range(size)}
 
-    def mapping(self, other: int) -> dict[int, int]:
-        """current model's dim -> other model's dim."""
-        return {src: dst for src, (dst, _) in self.links(other).items()}
-
     def linked_code(self, model_id: int) -> np.ndarray | None:
         """The code shown for `model_id`; None while its encoding of the anchor sample is on its way.
 
