@@ -44,6 +44,8 @@ class TrainConfig:
     capacity: float | None = _opt(None, "capacity annealing (Burgess et al. 2018): final KL target in nats")
     capacity_steps: int = _opt(100_000, "steps over which the KL target grows from 0 to --capacity")
     gamma: float = _opt(1000.0, "weight on |KL - C| under capacity annealing")
+    warmup: int = _opt(0, "KL warm-up (Bowman et al. 2016): steps over which the weight on KL grows linearly "
+                          "from 0 to --beta; 0: --beta from the first step")
     # optimisation
     steps: int = _opt(10_000, "total optimiser steps; a resumed run stops at the same total")
     batch_size: int = _opt(64, "images per step in each process (per rank): under torchrun with N processes in "
@@ -80,11 +82,11 @@ class TrainConfig:
 
     def recorded(self) -> dict[str, Any]:
         """What goes into the checkpoint's meta: everything except where files are, the device and the
-        worker count; precision and compile only when they are not the defaults."""
+        worker count; precision, compile and warmup only when they are not the defaults."""
         values = dataclasses.asdict(self)
         for key in ("out", "resume", "device", "workers"):
             values.pop(key)
-        for key in ("precision", "compile"):
+        for key in ("precision", "compile", "warmup"):
             if values[key] == TrainConfig.__dataclass_fields__[key].default:
                 values.pop(key)
         if values["channels"] is None:  # set only for folder runs; the others record what they always did
@@ -115,6 +117,10 @@ def check(config: TrainConfig) -> None:
             raise ValueError(f"--{name.replace('_', '-')} must be positive, got {value}")
     if config.beta < 0:
         raise ValueError(f"--beta must be zero or positive, got {config.beta}")
+    if config.warmup < 0:
+        raise ValueError(f"--warmup must be zero or positive, got {config.warmup}")
+    if config.warmup and config.capacity is not None:
+        raise ValueError("--warmup and --capacity are two schedules for the KL term; choose one")
     if config.capacity is not None and config.capacity < 0:
         raise ValueError(f"--capacity must be zero or positive, got {config.capacity}")
     if config.latent_dim > 4096:

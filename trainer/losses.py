@@ -32,6 +32,11 @@ def capacity(step: int, capacity_max: float, capacity_steps: int) -> float:
     return capacity_max * min(step / capacity_steps, 1.0)
 
 
+def warmed_up(beta: float, step: int, warmup: int) -> float:
+    """KL warm-up: the weight on KL grows linearly from 0 at step 0 to `beta` at step `warmup`."""
+    return beta if warmup <= 0 else beta * min(step / warmup, 1.0)
+
+
 def vae_objective(recon: torch.Tensor, kl: torch.Tensor, beta: float, gamma: float, target: float | None) -> torch.Tensor:
     """recon + beta * KL, or with capacity annealing recon + gamma * |KL - C|."""
     if target is None:

@@ -24,7 +24,7 @@ from checkpoints.architectures import DCGANDiscriminator
 from . import datasets
 from .config import TrainConfig
 from .distributed import World, mean_over_ranks, wrap
-from .losses import capacity, gan_losses, generator_loss, kl_per_dim, reconstruction_loss, vae_objective
+from .losses import capacity, gan_losses, generator_loss, kl_per_dim, reconstruction_loss, vae_objective, warmed_up
 from .pipeline import BatchStream, default_workers
 from .precision import Precision
 
@@ -125,7 +125,8 @@ class Run:
             kl = torch.zeros((), device=x.device)
         recon = reconstruction_loss(logits.float(), x, cfg.recon, cfg.sigma)
         target = None if cfg.capacity is None else capacity(self.step_count, cfg.capacity, cfg.capacity_steps)
-        loss = vae_objective(recon, kl, cfg.beta, cfg.gamma, target) if is_vae else recon
+        beta = warmed_up(cfg.beta, self.step_count, cfg.warmup)
+        loss = vae_objective(recon, kl, beta, cfg.gamma, target) if is_vae else recon
         self.precision.descend(loss, self.optimizer)
         return torch.stack([loss.detach(), recon.detach(), kl.detach()])
 

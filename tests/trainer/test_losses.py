@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from trainer.losses import capacity, gan_losses, generator_loss, kl_per_dim, reconstruction_loss, vae_objective
+from trainer.losses import (capacity, gan_losses, generator_loss, kl_per_dim, reconstruction_loss, vae_objective,
+                            warmed_up)
 
 
 def test_kl_is_zero_at_the_prior_and_matches_the_closed_form():
@@ -34,6 +35,11 @@ def test_beta_weights_the_kl_and_capacity_replaces_it():
     assert float(vae_objective(recon, kl, beta=4, gamma=1000, target=None)) == 22.0
     assert float(vae_objective(recon, kl, beta=4, gamma=100, target=2.5)) == 60.0
     assert [capacity(s, 25.0, 100) for s in (0, 50, 100, 1000)] == [0.0, 12.5, 25.0, 25.0]
+
+
+def test_kl_warm_up_ramps_beta_from_zero_and_then_holds_it():
+    assert [warmed_up(250.0, s, 100) for s in (0, 40, 100, 5000)] == [0.0, 100.0, 250.0, 250.0]
+    assert warmed_up(4.0, 0, 0) == 4.0  # no warm-up: beta from the first step
 
 
 def test_gan_losses_at_an_undecided_discriminator():

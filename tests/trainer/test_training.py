@@ -48,6 +48,19 @@ def test_resume_continues_exactly_where_the_run_stopped(tmp_path, kind):
     assert saved.meta.train_config == straight.meta.train_config  # steps 20, as if it had never stopped
 
 
+def test_kl_warm_up_is_recorded_and_resumes_on_its_schedule(tmp_path):
+    warm = dict(TINY, kind="vae", beta=50.0, warmup=15)
+    straight = train(TrainConfig(steps=20, out=str(tmp_path / "a.safetensors"), **warm), progress=False)
+    train(TrainConfig(steps=10, out=str(tmp_path / "b.safetensors"), **warm), progress=False)
+    resumed = train(TrainConfig(kind="vae", steps=20, resume=str(tmp_path / "b.safetensors")), progress=False,
+                    explicit=frozenset({"steps", "resume"}))
+    assert straight.meta.train_config["warmup"] == 15
+    assert _weights_equal(straight, resumed)
+    cold = train(TrainConfig(steps=20, out=str(tmp_path / "c.safetensors"), **dict(warm, warmup=0)), progress=False)
+    assert "warmup" not in cold.meta.train_config  # the default is left out, as before the flag existed
+    assert not _weights_equal(straight, cold)
+
+
 def test_gan_resume_continues_exactly(tmp_path):
     cfg = dict(kind="gan", dataset="digits", image_size=32, latent_dim=4, batch_size=8, seed=1)
     straight = train(TrainConfig(steps=4, out=str(tmp_path / "a.safetensors"), **cfg), progress=False)

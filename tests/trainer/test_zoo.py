@@ -14,13 +14,14 @@ from safetensors import safe_open
 
 import checkpoints
 from trainer import datasets
+from trainer.config import TrainConfig
 from trainer.zoo import RECIPES, ZOO, reconstruction_mse
 
 MAX_ZOO_BYTES = 40 * 2**20
 ACTIVE_KL = 0.1  # nats: a dimension above this carries information
 # What decides the weights; the recorded arch and description may be left to defaults (the same network).
 TRAINING_FIELDS = ("kind", "dataset", "latent_dim", "steps", "image_size", "beta", "batch_size", "lr", "recon",
-                   "sigma", "seed")
+                   "sigma", "seed", "precision", "warmup")
 
 
 def zoo_model(name: str) -> checkpoints.Model:
@@ -49,8 +50,8 @@ def test_a_zoo_model_opens_decodes_and_matches_its_recipe(name):
     assert model.meta.steps == recipe.steps
     assert model.meta.description == recipe.description
     recorded = model.meta.train_config
-    for field in TRAINING_FIELDS:
-        assert recorded[field] == getattr(recipe, field), field
+    for field in TRAINING_FIELDS:  # precision and warmup are recorded only when not the default
+        assert recorded.get(field, TrainConfig.__dataclass_fields__[field].default) == getattr(recipe, field), field
     with safe_open(ZOO / f"{name}.safetensors", framework="pt") as f:
         dtypes = {f.get_slice(k).get_dtype() for k in f.keys()}
     assert "F16" in dtypes and not dtypes & {"F32", "F64"}  # shipped as float16 (batch-norm counters stay I64)
