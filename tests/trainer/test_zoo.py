@@ -92,8 +92,6 @@ def test_the_beta_vae_on_faces_is_more_disentangled_than_the_vae():
     assert beta_vae.meta.metrics["mig"] > 2 * vae.meta.metrics["mig"]
 
 
-@pytest.mark.xfail(strict=True, reason="not yet: after 30k steps the dSprites beta-VAE's MIG (0.152) does not beat "
-                   "the VAE's (0.157); at 15k it did (0.150 vs 0.133). Remove this mark when a rebuilt pair passes.")
 def test_the_beta_vae_on_dsprites_is_more_disentangled_than_the_vae():
     vae, beta_vae = zoo_model("dsprites-vae"), zoo_model("dsprites-betavae")
     assert beta_vae.meta.metrics["mig"] > vae.meta.metrics["mig"]
