@@ -36,15 +36,16 @@ class Recipe:
     latent_dim: int
     steps: int
     description: str
-    image_size: int | None = None
-    beta: float = 1.0
-    batch_size: int = 64
-    lr: float | None = None
-    recon: str = "bernoulli"
-    sigma: float = 1.0
-    seed: int = 1
-    precision: str = "fp32"
-    warmup: int = 0
+    # The training settings default to latent-train's own, so a recipe names only what it changes.
+    image_size: int | None = TrainConfig.image_size
+    beta: float = TrainConfig.beta
+    batch_size: int = TrainConfig.batch_size
+    lr: float | None = TrainConfig.lr
+    recon: str = TrainConfig.recon
+    sigma: float = TrainConfig.sigma
+    seed: int = 1  # latent-train's default is 0; the zoo was built with 1
+    precision: str = TrainConfig.precision
+    warmup: int = TrainConfig.warmup
 
 
 RECIPES: dict[str, Recipe] = {
@@ -59,8 +60,8 @@ RECIPES: dict[str, Recipe] = {
                            "dSprites VAE (β=1), 10 dims: position, scale and shape mixed across rows", beta=1.0,
                            precision="bf16"),
     "dsprites-betavae": Recipe("vae", "dsprites", "conv", 10, 30000,
-                               "dSprites β-VAE (β=4), 10 dims: y, x and scale on a row each, rotation mixed with x", beta=4.0,
-                               precision="bf16"),
+                               "dSprites β-VAE (β=4), 10 dims: y, x and scale on a row each, rotation mixed with x",
+                               beta=4.0, precision="bf16"),
     # The faces pair shares one likelihood, Gaussian with sigma 0.05 summed over pixels, and differs in
     # beta alone. (Bernoulli, like sigma ~0.45 on these grey levels, collapses every dimension at beta 250.)
     # At 32 px a step costs a quarter of 64 px, which buys the steps the small features (eyes, mouth) need:
