@@ -209,6 +209,7 @@ class CodesResult:
     indices: np.ndarray  # int64 (N,) data-set indices (-1 for a GAN)
     colours: dict  # name -> (N,) values to colour by: labels, factors, or image statistics
     from_cache: bool = False
+    correlations: np.ndarray | None = None  # Pearson r (d, len(colours)), in colours' order; None without colours
 
 
 @dataclass(frozen=True)

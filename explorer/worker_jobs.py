@@ -18,6 +18,7 @@ import torch
 import checkpoints
 from checkpoints.atomic import atomic_write_bytes
 from checkpoints.images import to_uint8
+from checkpoints.statistics import factor_correlations
 
 from . import rendering
 from .messages import (CodesResult, EncodeDatasetRequest, GridResult, ImagesRequest, ImagesResult,
@@ -77,8 +78,7 @@ def encode_dataset(model: checkpoints.Model, data, request: EncodeDatasetRequest
     if cache.exists():
         with np.load(cache, allow_pickle=False) as stored:
             colours = {k.removeprefix("colour_"): stored[k] for k in stored.files if k.startswith("colour_")}
-            return CodesResult(request.view, request.request_id, request.model_id, stored["codes"], stored["indices"],
-                               colours, from_cache=True)
+            return _codes_result(request, stored["codes"], stored["indices"], colours, from_cache=True)
     n = min(request.n, len(data))
     indices = np.sort(np.random.default_rng(request.seed).choice(len(data), size=n, replace=False))
     codes = np.empty((n, model.latent_dim), np.float32)
@@ -94,7 +94,15 @@ def encode_dataset(model: checkpoints.Model, data, request: EncodeDatasetRequest
     np.savez(buffer, codes=codes, indices=indices, **{f"colour_{k}": v for k, v in colours.items()})
     cache.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(cache, buffer.getvalue())
-    return CodesResult(request.view, request.request_id, request.model_id, codes, indices, colours)
+    return _codes_result(request, codes, indices, colours)
+
+
+def _codes_result(request: EncodeDatasetRequest, codes: np.ndarray, indices: np.ndarray, colours: dict,
+                  from_cache: bool = False) -> CodesResult:
+    """The result, with each dimension's correlation to each colour (the compare view links dimensions by them)."""
+    correlations = factor_correlations(codes, np.stack(list(colours.values()), axis=1)) if colours else None
+    return CodesResult(request.view, request.request_id, request.model_id, codes, indices, colours, from_cache,
+                       correlations)
 
 
 def data_colours(data, indices: np.ndarray) -> dict[str, np.ndarray]:
@@ -121,8 +129,7 @@ def _gan_statistics(model, request, should_stop, report) -> CodesResult | None:
         stats["contrast"].append(flat.std(1))
         report(min(1.0, (start + ENCODE_BATCH) / len(codes)), f"sampled {start + len(tiles):,} codes")
     colours = {k: np.concatenate(v) for k, v in stats.items()}
-    return CodesResult(request.view, request.request_id, request.model_id, codes,
-                       np.full(len(codes), -1, np.int64), colours)
+    return _codes_result(request, codes, np.full(len(codes), -1, np.int64), colours)
 
 
 def cache_path(model: checkpoints.Model, dataset: str, n: int, seed: int) -> Path:

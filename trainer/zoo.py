@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 import checkpoints
+from checkpoints.statistics import factor_correlations
 
 from . import datasets
 from .config import TrainConfig
@@ -119,10 +120,8 @@ def describe(model: checkpoints.Model, data: datasets.Dataset) -> dict:
     indices = np.random.default_rng(0).choice(len(data), size=CORRELATION_SAMPLES, replace=False)
     codes = np.concatenate([model.encode(data.images(chunk))[0].cpu().numpy()
                             for chunk in np.array_split(indices, 16)])
-    factors = data.factors_of(indices).astype(np.float64)
-    c = (codes - codes.mean(0)) / (codes.std(0) + 1e-9)
-    f = (factors - factors.mean(0)) / (factors.std(0) + 1e-9)
-    correlations = c.T @ f / len(codes)  # signed: the explorer links dimensions in the factor's direction
+    # signed: the explorer links dimensions in the factor's direction
+    correlations = factor_correlations(codes, data.factors_of(indices))
     metrics = {**quality, "factor_correlations": correlations.round(4).tolist()}
     metrics.update(_disentanglement(model, data))
     return {"metrics": {**model.meta.metrics, **metrics}}

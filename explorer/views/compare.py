@@ -31,13 +31,6 @@ TRAVERSAL_SPAN = 3.0  # ± around the code, in the current model's units, for "t
 TRAVERSAL_ROWS = 6
 
 
-def factor_correlations(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    """Pearson r between each code dimension and each factor: (d, F), signed."""
-    c = (codes - codes.mean(0)) / (codes.std(0) + 1e-9)
-    f = (factors - factors.mean(0)) / (factors.std(0) + 1e-9)
-    return c.T @ f / len(codes)
-
-
 def match_dimensions(reference: np.ndarray, other: np.ndarray) -> dict[int, tuple[int, float]]:
     """(d, F) correlations of two models -> {reference dim: (other dim, ±1)} through each dim's strongest factor.
 
@@ -217,9 +210,8 @@ class CompareView(AnalysisView):
             self.refresh()
             return
         if isinstance(result, CodesResult):
-            factors = np.stack(list(result.colours.values()), axis=1) if result.colours else None
-            if factors is not None:
-                self.correlations[result.model_id] = factor_correlations(result.codes, factors.astype(np.float64))
+            if result.correlations is not None:
+                self.correlations[result.model_id] = result.correlations
                 self.refresh()
             return
         view = self.views.get(result.model_id)

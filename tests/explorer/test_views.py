@@ -76,6 +76,8 @@ def test_compare_drives_every_model_and_matches_by_factor(qtbot, window, tmp_pat
         view.views[b].image(), expected_image(path_b, np.array([1.0, -1.0, 0.5], np.float32))), timeout=5000)
     view.link.setCurrentText(BY_FACTOR)
     qtbot.waitUntil(lambda: len(view.correlations) == 2, timeout=10_000)
+    # the worker correlates all 3 dimensions with each colour of the data: for digits, the label alone
+    assert {np.shape(r) for r in view.correlations.values()} == {(3, 1)}
 
 
 def test_match_dimensions_follows_the_shared_factor():
