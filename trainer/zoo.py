@@ -63,20 +63,22 @@ RECIPES: dict[str, Recipe] = {
     "dsprites-betavae": Recipe("vae", "dsprites", "conv", 10, 30000,
                                "dSprites β-VAE (β=4), 10 dims: y, x and scale on a row each, rotation mixed with x",
                                beta=4.0, precision="bf16"),
-    # The faces pair shares one likelihood, Gaussian with sigma 0.05 summed over pixels, and differs in
-    # beta alone. (Bernoulli, like sigma ~0.45 on these grey levels, collapses every dimension at beta 250.)
-    # At 32 px a step costs a quarter of 64 px, which buys the steps the small features (eyes, mouth) need:
-    # 60k steps take ~25 min on 2 cores. Neither model gives smile (a few mouth pixels at 32 px) a dimension
-    # of its own: at sigma 0.05 the mouth's reconstruction gain does not pay beta=250 times its KL, and the
-    # beta=1 model spreads it. Tried: sigma 0.02 with a 10k-step KL warm-up (--warmup) and bf16; at 25k steps its
-    # beta=250 model had a cleaner azimuth dimension (r 0.71 against 0.50), but its beta=1 model had no eyes or
-    # mouth yet (this one has them at 60k), so that pair needs its full 60k steps before it can replace this one.
+    # The faces pair shares one likelihood, Gaussian with sigma 0.02 summed over pixels, a 10k-step linear
+    # KL warm-up and bf16 autocast, and differs in beta alone. (Bernoulli, like sigma ~0.45 on these grey
+    # levels, collapses every dimension at beta 250.) At 32 px a step costs a quarter of 64 px, which buys
+    # the steps the small features (eyes, mouth) need: 60k steps take ~30 min alone on 2 cores, or both
+    # models in ~42 min side by side. sigma 0.02 (against 0.05 before) makes the mouth and eyes pay for
+    # their KL, so the beta=250 model keeps 9 dimensions, reconstructs eyes and mouths on the lighter faces,
+    # and turns the head on one dimension (r 0.86 with azimuth; 0.50 at sigma 0.05). The warm-up lets the
+    # encoder learn before beta=250 presses on it. Neither model gives smile (a few mouth pixels at 32 px)
+    # a dimension of its own (|r| <= 0.06).
     "faces-vae": Recipe("vae", "faces", "conv", 32, 60000,
-                        "faces VAE (β=1), 32 dims: sharper faces, factors mixed across dimensions",
-                        image_size=32, lr=1e-3, recon="gaussian", sigma=0.05),
+                        "faces VAE (β=1), 32 dims: sharper faces, every factor spread over many dimensions",
+                        image_size=32, lr=1e-3, recon="gaussian", sigma=0.02, precision="bf16", warmup=10000),
     "faces-betavae": Recipe("vae", "faces", "conv", 32, 60000,
-                            "faces β-VAE (β=250, Higgins et al.), 32 dims: few dimensions in use, blurrier faces",
-                            beta=250.0, image_size=32, lr=1e-3, recon="gaussian", sigma=0.05),
+                            "faces β-VAE (β=250, Higgins et al.), 32 dims: 9 in use, head turn on one, blurrier faces",
+                            beta=250.0, image_size=32, lr=1e-3, recon="gaussian", sigma=0.02, precision="bf16",
+                            warmup=10000),
     "faces-dcgan": Recipe("gan", "faces", "dcgan", 64, 8000, "faces DCGAN generator, 32×32", image_size=32),
 }
 
