@@ -74,7 +74,7 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         self.original_view = DecodedImageView("the encoded data sample")
         self.original_view.setMaximumWidth(260)
         self.original_view.hide()
-        self.caption = QLabel()
+        self.caption = QLabel(wordWrap=True)  # a long description wraps instead of widening the window
         images = QHBoxLayout()
         images.addWidget(self.original_view, 1)
         images.addWidget(self.image_view, 3)

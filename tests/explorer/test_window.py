@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtGui import QGuiApplication
 
+import checkpoints
 from explorer.main_window import MainWindow
 
 from .conftest import make_model_file, open_and_wait
@@ -108,3 +109,14 @@ def test_a_device_that_is_not_there_is_one_line_and_exit_2(tmp_path):
                           timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert proc.returncode == 2
     assert proc.stderr == "latent-explorer: error: CUDA was asked for but this PyTorch sees no CUDA GPU; use --device cpu or auto\n"
+
+
+def test_a_long_description_wraps_instead_of_widening_the_window(qtbot, window, tmp_path):
+    description = "a model described at length, " * 12
+    path = tmp_path / "wordy.safetensors"
+    model = checkpoints.create_model("mlp", "vae", 3, (1, 8, 8), seed=0, dataset="digits", description=description)
+    checkpoints.save(model, path)
+    narrow = window.minimumSizeHint().width()
+    open_and_wait(qtbot, window, [path])
+    assert description.strip() in window.caption.text()
+    assert window.minimumSizeHint().width() <= narrow + 20
