@@ -1,8 +1,11 @@
-"""Statistics of codes against the data's factors, in numpy: shared by the zoo builder and the explorer's worker."""
+"""Statistics of codes, in numpy, shared by the trainer's metrics and zoo and the explorer's worker."""
 
 from __future__ import annotations
 
 import numpy as np
+
+ACTIVE_KL_NATS = 0.1  # a VAE dimension carrying less than this is collapsed to the prior
+ACTIVE_STD = 0.05  # an AE dimension varying less than this carries nothing (the FactorVAE pruning rule)
 
 
 def factor_correlations(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:

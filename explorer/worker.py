@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 import checkpoints
 from checkpoints.images import to_uint8
+from checkpoints.statistics import ACTIVE_KL_NATS, ACTIVE_STD
 
 from .rendering import Cancelled, open_model, random_codes
 from . import worker_jobs as jobs
@@ -277,8 +278,17 @@ def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
         description=meta.description, beta=meta.beta, kl_per_dim=meta.kl_per_dim,
         latent_mean=meta.latent_mean, latent_std=meta.latent_std, steps=meta.steps,
         factor_correlations=_correlations(meta.metrics.get("factor_correlations"), model.latent_dim),
-        has_encoder=model.has_encoder,
+        has_encoder=model.has_encoder, active=_active(meta),
     )
+
+
+def _active(meta) -> tuple[bool, ...] | None:
+    """Which dimensions are in use, by the rule `latent-train eval` counts them with; None when not recorded."""
+    if meta.kl_per_dim is not None:
+        return tuple(kl > ACTIVE_KL_NATS for kl in meta.kl_per_dim)
+    if meta.latent_std is not None:
+        return tuple(std >= ACTIVE_STD for std in meta.latent_std)
+    return None
 
 
 def _display_name(path: Path) -> str:

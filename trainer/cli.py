@@ -14,6 +14,7 @@ import typing
 from typing import Any, NoReturn
 
 from checkpoints import CheckpointError
+from checkpoints.statistics import ACTIVE_KL_NATS
 
 from .config import KINDS, TrainConfig
 
@@ -127,7 +128,7 @@ def _train_command(args: argparse.Namespace) -> int:
     if not is_main:
         return 0
     kl = model.meta.kl_per_dim
-    active = f", {sum(k > 0.1 for k in kl)} of {len(kl)} dims active (KL > 0.1 nats)" if kl else ""
+    active = f", {sum(k > ACTIVE_KL_NATS for k in kl)} of {len(kl)} dims active (KL > {ACTIVE_KL_NATS} nats)" if kl else ""
     out = config.out or config.resume
     print(f"saved {out} (step {model.meta.steps}{active})", file=sys.stderr)
     return 0

@@ -31,19 +31,24 @@ TRAVERSAL_SPAN = 3.0  # ± around the code, in the current model's units, for "t
 TRAVERSAL_ROWS = 6
 
 
-def match_dimensions(reference: np.ndarray, other: np.ndarray) -> dict[int, tuple[int, float]]:
+def match_dimensions(reference: np.ndarray, other: np.ndarray, reference_active=None,
+                     other_active=None) -> dict[int, tuple[int, float]]:
     """(d, F) correlations of two models -> {reference dim: (other dim, ±1)} through each dim's strongest factor.
 
     The sign is +1 when both dimensions grow with the factor (or both shrink), so a slider moves
-    both models the same way along it.
+    both models the same way along it. Dimensions marked inactive (collapsed to the prior: their
+    encoder means still wobble with the input, so they show correlations the decoder ignores)
+    are neither linked nor linked to.
     """
     mapping = {}
+    usable = np.ones(len(other), bool) if other_active is None else np.asarray(other_active, bool)
     for dim, row in enumerate(np.abs(reference)):
         factor = int(np.argmax(row))
-        if row[factor] < MIN_CORRELATION:
+        if row[factor] < MIN_CORRELATION or (reference_active is not None and not reference_active[dim]):
             continue
-        best = int(np.argmax(np.abs(other[:, factor])))
-        if abs(other[best, factor]) >= MIN_CORRELATION:
+        candidates = np.where(usable, np.abs(other[:, factor]), 0.0)
+        best = int(np.argmax(candidates))
+        if candidates[best] >= MIN_CORRELATION:
             mapping[dim] = (best, float(np.sign(reference[dim, factor]) * np.sign(other[best, factor])))
     return mapping
 
@@ -124,8 +129,8 @@ class CompareView(AnalysisView):
         if self.link.currentText() == BY_FACTOR and ref.model_id in self.correlations and other in self.correlations:
             info = self.context.models[other]
             return {src: (dst, sign * spread(info, dst) / spread(ref, src))
-                    for src, (dst, sign) in match_dimensions(self.correlations[ref.model_id],
-                                                             self.correlations[other]).items()}
+                    for src, (dst, sign) in match_dimensions(self.correlations[ref.model_id], self.correlations[other],
+                                                             ref.active, info.active).items()}
         size = min(ref.latent_dim, self.context.models[other].latent_dim)
         return {d: (d, 1.0) for d in range(size)}
 

@@ -86,6 +86,9 @@ def test_match_dimensions_follows_the_shared_factor():
     assert match_dimensions(reference, other) == {0: (2, 1.0), 1: (0, 1.0)}
     flipped = other * np.array([[-1.0, 1.0]])  # factor 0 now falls along other's dim 2
     assert match_dimensions(reference, flipped) == {0: (2, -1.0), 1: (0, 1.0)}
+    # a collapsed dimension is neither linked nor linked to
+    assert match_dimensions(reference, other, (True, False, True), None) == {0: (2, 1.0)}
+    assert match_dimensions(reference, other, None, (False, True, True)) == {0: (2, 1.0), 1: (2, 1.0)}
 
 
 def test_scatter_encodes_with_progress_caches_and_picks(qtbot, window, tmp_path, monkeypatch):
@@ -175,14 +178,15 @@ def test_export_the_decoded_image_with_its_code(qtbot, window, tmp_path):
 
 
 def test_compare_links_through_stored_factor_correlations_without_encoding(qtbot, window, tmp_path):
-    def stored(name, table, seed):
-        model = checkpoints.create_model("mlp", "vae", 3, (1, 8, 8), seed=seed, dataset="digits",
-                                         metrics={"factor_correlations": table})
+    def stored(name, table, kl, std, seed):
+        model = checkpoints.create_model("mlp", "vae", 3, (1, 8, 8), seed=seed, dataset="digits", kl_per_dim=kl,
+                                         latent_mean=(0.0,) * 3, latent_std=std, metrics={"factor_correlations": table})
         checkpoints.save(model, tmp_path / f"{name}.safetensors")
         return tmp_path / f"{name}.safetensors"
 
-    a = stored("a", [[0.9, 0.1], [0.1, 0.8], [0.0, 0.0]], 0)
-    b = stored("b", [[0.1, 0.7], [0.0, 0.1], [0.8, 0.2]], 1)
+    # a's dim 2 is collapsed (KL 0.05): its correlation with factor 0 must not link it to b's dim 2
+    a = stored("a", [[0.9, 0.1], [0.1, 0.8], [0.5, 0.0]], (2.0, 1.5, 0.05), (0.8, 1.2, 0.05), 0)
+    b = stored("b", [[0.1, 0.7], [0.0, 0.1], [0.8, 0.2]], (1.0, 1.0, 1.0), (1.1, 0.9, 0.7), 1)
     gan = make_model_file(tmp_path, "g", kind="gan", arch="dcgan", shape=(1, 32, 32), kl=None, latent_dim=3)
     open_and_wait(qtbot, window, [a, b, gan])
     view = window.tabs.compare
@@ -190,6 +194,7 @@ def test_compare_links_through_stored_factor_correlations_without_encoding(qtbot
     assert view.link.currentText() == BY_FACTOR and len(view.views) == 2  # the GAN is not comparable
     window.set_z(np.array([1.0, 2.0, 3.0], np.float32))
     b_id = next(m for m, i in window.models.items() if i.name == "b")
+    assert window.models[window.current].active == (True, True, False)
     assert {src: dst for src, (dst, _) in view.links(b_id).items()} == {0: 2, 1: 0}
     # each linked dimension moves by the same number of its own standard deviations over the data
     std_a, std_b = (np.asarray(window.models[m].latent_std) for m in (window.current, b_id))

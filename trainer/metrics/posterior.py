@@ -10,10 +10,10 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
+from checkpoints.statistics import ACTIVE_KL_NATS, ACTIVE_STD
+
 from .common import ShouldStop, check_stop
 
-ACTIVE_KL_NATS = 0.1  # a VAE dimension carrying less than this is collapsed to the prior (as `latent-train` says)
-ACTIVE_STD = 0.05  # an AE dimension varying less than this carries nothing (the FactorVAE pruning rule)
 DENSITY_CHUNK = 256  # query rows per step: the (chunk, N) temporaries stay around 20 MB at N = 10,000
 LOG_2PI = math.log(2 * math.pi)
 
