@@ -30,6 +30,13 @@ from ..messages import ModelInfo
 PRIOR, POSTERIOR, AGGREGATE = "prior", "posterior", "aggregate"
 MODE_TEXT = {PRIOR: "Prior ±kσ", POSTERIOR: "Posterior 1–99 %", AGGREGATE: "Aggregate posterior ±2σ"}
 STEPS_PER_RANGE = 50  # arrow keys move a slider 1/50 of its range, Page Up/Down 1/5
+DECIMALS = 3  # of the value beside each slider
+
+
+def shown(value: float) -> float:
+    """A code value as its slider shows it: rounded to DECIMALS. The code keeps the exact value; unrounded,
+    superqt writes |values| < 1e-4 in scientific notation, which its label is too narrow for ("22e-05")."""
+    return round(float(value), DECIMALS)
 NUDGES = {Qt.Key_Right: 1, Qt.Key_Up: 1, Qt.Key_Left: -1, Qt.Key_Down: -1, Qt.Key_PageUp: 10, Qt.Key_PageDown: -10}
 
 
@@ -124,7 +131,7 @@ class LatentSliderPanel(QWidget):
             detail = QLabel(f"KL {kl[dim]:.2f}" if kl else f"σ {std[dim]:.2f}" if std else "")
             detail.setStyleSheet("color: gray")
             slider = QLabeledDoubleSlider(Qt.Horizontal)
-            slider.setDecimals(3)
+            slider.setDecimals(DECIMALS)
             slider.setEdgeLabelMode(QLabeledDoubleSlider.EdgeLabelMode.LabelIsValue)
             slider.setToolTip(f"dimension {dim}" + (f", KL {kl[dim]:.3f} nats" if kl else ""))
             slider.valueChanged.connect(partial(self._on_slider_changed, dim))
@@ -171,7 +178,7 @@ class LatentSliderPanel(QWidget):
         self._z = np.array(z, dtype=np.float32)
         for dim, slider in self._sliders.items():
             with signals_blocked(slider):
-                slider.setValue(float(self._z[dim]))
+                slider.setValue(shown(self._z[dim]))
 
     def z(self) -> np.ndarray:
         return self._z.copy()
@@ -220,7 +227,7 @@ class LatentSliderPanel(QWidget):
             with signals_blocked(slider):
                 slider.setRange(lo, hi)
                 slider.setSingleStep((hi - lo) / STEPS_PER_RANGE)
-                slider.setValue(float(self._z[dim]))
+                slider.setValue(shown(self._z[dim]))
 
     def _on_slider_changed(self, dim: int, value: float) -> None:
         self._z[dim] = value
