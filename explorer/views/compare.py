@@ -13,6 +13,7 @@ sliders' offsets from the sample's code move the linked dimensions: the picture 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -31,8 +32,8 @@ TRAVERSAL_SPAN = 3.0  # ± around the code, in the current model's units, for "t
 TRAVERSAL_ROWS = 6
 
 
-def match_dimensions(reference: np.ndarray, other: np.ndarray, reference_active=None,
-                     other_active=None) -> dict[int, tuple[int, float]]:
+def match_dimensions(reference: np.ndarray, other: np.ndarray, reference_active: Sequence[bool] | None = None,
+                     other_active: Sequence[bool] | None = None) -> dict[int, tuple[int, float]]:
     """(d, F) correlations of two models -> {reference dim: (other dim, ±1)} through each dim's strongest factor.
 
     The sign is +1 when both dimensions grow with the factor (or both shrink), so a slider moves

@@ -31,13 +31,13 @@ PRIOR, POSTERIOR, AGGREGATE = "prior", "posterior", "aggregate"
 MODE_TEXT = {PRIOR: "Prior ±kσ", POSTERIOR: "Posterior 1–99 %", AGGREGATE: "Aggregate posterior ±2σ"}
 STEPS_PER_RANGE = 50  # arrow keys move a slider 1/50 of its range, Page Up/Down 1/5
 DECIMALS = 3  # of the value beside each slider
+NUDGES = {Qt.Key_Right: 1, Qt.Key_Up: 1, Qt.Key_Left: -1, Qt.Key_Down: -1, Qt.Key_PageUp: 10, Qt.Key_PageDown: -10}
 
 
 def shown(value: float) -> float:
     """A code value as its slider shows it: rounded to DECIMALS. The code keeps the exact value; unrounded,
     superqt writes |values| < 1e-4 in scientific notation, which its label is too narrow for ("22e-05")."""
     return round(float(value), DECIMALS)
-NUDGES = {Qt.Key_Right: 1, Qt.Key_Up: 1, Qt.Key_Left: -1, Qt.Key_Down: -1, Qt.Key_PageUp: 10, Qt.Key_PageDown: -10}
 
 
 class _ArrowKeys(QObject):
