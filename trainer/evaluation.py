@@ -15,6 +15,7 @@ from typing import Any
 
 import checkpoints
 from checkpoints.atomic import atomic_write_bytes
+from checkpoints.statistics import ACTIVE_KL_NATS, ACTIVE_STD
 
 from . import datasets
 
@@ -86,7 +87,7 @@ def format_table(name: str, metrics: dict, cached: bool) -> str:
         lines.append(f"  {label:<22}{metrics[key]:6.3f}{note}")
     kl, active = metrics.get("kl_per_dim"), metrics.get("active_dims", [])
     dims = len(kl) if kl else len(metrics.get("mi_matrix", []))
-    rule = "KL > 0.1 nats" if kl else "code std >= 0.05"
+    rule = f"KL > {ACTIVE_KL_NATS} nats" if kl else f"code std >= {ACTIVE_STD}"
     lines.append(f"  {'active dims':<22}{len(active)} of {dims} ({rule}): {', '.join(f'z{d}' for d in active)}")
     if kl:
         lines.append(f"  {'KL per dim (nats)':<22}" + "  ".join(f"z{d} {v:.2f}" for d, v in enumerate(kl)))
