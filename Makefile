@@ -5,7 +5,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test bench zoo clean
+.PHONY: venv run test lint bench zoo clean
 
 venv: $(STAMP)
 
@@ -19,8 +19,13 @@ $(STAMP): pyproject.toml
 run: venv
 	$(VENV)/bin/latent-explorer --zoo
 
-test: venv
+test: venv lint
 	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy checkpoints trainer explorer
 	$(VENV)/bin/lint-imports --no-cache
 
 bench: venv

@@ -10,8 +10,13 @@ import torch
 
 from . import scale, slider, startup, train_step, views
 
-BENCHMARKS = {"train_step": train_step.run, "slider": slider.run, "views": views.run, "scale": scale.run,
-              "startup": startup.run}
+BENCHMARKS = {
+    "train_step": train_step.run,
+    "slider": slider.run,
+    "views": views.run,
+    "scale": scale.run,
+    "startup": startup.run,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

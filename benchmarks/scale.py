@@ -36,8 +36,18 @@ STEP_BATCH = 64
 
 
 def _config(folder: str, batch: int, device: str, **extra) -> TrainConfig:
-    return TrainConfig(kind="vae", dataset="dsprites", latent_dim=10, beta=4.0, batch_size=batch, steps=10**9,
-                       checkpoint_every=10**9, device=device, out=os.path.join(folder, "b.safetensors"), **extra)
+    return TrainConfig(
+        kind="vae",
+        dataset="dsprites",
+        latent_dim=10,
+        beta=4.0,
+        batch_size=batch,
+        steps=10**9,
+        checkpoint_every=10**9,
+        device=device,
+        out=os.path.join(folder, "b.safetensors"),
+        **extra,
+    )
 
 
 def _worker(steps: int, warmup: int) -> None:
@@ -90,7 +100,7 @@ def _step_times(quick: bool) -> dict[str, float]:
             continue
         candidates[name] = (lambda r, b: lambda: iterate(r, b))(run, bar)
     if device == "cuda":
-        candidates = {k: (lambda f: lambda: (f(), torch.cuda.synchronize()))(f) for k, f in candidates.items()}
+        candidates = {k: (lambda g: lambda: (g(), torch.cuda.synchronize()))(f) for k, f in candidates.items()}
     times = interleaved(candidates, calls=calls, rounds=rounds)
     results = {f"loop_step_ms_{name}_{device}": seconds * 1e3 for name, seconds in times.items()}
     for name, seconds in times.items():
@@ -103,10 +113,13 @@ def run(quick: bool = False) -> dict[str, float]:
     steps, warmup = (6, 2) if quick else (20, 3)
     one = _samples_per_second(1, steps, warmup)
     two = _samples_per_second(2, steps, warmup)
-    results = {"ddp_scaling_2proc_cpu": two / one, "ddp_samples_per_s_1proc_cpu": one,
-               "ddp_samples_per_s_2proc_cpu": two,
-               # one thread, like each torchrun rank: tells thread contention apart from DDP's own cost
-               "ddp_samples_per_s_1proc_1thread_cpu": _samples_per_second(1, steps, warmup, threads=1)}
+    results = {
+        "ddp_scaling_2proc_cpu": two / one,
+        "ddp_samples_per_s_1proc_cpu": one,
+        "ddp_samples_per_s_2proc_cpu": two,
+        # one thread, like each torchrun rank: tells thread contention apart from DDP's own cost
+        "ddp_samples_per_s_1proc_1thread_cpu": _samples_per_second(1, steps, warmup, threads=1),
+    }
     results.update(_step_times(quick))
     return results
 

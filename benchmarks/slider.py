@@ -30,7 +30,7 @@ def run(quick: bool = False) -> dict[str, float]:
     for _ in range(30 if quick else 200):
         value = float(rng.uniform(-3, 3))
         done = []
-        window.image_view.image_updated.connect(lambda: done.append(time.perf_counter()))
+        window.image_view.image_updated.connect(lambda done=done: done.append(time.perf_counter()))
         start = time.perf_counter()
         slider.setValue(value)
         if not done:

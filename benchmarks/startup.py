@@ -44,5 +44,8 @@ def run(quick: bool = False) -> dict[str, float]:
             screen_s.append(_seconds(app, env))
             plain_s.append(_seconds(plain, env))
     screen, baseline = statistics.median(screen_s), statistics.median(plain_s)
-    return {"zoo_first_screen_s": screen, "plain_first_image_s": baseline,
-            "zoo_first_screen_overhead_s": screen - baseline}
+    return {
+        "zoo_first_screen_s": screen,
+        "plain_first_image_s": baseline,
+        "zoo_first_screen_overhead_s": screen - baseline,
+    }

@@ -14,7 +14,9 @@ def per_call_seconds(fn: Callable[[], object], calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
-def interleaved(candidates: dict[str, Callable[[], object]], calls: int, rounds: int, warmup: int = 3) -> dict[str, float]:
+def interleaved(
+    candidates: dict[str, Callable[[], object]], calls: int, rounds: int, warmup: int = 3
+) -> dict[str, float]:
     """Median over `rounds` of the mean seconds per call of each candidate, run in alternation."""
     for fn in candidates.values():
         per_call_seconds(fn, warmup)

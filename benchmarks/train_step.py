@@ -35,6 +35,7 @@ def _plain_step(network, optimizer, x):
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+
     return step
 
 
@@ -42,8 +43,17 @@ def run(quick: bool = False) -> dict[str, float]:
     torch.manual_seed(0)
     calls, rounds = (5, 3) if quick else (10, 7)
     folder = tempfile.mkdtemp(prefix="bench-")
-    config = TrainConfig(kind="vae", dataset="dsprites", latent_dim=10, beta=4.0, batch_size=BATCH,
-                         steps=10**9, checkpoint_every=10**9, out=os.path.join(folder, "b.safetensors"), device="cpu")
+    config = TrainConfig(
+        kind="vae",
+        dataset="dsprites",
+        latent_dim=10,
+        beta=4.0,
+        batch_size=BATCH,
+        steps=10**9,
+        checkpoint_every=10**9,
+        out=os.path.join(folder, "b.safetensors"),
+        device="cpu",
+    )
     ours = prepare(config)
     bar = progress_bar(ours, enabled=False)
     x = datasets.get("dsprites").sample_batch(BATCH, torch.Generator().manual_seed(0))
@@ -54,14 +64,19 @@ def run(quick: bool = False) -> dict[str, float]:
         return _plain_step(net, torch.optim.Adam(net.parameters(), lr=5e-4, **adam), x)
 
     cl_net = BurgessAutoencoder(conv, "vae").to(memory_format=torch.channels_last)
-    cl_step = _plain_step(cl_net, torch.optim.Adam(cl_net.parameters(), lr=5e-4),
-                          x.contiguous(memory_format=torch.channels_last))
-    times = interleaved({
-        "ours": lambda: iterate(ours, bar),
-        "plain": plain(),
-        "fused_adam": plain(fused=True),
-        "channels_last": cl_step,
-    }, calls=calls, rounds=rounds)
+    cl_step = _plain_step(
+        cl_net, torch.optim.Adam(cl_net.parameters(), lr=5e-4), x.contiguous(memory_format=torch.channels_last)
+    )
+    times = interleaved(
+        {
+            "ours": lambda: iterate(ours, bar),
+            "plain": plain(),
+            "fused_adam": plain(fused=True),
+            "channels_last": cl_step,
+        },
+        calls=calls,
+        rounds=rounds,
+    )
     results = {
         "train_step_ratio": times["ours"] / times["plain"],
         "train_step_plain_ms": times["plain"] * 1e3,

@@ -30,7 +30,7 @@ def run(quick: bool = False) -> dict[str, float]:
         window.set_z(rng.normal(size=10).astype(np.float32))  # renders the visible grid once: let it finish
         spin(app, view.is_idle)
         done = []
-        view.view.image_updated.connect(lambda: done.append(time.perf_counter()))
+        view.view.image_updated.connect(lambda done=done: done.append(time.perf_counter()))
         start = time.perf_counter()
         view.refresh()
         wait(view.view.image_updated)
@@ -43,8 +43,10 @@ def run(quick: bool = False) -> dict[str, float]:
         plain_s.append(time.perf_counter() - t)
     window.close()
     inference.stop()
-    results = {"grid_ratio": statistics.median(grid_s) / statistics.median(plain_s),
-               "grid_plain_decode_ms": statistics.median(plain_s) * 1e3}
+    results = {
+        "grid_ratio": statistics.median(grid_s) / statistics.median(plain_s),
+        "grid_plain_decode_ms": statistics.median(plain_s) * 1e3,
+    }
     results.update(_scatter(app, quick))
     return results
 

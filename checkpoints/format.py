@@ -97,6 +97,7 @@ def _of(kind: type):
         if not isinstance(v, kind) or isinstance(v, bool) and kind is not bool:
             raise ValueError(f"must be {kind.__name__}")
         return v
+
     return convert
 
 

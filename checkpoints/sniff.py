@@ -24,9 +24,7 @@ def sniff(path: Path, data: bytes) -> None:
     (header_len,) = struct.unpack("<Q", data[:8])
     looks_like_header = data[8:9] == b"{"
     if not looks_like_header:
-        raise UnsupportedFormatError(
-            f"{name} is not a safetensors file (its first bytes are not a safetensors header)"
-        )
+        raise UnsupportedFormatError(f"{name} is not a safetensors file (its first bytes are not a safetensors header)")
     if header_len > len(data) - 8:
         raise UnsupportedFormatError(
             f"{name} is truncated: its header alone needs {header_len + 8} bytes but the file has {len(data)}; "

@@ -34,8 +34,13 @@ RARITY_TITLE = "lowest log q(z) under the aggregate posterior"
 EPS = 1e-6  # keeps log p finite for saturated pixels
 
 
-def analysis(model: checkpoints.Model, data, request: AnalysisRequest, should_stop: Callable[[], bool],
-             report: Callable[[float, str], None]) -> AnalysisResult | None:
+def analysis(
+    model: checkpoints.Model,
+    data,
+    request: AnalysisRequest,
+    should_stop: Callable[[], bool],
+    report: Callable[[float, str], None],
+) -> AnalysisResult | None:
     """None when stopped for a newer request of the view."""
     n = min(request.n, len(data))
     indices = np.sort(np.random.default_rng(request.seed).choice(len(data), size=n, replace=False))
@@ -54,11 +59,23 @@ def analysis(model: checkpoints.Model, data, request: AnalysisRequest, should_st
     report(1.0, f"{n:,} samples analysed")
     names, mi = _mutual_information(data, indices, stored["mu"])
     edges, hist = _histograms(stored["mu"], stored.get("logvar"), request.seed)
-    rankings = [_ranked(data, indices, stored, kind, scores, ascending, title, text, request.top_k)
-                for kind, scores, ascending, title, text in _rankings(stored, log_q)]
-    return AnalysisResult(request.view, request.request_id, request.model_id, n, names, mi, edges, hist,
-                          tuple(rankings), kl_per_dim(stored["mu"], stored["logvar"]) if "logvar" in stored else None,
-                          from_cache=bool(stored.get("cached")))
+    rankings = [
+        _ranked(data, indices, stored, kind, scores, ascending, title, text, request.top_k)
+        for kind, scores, ascending, title, text in _rankings(stored, log_q)
+    ]
+    return AnalysisResult(
+        request.view,
+        request.request_id,
+        request.model_id,
+        n,
+        names,
+        mi,
+        edges,
+        hist,
+        tuple(rankings),
+        kl_per_dim(stored["mu"], stored["logvar"]) if "logvar" in stored else None,
+        from_cache=bool(stored.get("cached")),
+    )
 
 
 def _encode(model, data, indices, should_stop, report) -> dict | None:
@@ -97,15 +114,32 @@ def _rankings(stored: dict, log_q: np.ndarray):
     mse = stored["mse"]
     if "kl" in stored:
         elbo = -(stored["nll"] + stored["kl"])
-        yield ("elbo", elbo, True, "lowest ELBO",
-               lambda i: f"ELBO = −(reconstruction NLL + KL) at the encoder mean: {elbo[i]:.1f} nats; "
-                         f"reconstruction MSE {mse[i]:.4f}")
-    yield ("mse", mse, False, "highest reconstruction error",
-           lambda i: f"reconstruction error: mean squared pixel error {mse[i]:.4f}")
+        yield (
+            "elbo",
+            elbo,
+            True,
+            "lowest ELBO",
+            lambda i: (
+                f"ELBO = −(reconstruction NLL + KL) at the encoder mean: {elbo[i]:.1f} nats; "
+                f"reconstruction MSE {mse[i]:.4f}"
+            ),
+        )
+    yield (
+        "mse",
+        mse,
+        False,
+        "highest reconstruction error",
+        lambda i: f"reconstruction error: mean squared pixel error {mse[i]:.4f}",
+    )
     # debiasing re-weights samples in proportion to 1/q(z); normalised here so the mean weight is 1
     weights = np.exp(-log_q - np.logaddexp.reduce(-log_q) + np.log(len(log_q)))
-    yield ("rarity", log_q, True, RARITY_TITLE,
-           lambda i: f"log q(z) = {log_q[i]:.2f}; debiasing weight 1/q(z) = {weights[i]:.1f}× the mean")
+    yield (
+        "rarity",
+        log_q,
+        True,
+        RARITY_TITLE,
+        lambda i: f"log q(z) = {log_q[i]:.2f}; debiasing weight 1/q(z) = {weights[i]:.1f}× the mean",
+    )
 
 
 def _ranked(data, indices, stored, kind, scores, ascending, title, text, k) -> RankedSamples:
@@ -113,9 +147,15 @@ def _ranked(data, indices, stored, kind, scores, ascending, title, text, k) -> R
     order = np.argsort(scores, kind="stable")
     top = order[:k] if ascending else order[::-1][:k]
     images = to_uint8(data.images(indices[top]))
-    return RankedSamples(kind, title, indices[top].astype(np.int64), np.asarray(scores, np.float64)[top],
-                         stored["mu"][top].astype(np.float32), images,
-                         tuple(f"data sample #{indices[i]}: {text(i)}" for i in top))
+    return RankedSamples(
+        kind,
+        title,
+        indices[top].astype(np.int64),
+        np.asarray(scores, np.float64)[top],
+        stored["mu"][top].astype(np.float32),
+        images,
+        tuple(f"data sample #{indices[i]}: {text(i)}" for i in top),
+    )
 
 
 def _mutual_information(data, indices, mu) -> tuple[tuple[str, ...], np.ndarray | None]:
@@ -167,13 +207,21 @@ def _fill_scatter_cache(model, data, request: AnalysisRequest, stored: dict) -> 
     path = worker_jobs.cache_path(model, data.name, request.n, request.seed)
     if not path.exists():
         colours = worker_jobs.data_colours(data, stored["indices"])
-        _write(path, {"codes": stored["mu"], "indices": stored["indices"],
-                      **{f"colour_{k}": v for k, v in colours.items()}})
+        _write(
+            path,
+            {"codes": stored["mu"], "indices": stored["indices"], **{f"colour_{k}": v for k, v in colours.items()}},
+        )
 
 
-def metrics(model: checkpoints.Model, dataset: Callable[[], object], request: MetricsRequest,
-            should_stop: Callable[[], bool], report: Callable[[float, str], None]) -> MetricsResult | None:
+def metrics(
+    model: checkpoints.Model,
+    dataset: Callable[[], object],
+    request: MetricsRequest,
+    should_stop: Callable[[], bool],
+    report: Callable[[float, str], None],
+) -> MetricsResult | None:
     """Stored metrics (checkpoint, then sidecar), or with `compute` the fast `evaluate` (then cached)."""
+
     def answer(values: dict | None, source: str) -> MetricsResult:
         return MetricsResult(request.view, request.request_id, request.model_id, values, source)
 
@@ -191,8 +239,13 @@ def metrics(model: checkpoints.Model, dataset: Callable[[], object], request: Me
     from trainer.metrics import evaluate
 
     try:
-        values = evaluate(model, data, n=request.n, progress=lambda f: report(f, f"measuring {Path(request.path).name}"),
-                          should_stop=should_stop)
+        values = evaluate(
+            model,
+            data,
+            n=request.n,
+            progress=lambda f: report(f, f"measuring {Path(request.path).name}"),
+            should_stop=should_stop,
+        )
     except Cancelled:
         return None
     try:

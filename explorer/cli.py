@@ -1,4 +1,5 @@
-"""`latent-explorer [FILES...] [--zoo] [--device auto|cpu|cuda|mps] [--screenshot PNG] [--latent-dim N] [--arch-file F.py]`,
+"""`latent-explorer [FILES...] [--zoo] [--device auto|cpu|cuda|mps] [--screenshot PNG] [--latent-dim N]
+[--arch-file F.py]`,
 or `latent-explorer export ...`, `latent-explorer convert ...` (explorer/headless.py).
 
 FILES are anything `checkpoints.load` opens (docs/importing.md): our .safetensors files, training-run
@@ -37,17 +38,35 @@ def first_face() -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="latent-explorer", description="Look inside trained generative models.")
-    parser.add_argument("files", nargs="*", help="checkpoints to open: .safetensors files, training-run folders, "
-                        "disentangling-vae results folders or model.pt, .pt/.pth/.ckpt state dicts, TorchScript generators")
+    parser.add_argument(
+        "files",
+        nargs="*",
+        help="checkpoints to open: .safetensors files, training-run folders, "
+        "disentangling-vae results folders or model.pt, .pt/.pth/.ckpt state dicts, TorchScript generators",
+    )
     parser.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
-    parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window once it has rendered, then exit")
-    parser.add_argument("--zoo", action="store_true", help="open the bundled models, the faces VAE and β-VAE compared "
-                        "(the default with no files and no saved session)")
+    parser.add_argument(
+        "--screenshot", metavar="PNG", help="save a picture of the window once it has rendered, then exit"
+    )
+    parser.add_argument(
+        "--zoo",
+        action="store_true",
+        help="open the bundled models, the faces VAE and β-VAE compared "
+        "(the default with no files and no saved session)",
+    )
     parser.add_argument("--tab", choices=TABS, help="the view to show first (default: explore; compare for the zoo)")
-    parser.add_argument("--latent-dim", type=int, metavar="N",
-                        help="latent size of a TorchScript generator that does not record it (else the window asks)")
-    parser.add_argument("--arch-file", metavar="F.py", help="your Python file that builds the decoder of a state dict "
-                        "of another architecture; it RUNS that file's code (docs/importing.md)")
+    parser.add_argument(
+        "--latent-dim",
+        type=int,
+        metavar="N",
+        help="latent size of a TorchScript generator that does not record it (else the window asks)",
+    )
+    parser.add_argument(
+        "--arch-file",
+        metavar="F.py",
+        help="your Python file that builds the decoder of a state dict "
+        "of another architecture; it RUNS that file's code (docs/importing.md)",
+    )
     return parser
 
 
@@ -110,7 +129,9 @@ def _check_foreign_flags(args: argparse.Namespace) -> None:
         if not args.files:
             raise ValueError("--arch-file applies to the FILES given with it; name the state dict to open")
         if not Path(args.arch_file).is_file():
-            raise ValueError(f"--arch-file {args.arch_file} does not exist; give the Python file that defines the decoder")
+            raise ValueError(
+                f"--arch-file {args.arch_file} does not exist; give the Python file that defines the decoder"
+            )
         args.arch_file = str(Path(args.arch_file).absolute())
 
 
@@ -127,7 +148,10 @@ def _grab_when_rendered(window, path: Path, outcome: dict, timer_cls) -> None:
         timer.stop()
         QApplication.processEvents()  # pyqtgraph applies view ranges lazily: let it before grabbing
         if timed_out:
-            print(f"latent-explorer: error: the window did not finish rendering in {SCREENSHOT_TIMEOUT_S} s", file=sys.stderr)
+            print(
+                f"latent-explorer: error: the window did not finish rendering in {SCREENSHOT_TIMEOUT_S} s",
+                file=sys.stderr,
+            )
             outcome["code"] = 1
         if not window.grab().save(str(path)):
             print(f"latent-explorer: error: cannot write {path}", file=sys.stderr)

@@ -38,8 +38,9 @@ class CodeActions:
         info = self.models.get(self.current)
         if not (info and info.can_encode_data):
             why = f" ({info.data_note})" if info and info.data_note else ""
-            self.banner.show_message("Posterior ranges need a model with an encoder and a data set this tool can "
-                                     f"make{why}.")
+            self.banner.show_message(
+                f"Posterior ranges need a model with an encoder and a data set this tool can make{why}."
+            )
             return
         self.statusBar().showMessage(f"encoding {info.dataset} samples for posterior ranges…")
         self._send(EncodeDatasetRequest("codes", self._next_id("codes"), self.current, POSTERIOR_SAMPLES))
@@ -52,14 +53,19 @@ class CodeActions:
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, "Export image", f"{info.name}.png", "*.png")
         if path:
-            exporting.save_png(path, image, {"view": "image", "checkpoints": [info.source],
-                                             "z": self.codes[self.current].tolist()})
+            exporting.save_png(
+                path, image, {"view": "image", "checkpoints": [info.source], "z": self.codes[self.current].tolist()}
+            )
         return path or None
 
     def copy_z(self) -> None:
         info = self.models.get(self.current)
         if info:
-            doc = {"model": info.name, "sha256": info.sha256, "z": [round(float(v), 6) for v in self.codes[self.current]]}
+            doc = {
+                "model": info.name,
+                "sha256": info.sha256,
+                "z": [round(float(v), 6) for v in self.codes[self.current]],
+            }
             QGuiApplication.clipboard().setText(json.dumps(doc))
 
     def paste_z(self) -> None:

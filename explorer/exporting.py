@@ -45,22 +45,38 @@ def save_gif(path: str | Path, frames: list[np.ndarray], metadata: dict[str, Any
     """Looping animated GIF; the metadata JSON goes in the GIF comment."""
     images = [Image.fromarray(f).convert("RGB") if f.ndim == 3 else Image.fromarray(f) for f in frames]
     buffer = io.BytesIO()
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=frame_ms, loop=0,
-                   comment=json.dumps(with_version(metadata)).encode())
+    images[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=frame_ms,
+        loop=0,
+        comment=json.dumps(with_version(metadata)).encode(),
+    )
     atomic_write_bytes(path, buffer.getvalue())
 
 
 def save_codes(path: str | Path, codes: np.ndarray, metadata: dict[str, Any], **arrays: np.ndarray) -> None:
     """.npz with `codes` (float32 (N, d)), any extra arrays, and the metadata JSON as a string array."""
     buffer = io.BytesIO()
-    np.savez(buffer, codes=np.asarray(codes, np.float32), metadata=np.array(json.dumps(with_version(metadata))), **arrays)
+    np.savez(
+        buffer, codes=np.asarray(codes, np.float32), metadata=np.array(json.dumps(with_version(metadata))), **arrays
+    )
     atomic_write_bytes(path, buffer.getvalue())
 
 
 def traversal_metadata(sources: list[dict], z: np.ndarray, dims: list[int], steps: int, span: float) -> dict[str, Any]:
     """The same for the GUI's export and `latent-explorer export traversal`."""
-    return {"view": "traversal", "checkpoints": sources, "z": np.asarray(z, np.float32).tolist(), "dims": list(dims),
-            "steps": steps, "range": span, "codes": "row r: z with z[dims[r]] += linspace(-range, range, steps)"}
+    return {
+        "view": "traversal",
+        "checkpoints": sources,
+        "z": np.asarray(z, np.float32).tolist(),
+        "dims": list(dims),
+        "steps": steps,
+        "range": span,
+        "codes": "row r: z with z[dims[r]] += linspace(-range, range, steps)",
+    }
 
 
 def traversal_frames(tiles: np.ndarray, rows: int, steps: int) -> list[np.ndarray]:

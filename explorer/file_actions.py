@@ -18,8 +18,14 @@ from .views.open_dialogs import choose_checkpoints
 
 
 class FileActions:
-    def open_files(self, paths: list[str], codes: dict[str, np.ndarray] | None = None, *,
-                   latent_dim: int | None = None, arch_file: str | None = None) -> None:
+    def open_files(
+        self,
+        paths: list[str],
+        codes: dict[str, np.ndarray] | None = None,
+        *,
+        latent_dim: int | None = None,
+        arch_file: str | None = None,
+    ) -> None:
         """Ask the worker to load each file; codes: a z to show per path once it is open.
 
         `latent_dim` and `arch_file` (the command line's flags) go to checkpoints.load for every path.
@@ -104,14 +110,21 @@ class FileActions:
             self.bookmarks.add(entry["path"], np.asarray(entry["z"], np.float32))
         models, missing = session.restored_models(self.settings)
         if missing:
-            self.banner.show_message(f"Skipped {len(missing)} file(s) from the last session that no longer exist: "
-                                     + ", ".join(Path(p).name for p in missing), "notice")
+            self.banner.show_message(
+                f"Skipped {len(missing)} file(s) from the last session that no longer exist: "
+                + ", ".join(Path(p).name for p in missing),
+                "notice",
+            )
         self._select_path = session.restored_selection(self.settings)
         self.open_files([p for p, _ in models], {p: z for p, z in models})
         return bool(models)
 
     def save_session(self) -> None:
-        models = [(self.runs[m][0] if m in self.runs else self.models[m].path, self.codes[m])
-                  for m in self.model_list.model_ids()]
+        models = [
+            (self.runs[m][0] if m in self.runs else self.models[m].path, self.codes[m])
+            for m in self.model_list.model_ids()
+        ]
         selected = self.models[self.current].path if self.current in self.models else None
-        session.save_session(self.settings, models, selected, self.bookmarks.entries(), self.saveGeometry(), self.saveState())
+        session.save_session(
+            self.settings, models, selected, self.bookmarks.entries(), self.saveGeometry(), self.saveState()
+        )

@@ -56,8 +56,9 @@ def corner_grid_codes(corners: np.ndarray, n: int) -> np.ndarray:
     """float32 (n*n, d): bilinear between 4 corner codes (top-left, top-right, bottom-left, bottom-right)."""
     tl, tr, bl, br = np.asarray(corners, np.float64)
     u = np.linspace(0.0, 1.0, n)
-    rows = [(1 - v) * ((1 - u)[:, None] * tl + u[:, None] * tr) + v * ((1 - u)[:, None] * bl + u[:, None] * br)
-            for v in u]
+    rows = [
+        (1 - v) * ((1 - u)[:, None] * tl + u[:, None] * tr) + v * ((1 - u)[:, None] * bl + u[:, None] * br) for v in u
+    ]
     return np.concatenate(rows).astype(np.float32)
 
 

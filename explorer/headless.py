@@ -1,6 +1,7 @@
 """`latent-explorer export ...`: the views' pictures without a window, through the same rendering functions.
 
-    latent-explorer export traversal CKPT --out t.png [--dims 0,3,5|all] [--steps 11] [--range 3] [--z z.npy|--seed S] [--gif]
+    latent-explorer export traversal CKPT --out t.png [--dims 0,3,5|all] [--steps 11] [--range 3] \
+        [--z z.npy|--seed S] [--gif]
     latent-explorer export interpolation CKPT [CKPT...] --out i.png --from-seed A --to-seed B [--steps 8] [--slerp]
     latent-explorer export samples CKPT --out s.png [--n 64] [--seed S]
     latent-explorer export reconstruction CKPT [CKPT...] --out r.png [--n 8] [--seed S] [--dataset NAME]
@@ -71,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("--dataset", help="data set to draw from (default: the first checkpoint's)")
 
     convert = commands.add_parser("convert", help="write any checkpoint latent-explorer opens as its own .safetensors")
-    convert.add_argument("source", metavar="SRC", help="e.g. a disentangling-vae results folder, model.pt, a state dict")
+    convert.add_argument(
+        "source", metavar="SRC", help="e.g. a disentangling-vae results folder, model.pt, a state dict"
+    )
     convert.add_argument("--out", required=True, help="the .safetensors file to write")
     convert.add_argument("--arch-file", type=Path, help=argparse.SUPPRESS)  # accepted only to refuse it clearly
     return parser
@@ -79,11 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def foreign_flags(parser: argparse.ArgumentParser) -> None:
     """--latent-dim and --arch-file: for other people's files (docs/importing.md)."""
-    parser.add_argument("--latent-dim", type=int, metavar="N",
-                        help="latent size of a TorchScript generator that does not record it")
-    parser.add_argument("--arch-file", type=Path, metavar="F.py",
-                        help="your Python file that builds the decoder of a state dict of another architecture; "
-                             "it RUNS that file's code (docs/importing.md)")
+    parser.add_argument(
+        "--latent-dim", type=int, metavar="N", help="latent size of a TorchScript generator that does not record it"
+    )
+    parser.add_argument(
+        "--arch-file",
+        type=Path,
+        metavar="F.py",
+        help="your Python file that builds the decoder of a state dict of another architecture; "
+        "it RUNS that file's code (docs/importing.md)",
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -91,8 +99,10 @@ def main(argv: list[str]) -> int:
     try:
         if args.command == "convert":
             return _convert(args)
-        models = [rendering.open_model(p, args.device, latent_dim=args.latent_dim, arch_file=args.arch_file)
-                  for p in args.checkpoints]
+        models = [
+            rendering.open_model(p, args.device, latent_dim=args.latent_dim, arch_file=args.arch_file)
+            for p in args.checkpoints
+        ]
         EXPORTS[args.view](args, models)
     except (ValueError, checkpoints.CheckpointError) as exc:
         print(f"latent-explorer: error: {exc}", file=sys.stderr)
@@ -104,8 +114,11 @@ def main(argv: list[str]) -> int:
 def _convert(args: argparse.Namespace) -> int:
     """Lossless: the weights are copied unchanged in float32, so decoding gives identical images."""
     model = checkpoints.convert(args.source, args.out, arch_file=args.arch_file)
-    print(f"wrote {args.out} ({model.kind} {model.meta.arch}, {model.latent_dim} dims, "
-          f"{'x'.join(map(str, model.image_shape))})", file=sys.stderr)
+    print(
+        f"wrote {args.out} ({model.kind} {model.meta.arch}, {model.latent_dim} dims, "
+        f"{'x'.join(map(str, model.image_shape))})",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -164,17 +177,29 @@ def _export_interpolation(args: argparse.Namespace, models: list[checkpoints.Mod
     d = sizes.pop()
     a, b = rendering.random_codes(1, d, args.from_seed)[0], rendering.random_codes(1, d, args.to_seed)[0]
     grid = rendering.render_interpolation(models, a, b, args.steps, args.slerp)
-    exporting.save_png(args.out, grid, {"view": "interpolation", "checkpoints": _sources(args, models),
-                                        "from_seed": args.from_seed, "to_seed": args.to_seed, "steps": args.steps,
-                                        "mode": "slerp" if args.slerp else "linear", "from": a.tolist(), "to": b.tolist()})
+    exporting.save_png(
+        args.out,
+        grid,
+        {
+            "view": "interpolation",
+            "checkpoints": _sources(args, models),
+            "from_seed": args.from_seed,
+            "to_seed": args.to_seed,
+            "steps": args.steps,
+            "mode": "slerp" if args.slerp else "linear",
+            "from": a.tolist(),
+            "to": b.tolist(),
+        },
+    )
 
 
 def _export_samples(args: argparse.Namespace, models: list[checkpoints.Model]) -> None:
     if not 1 <= args.n <= 4096:
         raise ValueError("--n must be between 1 and 4096")
     grid, _ = rendering.render_samples(models[0], args.n, args.seed)
-    exporting.save_png(args.out, grid, {"view": "samples", "checkpoints": _sources(args, models), "n": args.n,
-                                        "seed": args.seed})
+    exporting.save_png(
+        args.out, grid, {"view": "samples", "checkpoints": _sources(args, models), "n": args.n, "seed": args.seed}
+    )
 
 
 def _export_reconstruction(args: argparse.Namespace, models: list[checkpoints.Model]) -> None:
@@ -192,10 +217,22 @@ def _export_reconstruction(args: argparse.Namespace, models: list[checkpoints.Mo
         data = datasets.get(name, image_size=models[0].image_shape[1])
     indices = np.random.default_rng(args.seed).choice(len(data), size=args.n, replace=False)
     grid, errors = rendering.render_reconstruction(models, data.images(indices))
-    exporting.save_png(args.out, grid, {"view": "reconstruction", "checkpoints": _sources(args, models),
-                                        "dataset": name, "indices": indices.tolist(), "mse": errors.tolist()})
+    exporting.save_png(
+        args.out,
+        grid,
+        {
+            "view": "reconstruction",
+            "checkpoints": _sources(args, models),
+            "dataset": name,
+            "indices": indices.tolist(),
+            "mse": errors.tolist(),
+        },
+    )
 
 
-EXPORTS = {"traversal": _export_traversal, "interpolation": _export_interpolation, "samples": _export_samples,
-           "reconstruction": _export_reconstruction}
-
+EXPORTS = {
+    "traversal": _export_traversal,
+    "interpolation": _export_interpolation,
+    "samples": _export_samples,
+    "reconstruction": _export_reconstruction,
+}

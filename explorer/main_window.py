@@ -12,13 +12,31 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QDockWidget, QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from . import session
 from .code_actions import CodeActions
 from .file_actions import FileActions
-from .messages import (CodesResult, DecodeRequest, DecodeResult, EncodeSampleRequest, Failure,
-                       LoadFailed, LoadRequest, ModelInfo, SampleEncoded)
+from .messages import (
+    CodesResult,
+    DecodeRequest,
+    DecodeResult,
+    EncodeSampleRequest,
+    Failure,
+    LoadFailed,
+    LoadRequest,
+    ModelInfo,
+    SampleEncoded,
+)
 from .views.banner import MessageBanner
 from .views.base import Anchor, ViewContext
 from .views.bookmarks import BookmarkList
@@ -32,7 +50,8 @@ from .views.tabs import AnalysisTabs
 MAIN = "main"  # the view key of the decoded image
 WELCOME = """<h2>No model open</h2>
 <p>Open a checkpoint with <b>File ▸ Open</b> (Ctrl+O), or drop one here: a <code>.safetensors</code> file, a
-disentangling-vae results folder or its <code>model.pt</code>, a state dict, a TorchScript generator, a training run's folder.</p>
+disentangling-vae results folder or its <code>model.pt</code>, a state dict, a TorchScript generator,
+a training run's folder.</p>
 <p>Train one first:<br><code>latent-train vae --dataset dsprites --latent-dim 10 --beta 4 --steps 5000
 --out runs/dsprites.safetensors</code></p>"""
 
@@ -98,9 +117,11 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         self.model_list = ModelListView()
         self.sliders = LatentSliderPanel()
         self.bookmarks = BookmarkList()
-        for title, widget, area in (("Models", self.model_list, Qt.LeftDockWidgetArea),
-                                    ("Bookmarks", self.bookmarks, Qt.LeftDockWidgetArea),
-                                    ("Latent code", self.sliders, Qt.RightDockWidgetArea)):
+        for title, widget, area in (
+            ("Models", self.model_list, Qt.LeftDockWidgetArea),
+            ("Bookmarks", self.bookmarks, Qt.LeftDockWidgetArea),
+            ("Latent code", self.sliders, Qt.RightDockWidgetArea),
+        ):
             dock = QDockWidget(title, objectName=f"dock-{title}")
             dock.setWidget(widget)
             widget.setMinimumWidth(320 if widget is self.sliders else 190)
@@ -166,7 +187,9 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
             return
         self.models[info.model_id] = info
         z = self._restore_z.pop(info.path, None)
-        self.codes[info.model_id] = z if z is not None and z.shape == (info.latent_dim,) else np.zeros(info.latent_dim, np.float32)
+        self.codes[info.model_id] = (
+            z if z is not None and z.shape == (info.latent_dim,) else np.zeros(info.latent_dim, np.float32)
+        )
         session.remember_recent(self.settings, info.path)
         self.model_list.add_model(info)
         if self.current is None or info.path == self._select_path:
@@ -206,7 +229,9 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         folder, stem = self.runs.get(model_id, (None, None))
         self.scrubber.show_run(folder, stem, info.path if info else None)
         if info:
-            self.caption.setText(f"{info.name} — {info.summary}" + (f" — {info.description}" if info.description else ""))
+            self.caption.setText(
+                f"{info.name} — {info.summary}" + (f" — {info.description}" if info.description else "")
+            )
             self.request_decode()
 
     def _on_sliders_latent_changed(self, z: np.ndarray) -> None:
@@ -276,12 +301,17 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
 
     def _update_status(self) -> None:
         waiting = len(self.pending_loads)
-        self.statusBar().showMessage(f"opening {waiting} file{'s' * (waiting != 1)}…" if waiting else "", 0 if waiting else 1)
+        self.statusBar().showMessage(
+            f"opening {waiting} file{'s' * (waiting != 1)}…" if waiting else "", 0 if waiting else 1
+        )
 
     def is_idle(self) -> bool:
         """True once every load has finished and the current model's image is shown (screenshots)."""
-        return (not self.pending_loads and (self.current is None or self._shown_main == self.latest.get(MAIN))
-                and self.tabs.is_idle())
+        return (
+            not self.pending_loads
+            and (self.current is None or self._shown_main == self.latest.get(MAIN))
+            and self.tabs.is_idle()
+        )
 
     def close_without_saving(self) -> None:
         self._save_on_close = False

@@ -31,7 +31,9 @@ class ModelInfo:
     latent_mean: tuple[float, ...] | None = None
     latent_std: tuple[float, ...] | None = None
     steps: int = 0  # training steps recorded in the checkpoint
-    active: tuple[bool, ...] | None = None  # dims that carry information (KL > 0.1 nats; an AE: std >= 0.05); None: unknown
+    active: tuple[bool, ...] | None = (
+        None  # dims that carry information (KL > 0.1 nats; an AE: std >= 0.05); None: unknown
+    )
     factor_correlations: tuple[tuple[float, ...], ...] | None = None  # Pearson r (dims x factors), stored by the zoo
     has_encoder: bool = True
 

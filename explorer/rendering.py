@@ -46,7 +46,9 @@ class Cancelled(Exception):
     """A newer request for the same view arrived while this one was being rendered."""
 
 
-def decode_tiles(model: checkpoints.Model, codes: np.ndarray, should_stop: Callable[[], bool] | None = None) -> np.ndarray:
+def decode_tiles(
+    model: checkpoints.Model, codes: np.ndarray, should_stop: Callable[[], bool] | None = None
+) -> np.ndarray:
     """float32 (N, d) -> uint8 tiles (N, H, W[, 3]), decoded in batches; checks `should_stop` between them."""
     tiles = []
     with torch.inference_mode():
@@ -63,23 +65,36 @@ def random_codes(n: int, latent_dim: int, seed: int | None) -> np.ndarray:
     return torch.randn(n, latent_dim, generator=generator).numpy()
 
 
-def render_traversal(model: checkpoints.Model, z: np.ndarray, dims: list[int], steps: int, span: float,
-                     should_stop: Callable[[], bool] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def render_traversal(
+    model: checkpoints.Model,
+    z: np.ndarray,
+    dims: list[int],
+    steps: int,
+    span: float,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """(grid image, tiles): one row per dimension in `dims`, `steps` columns over z[dim] ± span."""
     tiles = decode_tiles(model, traversal_codes(z, dims, steps, span), should_stop)
     return tile_grid(tiles, len(dims), steps), tiles
 
 
-def render_interpolation(models: list[checkpoints.Model], a: np.ndarray, b: np.ndarray, steps: int, slerp: bool,
-                         should_stop: Callable[[], bool] | None = None) -> np.ndarray:
+def render_interpolation(
+    models: list[checkpoints.Model],
+    a: np.ndarray,
+    b: np.ndarray,
+    steps: int,
+    slerp: bool,
+    should_stop: Callable[[], bool] | None = None,
+) -> np.ndarray:
     """One row per model, `steps` columns from a to b."""
     codes = interpolation_codes(a, b, steps, slerp)
     tiles = np.concatenate([decode_tiles(m, codes, should_stop) for m in models])
     return tile_grid(tiles, len(models), steps)
 
 
-def render_corner_grid(model: checkpoints.Model, corners: np.ndarray, n: int,
-                       should_stop: Callable[[], bool] | None = None) -> np.ndarray:
+def render_corner_grid(
+    model: checkpoints.Model, corners: np.ndarray, n: int, should_stop: Callable[[], bool] | None = None
+) -> np.ndarray:
     return tile_grid(decode_tiles(model, corner_grid_codes(corners, n), should_stop), n, n)
 
 

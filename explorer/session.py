@@ -20,8 +20,14 @@ def remember_recent(settings: QSettings, path: str) -> None:
     settings.setValue("recent", json.dumps(paths[:MAX_RECENT]))
 
 
-def save_session(settings: QSettings, models: list[tuple[str, np.ndarray]], selected: str | None,
-                 bookmarks: list[dict], geometry: QByteArray, state: QByteArray) -> None:
+def save_session(
+    settings: QSettings,
+    models: list[tuple[str, np.ndarray]],
+    selected: str | None,
+    bookmarks: list[dict],
+    geometry: QByteArray,
+    state: QByteArray,
+) -> None:
     """models: (path, current z) in list order."""
     settings.setValue("session/models", json.dumps([{"path": p, "z": z.tolist()} for p, z in models]))
     settings.setValue("session/selected", selected or "")

@@ -23,11 +23,9 @@ import checkpoints
 from checkpoints.images import to_uint8
 from checkpoints.statistics import ACTIVE_KL_NATS, ACTIVE_STD
 
-from .rendering import Cancelled, open_model, random_codes
 from . import worker_jobs as jobs
 from .messages import (
     AnalysisRequest,
-    MetricsRequest,
     CancelRequest,
     DecodeRequest,
     DecodeResult,
@@ -36,14 +34,16 @@ from .messages import (
     Failure,
     ImagesRequest,
     InterpolationRequest,
-    Progress,
-    ReconstructionRequest,
-    TraversalRequest,
     LoadFailed,
     LoadRequest,
+    MetricsRequest,
     ModelInfo,
+    Progress,
+    ReconstructionRequest,
     SampleEncoded,
+    TraversalRequest,
 )
+from .rendering import Cancelled, open_model, random_codes
 
 log = logging.getLogger(__name__)
 USER_ERRORS = (checkpoints.CheckpointError, checkpoints.InferenceError, checkpoints.UnsupportedOperation, ValueError)
@@ -81,8 +81,9 @@ class InferenceWorker(QObject):
             return
         except Exception as exc:  # an unexpected bug must not kill the worker
             log.exception("loading %s failed", request.path)
-            self.load_failed.emit(LoadFailed(request.request_id, request.path,
-                                             f"{Path(request.path).name} could not be opened: {exc}"))
+            self.load_failed.emit(
+                LoadFailed(request.request_id, request.path, f"{Path(request.path).name} could not be opened: {exc}")
+            )
             return
         self._models[request.model_id] = model
         self.model_loaded.emit(model_info(request, model))
@@ -221,12 +222,21 @@ class InferenceWorker(QObject):
 
     def _encode_sample(self, model: checkpoints.Model, request: EncodeSampleRequest) -> SampleEncoded:
         data = self._dataset(model)
-        index = request.index if request.index is not None else int(np.random.default_rng(request.seed).integers(len(data)))
+        index = (
+            request.index if request.index is not None else int(np.random.default_rng(request.seed).integers(len(data)))
+        )
         x = data.images([index])
         mu, _ = model.encode(x)
         image = to_uint8(model.decode(mu))[0]
-        return SampleEncoded(request.view, request.request_id, request.model_id, index,
-                             mu[0].cpu().numpy().astype(np.float32), to_uint8(x)[0], image)
+        return SampleEncoded(
+            request.view,
+            request.request_id,
+            request.model_id,
+            index,
+            mu[0].cpu().numpy().astype(np.float32),
+            to_uint8(x)[0],
+            image,
+        )
 
     def _dataset(self, model: checkpoints.Model):
         from trainer import datasets  # only needed once a user asks for data
@@ -241,8 +251,8 @@ class InferenceWorker(QObject):
 
     def _load(self, request: LoadRequest) -> checkpoints.Model:
         def load() -> checkpoints.Model:
-            return open_model(request.path, self.device, latent_dim=request.latent_dim,
-                              arch_file=request.arch_file)
+            return open_model(request.path, self.device, latent_dim=request.latent_dim, arch_file=request.arch_file)
+
         try:
             return load()
         except RuntimeError as exc:  # a CUDA out-of-memory or driver error while moving the weights
@@ -271,14 +281,26 @@ def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
     meta = model.meta
     note = unavailable_reason(meta.dataset, meta.train_config) if model.has_encoder else "the model has no encoder"
     return ModelInfo(
-        model_id=request.model_id, path=request.path, name=_display_name(Path(request.path)),
-        kind=model.kind, latent_dim=model.latent_dim, image_shape=model.image_shape, device=str(model.device),
-        sha256=model.sha256 or "", dataset=meta.dataset,
-        can_encode_data=note is None, data_note=note or "",
-        description=meta.description, beta=meta.beta, kl_per_dim=meta.kl_per_dim,
-        latent_mean=meta.latent_mean, latent_std=meta.latent_std, steps=meta.steps,
+        model_id=request.model_id,
+        path=request.path,
+        name=_display_name(Path(request.path)),
+        kind=model.kind,
+        latent_dim=model.latent_dim,
+        image_shape=model.image_shape,
+        device=str(model.device),
+        sha256=model.sha256 or "",
+        dataset=meta.dataset,
+        can_encode_data=note is None,
+        data_note=note or "",
+        description=meta.description,
+        beta=meta.beta,
+        kl_per_dim=meta.kl_per_dim,
+        latent_mean=meta.latent_mean,
+        latent_std=meta.latent_std,
+        steps=meta.steps,
         factor_correlations=_correlations(meta.metrics.get("factor_correlations"), model.latent_dim),
-        has_encoder=model.has_encoder, active=_active(meta),
+        has_encoder=model.has_encoder,
+        active=_active(meta),
     )
 
 

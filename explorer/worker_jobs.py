@@ -21,8 +21,16 @@ from checkpoints.images import to_uint8
 from checkpoints.statistics import factor_correlations
 
 from . import rendering
-from .messages import (CodesResult, EncodeDatasetRequest, GridResult, ImagesRequest, ImagesResult,
-                       InterpolationRequest, ReconstructionRequest, TraversalRequest)
+from .messages import (
+    CodesResult,
+    EncodeDatasetRequest,
+    GridResult,
+    ImagesRequest,
+    ImagesResult,
+    InterpolationRequest,
+    ReconstructionRequest,
+    TraversalRequest,
+)
 
 ENCODE_BATCH = 500
 
@@ -31,14 +39,22 @@ def traversal(model: checkpoints.Model, request: TraversalRequest, should_stop: 
     dims = list(request.dims)
     grid, tiles = rendering.render_traversal(model, request.z, dims, request.steps, request.span, should_stop)
     details = {"dims": dims, "steps": request.steps, "range": request.span, "z": np.asarray(request.z).tolist()}
-    return GridResult(request.view, request.request_id, request.model_id, grid, tiles, len(dims), request.steps, details)
+    return GridResult(
+        request.view, request.request_id, request.model_id, grid, tiles, len(dims), request.steps, details
+    )
 
 
-def interpolation(models: list[checkpoints.Model], request: InterpolationRequest,
-                  should_stop: Callable[[], bool]) -> GridResult:
+def interpolation(
+    models: list[checkpoints.Model], request: InterpolationRequest, should_stop: Callable[[], bool]
+) -> GridResult:
     d = models[0].latent_dim
     a, b = _code(request.a, d), _code(request.b, d)
-    details = {"mode": "slerp" if request.slerp else "linear", "steps": request.steps, "from": a.tolist(), "to": b.tolist()}
+    details = {
+        "mode": "slerp" if request.slerp else "linear",
+        "steps": request.steps,
+        "from": a.tolist(),
+        "to": b.tolist(),
+    }
     if request.corners is not None:
         corners = np.stack([_code(c, d) for c in request.corners])
         grid = rendering.render_corner_grid(models[0], corners, request.steps, should_stop)
@@ -46,7 +62,9 @@ def interpolation(models: list[checkpoints.Model], request: InterpolationRequest
     else:
         grid = rendering.render_interpolation(models, a, b, request.steps, request.slerp, should_stop)
         rows = len(models)
-    return GridResult(request.view, request.request_id, request.model_id, grid, np.zeros(0), rows, request.steps, details)
+    return GridResult(
+        request.view, request.request_id, request.model_id, grid, np.zeros(0), rows, request.steps, details
+    )
 
 
 def _code(value: np.ndarray | int, d: int) -> np.ndarray:
@@ -60,8 +78,9 @@ def reconstruction(models: list[checkpoints.Model], data, request: Reconstructio
     indices = np.random.default_rng(request.seed).choice(len(data), size=min(request.n, len(data)), replace=False)
     grid, errors = rendering.render_reconstruction(models, data.images(indices))
     details = {"indices": indices.tolist(), "mse": errors.tolist()}
-    return GridResult(request.view, request.request_id, request.model_id, grid, np.zeros(0), len(models) + 1,
-                      len(indices), details)
+    return GridResult(
+        request.view, request.request_id, request.model_id, grid, np.zeros(0), len(models) + 1, len(indices), details
+    )
 
 
 def images(data, request: ImagesRequest) -> ImagesResult:
@@ -69,8 +88,13 @@ def images(data, request: ImagesRequest) -> ImagesResult:
     return ImagesResult(request.view, request.request_id, request.model_id, request.indices, pixels)
 
 
-def encode_dataset(model: checkpoints.Model, data, request: EncodeDatasetRequest, should_stop: Callable[[], bool],
-                   report: Callable[[float, str], None]) -> CodesResult | None:
+def encode_dataset(
+    model: checkpoints.Model,
+    data,
+    request: EncodeDatasetRequest,
+    should_stop: Callable[[], bool],
+    report: Callable[[float, str], None],
+) -> CodesResult | None:
     """Encoder means of n samples with labels and factors to colour by; cached on disk by checkpoint hash."""
     if not model.has_encoder:
         return _gan_statistics(model, request, should_stop, report)
@@ -97,12 +121,14 @@ def encode_dataset(model: checkpoints.Model, data, request: EncodeDatasetRequest
     return _codes_result(request, codes, indices, colours)
 
 
-def _codes_result(request: EncodeDatasetRequest, codes: np.ndarray, indices: np.ndarray, colours: dict,
-                  from_cache: bool = False) -> CodesResult:
+def _codes_result(
+    request: EncodeDatasetRequest, codes: np.ndarray, indices: np.ndarray, colours: dict, from_cache: bool = False
+) -> CodesResult:
     """The result, with each dimension's correlation to each colour (the compare view links dimensions by them)."""
     correlations = factor_correlations(codes, np.stack(list(colours.values()), axis=1)) if colours else None
-    return CodesResult(request.view, request.request_id, request.model_id, codes, indices, colours, from_cache,
-                       correlations)
+    return CodesResult(
+        request.view, request.request_id, request.model_id, codes, indices, colours, from_cache, correlations
+    )
 
 
 def data_colours(data, indices: np.ndarray) -> dict[str, np.ndarray]:

@@ -14,8 +14,9 @@ import checkpoints  # noqa: E402
 
 @pytest.fixture
 def tiny_vae() -> checkpoints.Model:
-    return checkpoints.create_model("mlp", "vae", 2, (1, 8, 8), seed=0, dataset="digits", beta=4.0,
-                                    kl_per_dim=(1.5, 0.01), factor_names=())
+    return checkpoints.create_model(
+        "mlp", "vae", 2, (1, 8, 8), seed=0, dataset="digits", beta=4.0, kl_per_dim=(1.5, 0.01), factor_names=()
+    )
 
 
 @pytest.fixture

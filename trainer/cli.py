@@ -1,7 +1,7 @@
 """`latent-train`: train ae / vae / gan models. Flags come from `TrainConfig`'s fields.
 
-    latent-train vae --dataset dsprites --latent-dim 10 --beta 4 --steps 300 --out runs/a.safetensors
-    latent-train vae --resume runs/a.safetensors --steps 600
+latent-train vae --dataset dsprites --latent-dim 10 --beta 4 --steps 300 --out runs/a.safetensors
+latent-train vae --resume runs/a.safetensors --steps 600
 """
 
 from __future__ import annotations
@@ -43,8 +43,13 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
             continue
         kind = _flag_type(f.name)
         if kind is bool:  # a switch: --compile
-            parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, action="store_true",
-                                default=argparse.SUPPRESS, help=f.metadata["help"])
+            parser.add_argument(
+                "--" + f.name.replace("_", "-"),
+                dest=f.name,
+                action="store_true",
+                default=argparse.SUPPRESS,
+                help=f.metadata["help"],
+            )
             continue
         default = "" if f.default is None else f" (default {f.default})"
         parser.add_argument(
@@ -65,14 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(kind, help=f"train a {text}", description=f"Train a {text}.")
         add_config_flags(sub)
         sub.set_defaults(handler=_train_command, kind=kind)
-    zoo = commands.add_parser("zoo", help="rebuild the bundled models in checkpoints/zoo/",
-                              description="Rebuild the bundled models reproducibly (fixed seeds and recipes).")
+    zoo = commands.add_parser(
+        "zoo",
+        help="rebuild the bundled models in checkpoints/zoo/",
+        description="Rebuild the bundled models reproducibly (fixed seeds and recipes).",
+    )
     zoo.add_argument("--only", action="append", metavar="NAME", help="build only this model (repeatable)")
     zoo.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
-    zoo.add_argument("--resume", action="store_true",
-                     help="continue interrupted builds from checkpoints/zoo/.build/ instead of starting over")
-    zoo.add_argument("--measure", action="store_true",
-                     help="only recompute the figures (metrics, reconstruction error) stored in the zoo files")
+    zoo.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue interrupted builds from checkpoints/zoo/.build/ instead of starting over",
+    )
+    zoo.add_argument(
+        "--measure",
+        action="store_true",
+        help="only recompute the figures (metrics, reconstruction error) stored in the zoo files",
+    )
     zoo.set_defaults(handler=_zoo_command)
     add_eval_parser(commands)
     return parser
@@ -80,15 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_eval_parser(commands: argparse._SubParsersAction) -> None:
     """`latent-train eval CKPT`: disentanglement metrics as a table or JSON, cached beside the checkpoint."""
-    ev = commands.add_parser("eval", help="disentanglement metrics of a checkpoint (MIG, FactorVAE, DCI, SAP, KL)",
-                             description="Measure a checkpoint on a data set with known factors; the result is "
-                                         "cached in <stem>.metrics.json beside it.")
+    ev = commands.add_parser(
+        "eval",
+        help="disentanglement metrics of a checkpoint (MIG, FactorVAE, DCI, SAP, KL)",
+        description="Measure a checkpoint on a data set with known factors; the result is "
+        "cached in <stem>.metrics.json beside it.",
+    )
     ev.add_argument("checkpoint", metavar="CKPT", help="a .safetensors file or a disentangling-vae results folder")
     ev.add_argument("--dataset", help="data set with factors (default: the one the checkpoint records)")
     ev.add_argument("--n", type=int, default=10_000, help="encoded samples for MIG, DCI and SAP (default 10000)")
     ev.add_argument("--seed", type=int, default=0, help="seed of the samples and classifiers (default 0)")
-    ev.add_argument("--full", action="store_true",
-                    help="disentanglement_lib sizes: 10k/5k FactorVAE votes, boosted trees for DCI (slow)")
+    ev.add_argument(
+        "--full",
+        action="store_true",
+        help="disentanglement_lib sizes: 10k/5k FactorVAE votes, boosted trees for DCI (slow)",
+    )
     ev.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     ev.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
     ev.set_defaults(handler=_eval_command)
@@ -128,7 +148,9 @@ def _train_command(args: argparse.Namespace) -> int:
     if not is_main:
         return 0
     kl = model.meta.kl_per_dim
-    active = f", {sum(k > ACTIVE_KL_NATS for k in kl)} of {len(kl)} dims active (KL > {ACTIVE_KL_NATS} nats)" if kl else ""
+    active = (
+        f", {sum(k > ACTIVE_KL_NATS for k in kl)} of {len(kl)} dims active (KL > {ACTIVE_KL_NATS} nats)" if kl else ""
+    )
     out = config.out or config.resume
     print(f"saved {out} (step {model.meta.steps}{active})", file=sys.stderr)
     return 0

@@ -25,17 +25,25 @@ def _opt(default: Any, help: str, **extra: Any) -> Any:
 class TrainConfig:
     kind: str = _opt("vae", "model kind (the sub-command)", flag=False)
     # data
-    dataset: str = _opt("dsprites", "data set: dsprites, faces, digits, mnist (IDX files in --data-dir) or folder "
-                                    "(PNG/JPEG images under --data-dir)")
+    dataset: str = _opt(
+        "dsprites",
+        "data set: dsprites, faces, digits, mnist (IDX files in --data-dir) or folder "
+        "(PNG/JPEG images under --data-dir)",
+    )
     data_dir: str | None = _opt(None, "folder the data set reads from (mnist, folder); recorded as an absolute path")
-    data_file: str | None = _opt(None, "file the data set reads from (dsprites: the official .npz); recorded as an "
-                                       "absolute path")
+    data_file: str | None = _opt(
+        None, "file the data set reads from (dsprites: the official .npz); recorded as an absolute path"
+    )
     # model
-    arch: str | None = _opt(None, "architecture: mlp, conv (Burgess et al. 2018) or dcgan; default conv, dcgan for gan",
-                            choices=("mlp", "conv", "dcgan"))
+    arch: str | None = _opt(
+        None,
+        "architecture: mlp, conv (Burgess et al. 2018) or dcgan; default conv, dcgan for gan",
+        choices=("mlp", "conv", "dcgan"),
+    )
     image_size: int | None = _opt(None, "image size in pixels, 32 or 64; default: the data set's own")
-    channels: int | None = _opt(None, "colour channels of --dataset folder: 1 (grey) or 3 (RGB, the default)",
-                                choices=(1, 3))
+    channels: int | None = _opt(
+        None, "colour channels of --dataset folder: 1 (grey) or 3 (RGB, the default)", choices=(1, 3)
+    )
     latent_dim: int = _opt(10, "number of latent dimensions")
     # objective
     beta: float = _opt(1.0, "weight on the KL term (vae); beta > 1 is a beta-VAE")
@@ -44,21 +52,34 @@ class TrainConfig:
     capacity: float | None = _opt(None, "capacity annealing (Burgess et al. 2018): final KL target in nats")
     capacity_steps: int = _opt(100_000, "steps over which the KL target grows from 0 to --capacity")
     gamma: float = _opt(1000.0, "weight on |KL - C| under capacity annealing")
-    warmup: int = _opt(0, "KL warm-up (Bowman et al. 2016): steps over which the weight on KL grows linearly "
-                          "from 0 to --beta; 0: --beta from the first step")
+    warmup: int = _opt(
+        0,
+        "KL warm-up (Bowman et al. 2016): steps over which the weight on KL grows linearly "
+        "from 0 to --beta; 0: --beta from the first step",
+    )
     # optimisation
     steps: int = _opt(10_000, "total optimiser steps; a resumed run stops at the same total")
-    batch_size: int = _opt(64, "images per step in each process (per rank): under torchrun with N processes in "
-                               "all, one step trains on N times this many")
+    batch_size: int = _opt(
+        64,
+        "images per step in each process (per rank): under torchrun with N processes in "
+        "all, one step trains on N times this many",
+    )
     lr: float | None = _opt(None, "Adam learning rate; default 5e-4, 2e-4 for gan (DCGAN)")
     seed: int = _opt(0, "random seed (weights, batches, noise)")
     device: str = _opt("auto", "auto (cuda, then mps, then cpu), cpu, cuda or mps")
     # execution (recorded only when not the default, so default runs write the same files as before)
-    precision: str = _opt("fp32", "fp32, or mixed precision: bf16 (CPU or GPU) or fp16 (CUDA, with loss scaling); "
-                                  "a resume keeps the run's unless given", choices=PRECISIONS)
+    precision: str = _opt(
+        "fp32",
+        "fp32, or mixed precision: bf16 (CPU or GPU) or fp16 (CUDA, with loss scaling); "
+        "a resume keeps the run's unless given",
+        choices=PRECISIONS,
+    )
     compile: bool = _opt(False, "compile the networks with torch.compile (slow first steps, faster later ones)")
-    workers: int | None = _opt(None, "DataLoader worker processes preparing batches; default: none for procedural "
-                                     "data on the CPU, else up to 4 per process")
+    workers: int | None = _opt(
+        None,
+        "DataLoader worker processes preparing batches; default: none for procedural "
+        "data on the CPU, else up to 4 per process",
+    )
     # output
     out: str | None = _opt(None, "checkpoint to write (.safetensors); training state goes in <stem>.train.safetensors")
     resume: str | None = _opt(None, "continue the run saved in this checkpoint, up to --steps in total")
@@ -102,8 +123,13 @@ def check(config: TrainConfig) -> None:
         raise ValueError(f"gan trains the dcgan architecture, not {config.architecture}")
     if config.kind != "gan" and config.architecture == "dcgan":
         raise ValueError("the dcgan architecture is for gan; use --arch conv or mlp")
-    positive = {"steps": config.steps, "batch_size": config.batch_size, "latent_dim": config.latent_dim,
-                "checkpoint_every": config.checkpoint_every, "sigma": config.sigma}
+    positive = {
+        "steps": config.steps,
+        "batch_size": config.batch_size,
+        "latent_dim": config.latent_dim,
+        "checkpoint_every": config.checkpoint_every,
+        "sigma": config.sigma,
+    }
     if config.every is not None:
         positive["every"] = config.every
     if config.precision not in PRECISIONS:

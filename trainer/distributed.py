@@ -56,8 +56,12 @@ def detect(environ: Mapping[str, str] | None = None) -> World:
     if "WORLD_SIZE" not in env or "RANK" not in env:
         return World()
     size = int(env["WORLD_SIZE"])
-    return World(rank=int(env["RANK"]), size=size, local_rank=int(env.get("LOCAL_RANK", 0)),
-                 local_size=int(env.get("LOCAL_WORLD_SIZE", size)))
+    return World(
+        rank=int(env["RANK"]),
+        size=size,
+        local_rank=int(env.get("LOCAL_RANK", 0)),
+        local_size=int(env.get("LOCAL_WORLD_SIZE", size)),
+    )
 
 
 def start(world: World, device: torch.device) -> torch.device:

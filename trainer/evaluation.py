@@ -21,9 +21,14 @@ from . import datasets
 
 METRICS_VERSION = 2  # bump when a metric's definition or default sizes change: old caches are then ignored
 FOLDER_SIDECAR = "latent-explorer.metrics.json"
-HEADLINE = (("mig", "MIG"), ("factorvae", "FactorVAE score"), ("dci_disentanglement", "DCI disentanglement"),
-            ("dci_completeness", "DCI completeness"), ("dci_informativeness", "DCI informativeness"),
-            ("sap", "SAP"))
+HEADLINE = (
+    ("mig", "MIG"),
+    ("factorvae", "FactorVAE score"),
+    ("dci_disentanglement", "DCI disentanglement"),
+    ("dci_completeness", "DCI completeness"),
+    ("dci_informativeness", "DCI informativeness"),
+    ("sap", "SAP"),
+)
 
 
 def sidecar_path(checkpoint: str | Path) -> Path:
@@ -70,18 +75,24 @@ def dataset_for(model: checkpoints.Model, name: str | None) -> datasets.Dataset:
         raise ValueError("the checkpoint does not record its data set; pass --dataset NAME (e.g. dsprites)")
     options: dict[str, Any] = {"image_size": model.image_shape[1]}
     if name == recorded:  # the files it was trained on, when the set reads files
-        options.update(data_dir=model.meta.train_config.get("data_dir"),
-                       data_file=model.meta.train_config.get("data_file"))
+        options.update(
+            data_dir=model.meta.train_config.get("data_dir"), data_file=model.meta.train_config.get("data_file")
+        )
     return datasets.get(name, **options)
 
 
 def format_table(name: str, metrics: dict, cached: bool) -> str:
     """The metrics as a readable table, with the mutual information matrix normalised by factor entropy."""
     mode = "full" if metrics.get("full") else "fast"
-    lines = [f"{name} on {metrics.get('dataset')} (n={metrics.get('n', 0):,}, seed {metrics.get('seed')}, "
-             f"{mode}{', cached' if cached else ''})"]
-    notes = {"factorvae": "{} training / {} evaluation votes".format(*metrics.get("factorvae_votes", ("?", "?"))),
-             "dci_disentanglement": metrics.get("dci_model", ""), "dci_informativeness": "mean test accuracy"}
+    lines = [
+        f"{name} on {metrics.get('dataset')} (n={metrics.get('n', 0):,}, seed {metrics.get('seed')}, "
+        f"{mode}{', cached' if cached else ''})"
+    ]
+    notes = {
+        "factorvae": "{} training / {} evaluation votes".format(*metrics.get("factorvae_votes", ("?", "?"))),
+        "dci_disentanglement": metrics.get("dci_model", ""),
+        "dci_informativeness": "mean test accuracy",
+    }
     for key, label in HEADLINE:
         note = f"   ({notes[key]})" if key in notes else ""
         lines.append(f"  {label:<22}{metrics[key]:6.3f}{note}")
@@ -117,8 +128,15 @@ def eval_command(args: Any) -> int:
     metrics = read_cached(args.checkpoint, key)
     cached = metrics is not None
     if metrics is None:
-        with tqdm(total=1000, desc="eval", file=sys.stderr, disable=None, leave=False,
-                  bar_format="{l_bar}{bar}| {elapsed}<{remaining}") as bar:
+        with tqdm(
+            total=1000,
+            desc="eval",
+            file=sys.stderr,
+            disable=None,
+            leave=False,
+            bar_format="{l_bar}{bar}| {elapsed}<{remaining}",
+        ) as bar:
+
             def progress(fraction: float) -> None:
                 bar.update(int(fraction * 1000) - bar.n)
 

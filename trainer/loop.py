@@ -27,8 +27,17 @@ from .distributed import StopRequest, World
 from .precision import check_precision
 from .run import HISTORY_ROWS, Run, latent_statistics, snapshot_path
 
-__all__ = ["HISTORY_ROWS", "Interrupted", "Run", "iterate", "latent_statistics", "prepare", "progress_bar",
-           "snapshot_path", "train"]
+__all__ = [
+    "HISTORY_ROWS",
+    "Interrupted",
+    "Run",
+    "iterate",
+    "latent_statistics",
+    "prepare",
+    "progress_bar",
+    "snapshot_path",
+    "train",
+]
 
 
 class Interrupted(Exception):
@@ -50,8 +59,13 @@ def prepare(config: TrainConfig, explicit: frozenset[str] = frozenset(), world: 
     check(config)
     device = distributed.start(world, resolve_device(config.device))
     check_precision(config.precision, device)
-    data = datasets.get(config.dataset, image_size=config.image_size, data_dir=config.data_dir,
-                        data_file=config.data_file, channels=config.channels)
+    data = datasets.get(
+        config.dataset,
+        image_size=config.image_size,
+        data_dir=config.data_dir,
+        data_file=config.data_file,
+        channels=config.channels,
+    )
     if world.is_main:  # the only process that writes
         check_writable(Path(config.out))
     if config.resume:  # every rank reads the same files: --resume must be on a file system all nodes share
@@ -64,12 +78,19 @@ def prepare(config: TrainConfig, explicit: frozenset[str] = frozenset(), world: 
         return run
     torch.manual_seed(config.seed)
     recorded = config.recorded() | ({"world_size": world.size} if world.is_distributed else {})
-    model = create_model(config.architecture, config.kind, config.latent_dim, data.image_shape,
-                         dataset=data.name, factor_names=data.factor_names,
-                         beta=config.beta if config.kind == "vae" else None,
-                         recon=None if config.kind == "gan" else config.recon,
-                         train_config=recorded, description=config.description,
-                         app_version=_version())
+    model = create_model(
+        config.architecture,
+        config.kind,
+        config.latent_dim,
+        data.image_shape,
+        dataset=data.name,
+        factor_names=data.factor_names,
+        beta=config.beta if config.kind == "vae" else None,
+        recon=None if config.kind == "gan" else config.recon,
+        train_config=recorded,
+        description=config.description,
+        app_version=_version(),
+    )
     return Run(config, data, model.to(device), device, world)
 
 
@@ -79,13 +100,17 @@ def merge_resumed(config: TrainConfig, explicit: frozenset[str] = frozenset()) -
     recorded = _peek_train_config(config.resume)
     given = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
     if recorded.get("kind", config.kind) != config.kind:
-        raise ValueError(f"{Path(config.resume).name} is a {recorded['kind']} run; resume it with `latent-train "
-                         f"{recorded['kind']} --resume ...`")
+        raise ValueError(
+            f"{Path(config.resume).name} is a {recorded['kind']} run; resume it with `latent-train "
+            f"{recorded['kind']} --resume ...`"
+        )
     for name in sorted(explicit - RESUME_MAY_CHANGE - RESUME_MAY_OVERRIDE):
         if name in recorded and recorded[name] != given[name]:
             flag = "--" + name.replace("_", "-")
-            raise ValueError(f"{Path(config.resume).name} was trained with {flag} {recorded[name]}, not "
-                             f"{given[name]}; drop {flag} to resume, or start a new run")
+            raise ValueError(
+                f"{Path(config.resume).name} was trained with {flag} {recorded[name]}, not "
+                f"{given[name]}; drop {flag} to resume, or start a new run"
+            )
     merged = {**recorded, **{k: given[k] for k in RESUME_MAY_CHANGE | (RESUME_MAY_OVERRIDE & explicit)}}
     merged["out"] = config.out or config.resume
     return TrainConfig(**{k: v for k, v in merged.items() if k in given})
@@ -162,8 +187,16 @@ def _loop(run: Run, progress: bool) -> Model:
 
 def progress_bar(run: Run, enabled: bool = True) -> tqdm:
     cfg = run.config
-    return tqdm(total=cfg.steps, initial=run.step_count, disable=not enabled, file=sys.stderr,
-                desc=f"{cfg.kind} {cfg.dataset}", unit="step", dynamic_ncols=True, mininterval=0.5)
+    return tqdm(
+        total=cfg.steps,
+        initial=run.step_count,
+        disable=not enabled,
+        file=sys.stderr,
+        desc=f"{cfg.kind} {cfg.dataset}",
+        unit="step",
+        dynamic_ncols=True,
+        mininterval=0.5,
+    )
 
 
 def iterate(run: Run, bar: tqdm) -> None:
@@ -188,5 +221,3 @@ def _version() -> str:
         return version("latent-explorer")
     except PackageNotFoundError:
         return "unknown"
-
-

@@ -37,7 +37,9 @@ def warmed_up(beta: float, step: int, warmup: int) -> float:
     return beta if warmup <= 0 else beta * min(step / warmup, 1.0)
 
 
-def vae_objective(recon: torch.Tensor, kl: torch.Tensor, beta: float, gamma: float, target: float | None) -> torch.Tensor:
+def vae_objective(
+    recon: torch.Tensor, kl: torch.Tensor, beta: float, gamma: float, target: float | None
+) -> torch.Tensor:
     """recon + beta * KL, or with capacity annealing recon + gamma * |KL - C|."""
     if target is None:
         return recon + beta * kl
@@ -46,8 +48,9 @@ def vae_objective(recon: torch.Tensor, kl: torch.Tensor, beta: float, gamma: flo
 
 def gan_losses(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """Discriminator loss: real images -> 1, generated -> 0 (Goodfellow et al. 2014, Algorithm 1)."""
-    return F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) + \
-        F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    return F.binary_cross_entropy_with_logits(
+        real_logits, torch.ones_like(real_logits)
+    ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
 
 
 def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:

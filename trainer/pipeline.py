@@ -113,9 +113,17 @@ class BatchStream:
     `wait_seconds` adds up the time `next()` kept the training loop waiting.
     """
 
-    def __init__(self, data: Dataset, per_rank: int, world: World, device: torch.device, seed: int,
-                 memory_format: torch.memory_format = torch.contiguous_format, workers: int = 0,
-                 state: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        data: Dataset,
+        per_rank: int,
+        world: World,
+        device: torch.device,
+        seed: int,
+        memory_format: torch.memory_format = torch.contiguous_format,
+        workers: int = 0,
+        state: dict[str, Any] | None = None,
+    ) -> None:
         self.device, self.memory_format, self.wait_seconds = device, memory_format, 0.0
         state = state or {}
         if streams_from_disk(data):
@@ -135,9 +143,17 @@ class BatchStream:
     def _start(self) -> Iterator[tuple[torch.Tensor, Any]]:
         if not self._workers:
             return ((self._data.images(indices), after) for indices, after in self._sampler)
-        return iter(DataLoader(_Rendered(self._data), batch_size=None, sampler=self._sampler,
-                               num_workers=self._workers, pin_memory=self.device.type == "cuda",
-                               prefetch_factor=PREFETCH_BATCHES, worker_init_fn=_ignore_ctrl_c))
+        return iter(
+            DataLoader(
+                _Rendered(self._data),
+                batch_size=None,
+                sampler=self._sampler,
+                num_workers=self._workers,
+                pin_memory=self.device.type == "cuda",
+                prefetch_factor=PREFETCH_BATCHES,
+                worker_init_fn=_ignore_ctrl_c,
+            )
+        )
 
     def next(self) -> torch.Tensor:
         start = time.perf_counter()

@@ -61,8 +61,9 @@ class AutoencoderPass(nn.Module):
 class Run:
     """Everything one training run holds; `step()` is the hot path, `save()` the checkpoint."""
 
-    def __init__(self, config: TrainConfig, data: datasets.Dataset, model: Model, device: torch.device,
-                 world: World = World()) -> None:
+    def __init__(
+        self, config: TrainConfig, data: datasets.Dataset, model: Model, device: torch.device, world: World = World()
+    ) -> None:
         self.config, self.data, self.model, self.device, self.world = config, data, model, device, world
         self.out = Path(config.out)
         self.step_count = 0
@@ -82,8 +83,9 @@ class Run:
         self.discriminator = None
         if config.kind == "gan":
             self.discriminator = DCGANDiscriminator(net.config).to(device, memory_format=self.memory_format).train()
-            self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=config.learning_rate,
-                                                betas=ADAM_BETAS_GAN)
+            self.d_optimizer = torch.optim.Adam(
+                self.discriminator.parameters(), lr=config.learning_rate, betas=ADAM_BETAS_GAN
+            )
             self.generator = self._engine(net.decoder)
             self.critic = self._engine(self.discriminator)
             # the generator's pass needs no averaged discriminator gradients (they are thrown away)
@@ -98,8 +100,16 @@ class Run:
         return torch.compile(module) if self.config.compile else module
 
     def _open_batches(self, state: dict[str, Any] | None) -> BatchStream:
-        return BatchStream(self.data, self.config.batch_size, self.world, self.device, self.config.seed + 1,
-                           self.memory_format, self.workers, state)
+        return BatchStream(
+            self.data,
+            self.config.batch_size,
+            self.world,
+            self.device,
+            self.config.seed + 1,
+            self.memory_format,
+            self.workers,
+            state,
+        )
 
     def _noise(self) -> torch.Tensor:
         """This rank's rows of a (N*B, latent_dim) standard normal draw (the same draw on every rank)."""
@@ -189,8 +199,10 @@ class Run:
         except RuntimeError:  # saved on another kind of device: its generator state does not fit here
             self.noise_rng.manual_seed(self.config.seed + 2 + self.step_count)
             if self.world.is_main:
-                print("latent-train: the noise generator restarts (the run was saved on another device type)",
-                      file=sys.stderr)
+                print(
+                    "latent-train: the noise generator restarts (the run was saved on another device type)",
+                    file=sys.stderr,
+                )
         self.history = [list(r) for r in state["history"]]
         if self.discriminator is not None:
             self.discriminator.load_state_dict(state["discriminator"])
@@ -201,8 +213,11 @@ class Run:
         """Write --out and its training state atomically, and a -stepNNNNNNN snapshot if asked (rank 0 only)."""
         if not self.world.is_main:
             return
-        self.model.with_meta(steps=self.step_count, loss_history=tuple(map(tuple, self.history)),
-                             **latent_statistics(self.model, self.data))
+        self.model.with_meta(
+            steps=self.step_count,
+            loss_history=tuple(map(tuple, self.history)),
+            **latent_statistics(self.model, self.data),
+        )
         self.model.network.train()
         checkpoints.save(self.model, self.out, self.training_state())
         if snapshot:

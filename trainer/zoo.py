@@ -50,19 +50,43 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    "digits-ae-2d": Recipe("ae", "digits", "mlp", 2, 4000, "digits autoencoder, 2 latent dims (compare with 5)",
-                           batch_size=128, lr=1e-3),
-    "digits-ae-5d": Recipe("ae", "digits", "mlp", 5, 4000, "digits autoencoder, 5 latent dims (compare with 2)",
-                           batch_size=128, lr=1e-3),
-    "digits-vae-2d": Recipe("vae", "digits", "mlp", 2, 6000, "digits VAE, 2 latent dims: the whole manifold on a plane",
-                            batch_size=128, lr=1e-3),
+    "digits-ae-2d": Recipe(
+        "ae", "digits", "mlp", 2, 4000, "digits autoencoder, 2 latent dims (compare with 5)", batch_size=128, lr=1e-3
+    ),
+    "digits-ae-5d": Recipe(
+        "ae", "digits", "mlp", 5, 4000, "digits autoencoder, 5 latent dims (compare with 2)", batch_size=128, lr=1e-3
+    ),
+    "digits-vae-2d": Recipe(
+        "vae",
+        "digits",
+        "mlp",
+        2,
+        6000,
+        "digits VAE, 2 latent dims: the whole manifold on a plane",
+        batch_size=128,
+        lr=1e-3,
+    ),
     # bf16 autocast makes a 64-px step 1.6x faster on CPU, so 30k steps take 17 min on 2 cores.
-    "dsprites-vae": Recipe("vae", "dsprites", "conv", 10, 30000,
-                           "dSprites VAE (β=1), 10 dims: position, scale and shape mixed across rows", beta=1.0,
-                           precision="bf16"),
-    "dsprites-betavae": Recipe("vae", "dsprites", "conv", 10, 30000,
-                               "dSprites β-VAE (β=4), 10 dims: y, x and scale on a row each, rotation mixed with x",
-                               beta=4.0, precision="bf16"),
+    "dsprites-vae": Recipe(
+        "vae",
+        "dsprites",
+        "conv",
+        10,
+        30000,
+        "dSprites VAE (β=1), 10 dims: position, scale and shape mixed across rows",
+        beta=1.0,
+        precision="bf16",
+    ),
+    "dsprites-betavae": Recipe(
+        "vae",
+        "dsprites",
+        "conv",
+        10,
+        30000,
+        "dSprites β-VAE (β=4), 10 dims: y, x and scale on a row each, rotation mixed with x",
+        beta=4.0,
+        precision="bf16",
+    ),
     # The faces pair shares one likelihood, Gaussian with sigma 0.02 summed over pixels, a 10k-step linear
     # KL warm-up and bf16 autocast, and differs in beta alone. (Bernoulli, like sigma ~0.45 on these grey
     # levels, collapses every dimension at beta 250.) At 32 px a step costs a quarter of 64 px, which buys
@@ -72,13 +96,35 @@ RECIPES: dict[str, Recipe] = {
     # and turns the head on one dimension (r 0.86 with azimuth; 0.50 at sigma 0.05). The warm-up lets the
     # encoder learn before beta=250 presses on it. Neither model gives smile (a few mouth pixels at 32 px)
     # a dimension of its own (|r| <= 0.06).
-    "faces-vae": Recipe("vae", "faces", "conv", 32, 60000,
-                        "faces VAE (β=1), 32 dims: sharper faces, every factor spread over many dimensions",
-                        image_size=32, lr=1e-3, recon="gaussian", sigma=0.02, precision="bf16", warmup=10000),
-    "faces-betavae": Recipe("vae", "faces", "conv", 32, 60000,
-                            "faces β-VAE (β=250, Higgins et al.), 32 dims: 9 in use, head turn on one, blurrier faces",
-                            beta=250.0, image_size=32, lr=1e-3, recon="gaussian", sigma=0.02, precision="bf16",
-                            warmup=10000),
+    "faces-vae": Recipe(
+        "vae",
+        "faces",
+        "conv",
+        32,
+        60000,
+        "faces VAE (β=1), 32 dims: sharper faces, every factor spread over many dimensions",
+        image_size=32,
+        lr=1e-3,
+        recon="gaussian",
+        sigma=0.02,
+        precision="bf16",
+        warmup=10000,
+    ),
+    "faces-betavae": Recipe(
+        "vae",
+        "faces",
+        "conv",
+        32,
+        60000,
+        "faces β-VAE (β=250, Higgins et al.), 32 dims: 9 in use, head turn on one, blurrier faces",
+        beta=250.0,
+        image_size=32,
+        lr=1e-3,
+        recon="gaussian",
+        sigma=0.02,
+        precision="bf16",
+        warmup=10000,
+    ),
     "faces-dcgan": Recipe("gan", "faces", "dcgan", 64, 8000, "faces DCGAN generator, 32×32", image_size=32),
 }
 
@@ -90,8 +136,13 @@ def build(name: str, device: str = "auto", resume: bool = False, progress: bool 
     work.parent.mkdir(parents=True, exist_ok=True)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     values = {k: v for k, v in dataclasses.asdict(recipe).items() if k in fields}
-    config = TrainConfig(**values, device=device, out=str(work), checkpoint_every=500,
-                         resume=str(work) if resume and work.exists() else None)
+    config = TrainConfig(
+        **values,
+        device=device,
+        out=str(work),
+        checkpoint_every=500,
+        resume=str(work) if resume and work.exists() else None,
+    )
     explicit = frozenset({"steps", "resume", "device"}) if config.resume else frozenset()
     model = train(config, progress=progress, explicit=explicit)
     checkpoints.save(model, ZOO / f"{name}.safetensors", dtype=torch.float16)
@@ -120,8 +171,7 @@ def describe(model: checkpoints.Model, data: datasets.Dataset) -> dict:
     if not (data.factor_names and hasattr(data, "factors_of")):
         return {"metrics": {**model.meta.metrics, **quality}}
     indices = np.random.default_rng(0).choice(len(data), size=CORRELATION_SAMPLES, replace=False)
-    codes = np.concatenate([model.encode(data.images(chunk))[0].cpu().numpy()
-                            for chunk in np.array_split(indices, 16)])
+    codes = np.concatenate([model.encode(data.images(chunk))[0].cpu().numpy() for chunk in np.array_split(indices, 16)])
     # signed: the explorer links dimensions in the factor's direction
     correlations = factor_correlations(codes, data.factors_of(indices))
     metrics = {**quality, "factor_correlations": correlations.round(4).tolist()}

@@ -27,9 +27,7 @@ class MLPAutoencoder(Network):
         super().__init__(config, kind)
         pixels = math.prod(config.image_shape)
         widths = (pixels, *config.hidden)
-        self.encoder = nn.Sequential(
-            nn.Flatten(), *_dense_stack(widths), nn.Linear(widths[-1], self.encoder_outputs)
-        )
+        self.encoder = nn.Sequential(nn.Flatten(), *_dense_stack(widths), nn.Linear(widths[-1], self.encoder_outputs))
         back = (config.latent_dim, *reversed(config.hidden))
         self.decoder = nn.Sequential(
             *_dense_stack(back), nn.Linear(back[-1], pixels), nn.Unflatten(1, config.image_shape)

@@ -34,7 +34,10 @@ __all__ = ["LatentDimRequiredError", "open_foreign"]
 
 
 def open_foreign(
-    path: Path, data: bytes | None, device: str | torch.device = "auto", latent_dim: int | None = None,
+    path: Path,
+    data: bytes | None,
+    device: str | torch.device = "auto",
+    latent_dim: int | None = None,
     arch_file: Path | None = None,
 ) -> Model:
     """Open `path` (a folder, or a torch or plain safetensors file whose bytes are `data`) on `device`.
@@ -60,8 +63,13 @@ def open_foreign(
         else:
             arch, kind, config = state_dicts.infer(path, state)
             network = state_dicts.build(path, arch, kind, config, state)
-            meta = Meta(arch=arch, config=config, steps=steps, source_sha256=sha256,
-                        description=f"{path.name} (imported {arch} state dict)")
+            meta = Meta(
+                arch=arch,
+                config=config,
+                steps=steps,
+                source_sha256=sha256,
+                description=f"{path.name} (imported {arch} state dict)",
+            )
     if latent_dim is not None and latent_dim != network.config.latent_dim:
         raise ArchitectureMismatchError(
             f"{path.name} has latent_dim={network.config.latent_dim}, but {latent_dim} was given"

@@ -6,7 +6,8 @@ The contract (docs/importing.md has a complete example):
 
     LATENT_DIM = 16                  # required: the decoder's input width
     IMAGE_SHAPE = (3, 64, 64)        # optional, checked against the decoder's output: (C, H, W), C 1 or 3
-    OUTPUT_RANGE = (-1.0, 1.0)       # optional: the decoder's pixel range; default: (-1, 1) if it goes below 0, else (0, 1)
+    OUTPUT_RANGE = (-1.0, 1.0)       # optional: the decoder's pixel range
+                                     # (default: (-1, 1) if it goes below 0, else (0, 1))
     DATASET = "dsprites"             # optional: the data set it was trained on (for scatter and reconstructions)
 
     def build_decoder(state_dict: dict[str, torch.Tensor]) -> torch.nn.Module:
@@ -41,15 +42,20 @@ from .foreign import ForeignNetwork, last_line, probe_decoder, split_encoding
 ARCH = "arch-file"  # in Meta.arch; not a registered architecture, so `convert` refuses it
 
 
-def open_with_arch_file(path: Path, state: Mapping[str, torch.Tensor], arch_file: Path, sha256: str,
-                        ) -> tuple[ForeignNetwork, Meta]:
+def open_with_arch_file(
+    path: Path,
+    state: Mapping[str, torch.Tensor],
+    arch_file: Path,
+    sha256: str,
+) -> tuple[ForeignNetwork, Meta]:
     """Import `arch_file`, build its decoder (and encoder) from `state`, check them. Raises CheckpointError."""
     user = _import(arch_file)
     name = arch_file.name
     latent_dim = getattr(user, "LATENT_DIM", None)
     if not _is_int(latent_dim) or not 1 <= latent_dim <= MAX_LATENT_DIM:
-        raise CheckpointError(f"{name} must set LATENT_DIM to the decoder's input width (1..{MAX_LATENT_DIM}), "
-                              f"not {latent_dim!r}")
+        raise CheckpointError(
+            f"{name} must set LATENT_DIM to the decoder's input width (1..{MAX_LATENT_DIM}), not {latent_dim!r}"
+        )
     if not callable(getattr(user, "build_decoder", None)):
         raise CheckpointError(f"{name} must define build_decoder(state_dict) returning the decoder module")
     declared = _declared(user, name)
@@ -59,8 +65,13 @@ def open_with_arch_file(path: Path, state: Mapping[str, torch.Tensor], arch_file
     if callable(getattr(user, "build_encoder", None)):
         encoder = _build(user.build_encoder, state, name, "build_encoder")
         kind = _encoder_kind(path, encoder, config, name)
-    meta = Meta(arch=ARCH, config=config, dataset=declared.get("dataset"), source_sha256=sha256,
-                description=f"{path.name} (networks from {name})")
+    meta = Meta(
+        arch=ARCH,
+        config=config,
+        dataset=declared.get("dataset"),
+        source_sha256=sha256,
+        description=f"{path.name} (networks from {name})",
+    )
     return ForeignNetwork(decoder, config, encoder, kind), meta
 
 
@@ -79,8 +90,10 @@ def _import(arch_file: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except (Exception, SystemExit) as exc:  # the user's code may raise anything; say what and where
         sys.modules.pop(module_name, None)
-        raise CheckpointError(f"{arch_file.name} failed while being imported ({type(exc).__name__}: "
-                              f"{last_line(exc)}); fix the file and open again") from None
+        raise CheckpointError(
+            f"{arch_file.name} failed while being imported ({type(exc).__name__}: "
+            f"{last_line(exc)}); fix the file and open again"
+        ) from None
     return module
 
 
@@ -93,9 +106,12 @@ def _declared(user: ModuleType, name: str) -> dict[str, Any]:
         declared["image_shape"] = list(shape)
     output_range = getattr(user, "OUTPUT_RANGE", None)
     if output_range is not None:
-        if not (isinstance(output_range, (tuple, list)) and len(output_range) == 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in output_range)
-                and output_range[0] < output_range[1]):
+        if not (
+            isinstance(output_range, (tuple, list))
+            and len(output_range) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in output_range)
+            and output_range[0] < output_range[1]
+        ):
             raise CheckpointError(f"{name}: OUTPUT_RANGE must be (low, high) with low < high, not {output_range!r}")
         declared["output_range"] = list(output_range)
     dataset = getattr(user, "DATASET", None)
@@ -110,8 +126,9 @@ def _build(builder: Any, state: Mapping[str, torch.Tensor], name: str, what: str
     try:
         module = builder(dict(state))
     except Exception as exc:  # their code, e.g. load_state_dict's missing-key RuntimeError
-        raise ArchitectureMismatchError(f"{name}: {what}(state_dict) failed ({type(exc).__name__}: "
-                                        f"{_one_line(exc)})") from None
+        raise ArchitectureMismatchError(
+            f"{name}: {what}(state_dict) failed ({type(exc).__name__}: {_one_line(exc)})"
+        ) from None
     if not isinstance(module, nn.Module):
         raise CheckpointError(f"{name}: {what}(state_dict) returned a {type(module).__name__}, not a torch.nn.Module")
     return module.float().eval()
@@ -124,13 +141,17 @@ def _encoder_kind(path: Path, encoder: nn.Module, config: Any, name: str) -> str
         with torch.inference_mode():
             mu, logvar = split_encoding(encoder(x))
     except Exception as exc:  # their code on images of the decoder's shape
-        raise ArchitectureMismatchError(f"{path.name}: the encoder from {name} fails on images of shape "
-                                        f"{list(config.image_shape)} ({last_line(exc)})") from None
+        raise ArchitectureMismatchError(
+            f"{path.name}: the encoder from {name} fails on images of shape "
+            f"{list(config.image_shape)} ({last_line(exc)})"
+        ) from None
     want = (2, config.latent_dim)
     if tuple(mu.shape) != want or (logvar is not None and tuple(logvar.shape) != want):
         got = tuple(mu.shape) if logvar is None else (tuple(mu.shape), tuple(logvar.shape))
-        raise ArchitectureMismatchError(f"{path.name}: the encoder from {name} returns {got} for 2 images; "
-                                        f"expected {want} (and the same for a log-variance)")
+        raise ArchitectureMismatchError(
+            f"{path.name}: the encoder from {name} returns {got} for 2 images; "
+            f"expected {want} (and the same for a log-variance)"
+        )
     return "ae" if logvar is None else "vae"
 
 

@@ -10,8 +10,9 @@ from ..loading import load, save
 from ..model import Model
 
 
-def convert(src: str | Path, dst: str | Path, *, latent_dim: int | None = None,
-            arch_file: str | Path | None = None) -> Model:
+def convert(
+    src: str | Path, dst: str | Path, *, latent_dim: int | None = None, arch_file: str | Path | None = None
+) -> Model:
     """Open `src` on the CPU and save it atomically to `dst` (.safetensors), float32, weights unchanged.
 
     Returns the model, whose `sha256` is now that of `dst` and whose `meta.source_sha256` is that of
@@ -34,7 +35,8 @@ def convert(src: str | Path, dst: str | Path, *, latent_dim: int | None = None,
     if ARCHITECTURES.get(model.meta.arch) is not type(model.network):
         raise UnsupportedFormatError(
             f"{src.name} is a {model.meta.arch} model, which latent-explorer can open but not convert: its network "
-            f"is the file's own compiled code, not one of latent-explorer's architectures ({', '.join(ARCHITECTURES)}), "
+            f"is the file's own compiled code, not one of latent-explorer's architectures "
+            f"({', '.join(ARCHITECTURES)}), "
             "and a .safetensors file holds weights only; open the original file instead"
         )
     if model.meta.source_sha256 is None:

@@ -82,7 +82,8 @@ def _check_specs(path: Path, specs: Mapping[str, Any]) -> None:
     if not isinstance(model_type, str) or model_type.lower() != "burgess":
         raise UnsupportedFormatError(
             f"{path.parent.name}/{SPECS} says model_type {model_type!r}; only disentangling-vae's 'Burgess' "
-            f"model opens by itself — for another one, open its {MODEL} with --arch-file YOUR_MODEL.py (docs/importing.md)"
+            f"model opens by itself — for another one, open its {MODEL} with --arch-file YOUR_MODEL.py "
+            "(docs/importing.md)"
         )
     size = specs.get("img_size")
     if not (isinstance(size, list) and len(size) == 3 and all(isinstance(v, int) for v in size)):
@@ -110,8 +111,12 @@ def _check_sizes(path: Path, specs: Mapping[str, Any], config: Any) -> None:
 
 def _meta(path: Path, specs: Mapping[str, Any] | None, config: Any, sha256: str) -> Meta:
     if specs is None:
-        return Meta(arch="conv", config=config, source_sha256=sha256,
-                    description=f"disentangling-vae {path.parent.name} (imported; no {SPECS}, so data set and β unknown)")
+        return Meta(
+            arch="conv",
+            config=config,
+            source_sha256=sha256,
+            description=f"disentangling-vae {path.parent.name} (imported; no {SPECS}, so data set and β unknown)",
+        )
     loss = specs.get("loss")
     beta = {"VAE": 1.0, "betaH": specs.get("betaH_B")}.get(loss)
     name = specs.get("name") if isinstance(specs.get("name"), str) else path.parent.name

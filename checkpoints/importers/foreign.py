@@ -37,8 +37,9 @@ class ForeignNetwork(Network):
     Config = ForeignConfig
     kinds = ("gan", "vae", "ae")
 
-    def __init__(self, decoder: nn.Module, config: ForeignConfig, encoder: nn.Module | None = None,
-                 kind: str = "gan") -> None:
+    def __init__(
+        self, decoder: nn.Module, config: ForeignConfig, encoder: nn.Module | None = None, kind: str = "gan"
+    ) -> None:
         super().__init__(config, kind)
         self.decoder = decoder
         self.encoder = encoder
@@ -55,7 +56,9 @@ class ForeignNetwork(Network):
         mu, logvar = split_encoding(self.encoder(x))
         d = self.config.latent_dim
         if mu.shape != (len(x), d) or (logvar is not None and logvar.shape != mu.shape):
-            raise InferenceError(f"the encoder returned {tuple(mu.shape)} for {len(x)} images; expected ({len(x)}, {d})")
+            raise InferenceError(
+                f"the encoder returned {tuple(mu.shape)} for {len(x)} images; expected ({len(x)}, {d})"
+            )
         return mu, logvar if self.kind == "vae" else None
 
 
@@ -68,8 +71,9 @@ def split_encoding(out: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
     raise InferenceError(f"the encoder returned a {type(out).__name__}; expected a tensor or (mean, log-variance)")
 
 
-def probe_decoder(path: Path, decoder: Callable[[torch.Tensor], Any], latent_dim: int,
-                  declared: dict[str, Any], declared_in: str) -> ForeignConfig:
+def probe_decoder(
+    path: Path, decoder: Callable[[torch.Tensor], Any], latent_dim: int, declared: dict[str, Any], declared_in: str
+) -> ForeignConfig:
     """Run a few random codes through `decoder` to learn its input rank, image shape and output range.
 
     `declared` may hold `image_shape` and `output_range` to check or use; `declared_in` names where

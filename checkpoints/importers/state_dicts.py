@@ -66,7 +66,7 @@ def strip_prefix(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     if not prefixes:
         return dict(state)
     prefix = min(prefixes, key=len)
-    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
 
 
 def infer(path: Path, state: Mapping[str, torch.Tensor]) -> tuple[str, str, Any]:
@@ -141,20 +141,31 @@ def _kind(path: Path, arch: str, head: int, latent_dim: int) -> str:
 
 
 def _conv(path: Path, state: Mapping[str, torch.Tensor]) -> tuple[dict[str, Any], str]:
-    _require(path, state, "conv", ("encoder.conv1.weight", "encoder.lin1.weight", "encoder.head.weight",
-                                    "decoder.lin1.weight"))
+    _require(
+        path,
+        state,
+        "conv",
+        ("encoder.conv1.weight", "encoder.lin1.weight", "encoder.head.weight", "decoder.lin1.weight"),
+    )
     conv1, lin1 = state["encoder.conv1.weight"], state["encoder.lin1.weight"]
     latent_dim = state["decoder.lin1.weight"].shape[-1]
     size = 64 if any(k.startswith(("encoder.conv_64.", "decoder.convT_64.")) for k in state) else 32
-    raw = {"latent_dim": latent_dim, "image_shape": [conv1.shape[1], size, size], "channels": conv1.shape[0],
-           "hidden": lin1.shape[0]}
+    raw = {
+        "latent_dim": latent_dim,
+        "image_shape": [conv1.shape[1], size, size],
+        "channels": conv1.shape[0],
+        "hidden": lin1.shape[0],
+    }
     return raw, _kind(path, "conv", state["encoder.head.weight"].shape[0], latent_dim)
 
 
 def _mlp(path: Path, state: Mapping[str, torch.Tensor]) -> tuple[dict[str, Any], str]:
     _require(path, state, "mlp", ("encoder.1.weight", "decoder.0.weight"))
-    layers = sorted(int(k.split(".")[1]) for k in state if k.startswith("encoder.") and k.endswith(".weight")
-                    and k.split(".")[1].isdigit())
+    layers = sorted(
+        int(k.split(".")[1])
+        for k in state
+        if k.startswith("encoder.") and k.endswith(".weight") and k.split(".")[1].isdigit()
+    )
     widths = [state[f"encoder.{i}.weight"].shape for i in layers]
     pixels, latent_dim = widths[0][-1], state["decoder.0.weight"].shape[-1]
     side = math.isqrt(pixels)
@@ -171,8 +182,15 @@ def _mlp(path: Path, state: Mapping[str, torch.Tensor]) -> tuple[dict[str, Any],
 
 
 def _dcgan(path: Path, state: Mapping[str, torch.Tensor]) -> tuple[dict[str, Any], str]:
-    names = [k for k in state if k.startswith("decoder.main.") and k.endswith(".weight") and k.count(".") == 3
-             and k.split(".")[2].isdigit() and state[k].ndim == 4]
+    names = [
+        k
+        for k in state
+        if k.startswith("decoder.main.")
+        and k.endswith(".weight")
+        and k.count(".") == 3
+        and k.split(".")[2].isdigit()
+        and state[k].ndim == 4
+    ]
     convs = [state[k] for k in sorted(names, key=lambda k: int(k.split(".")[2]))]
     size = {4: 32, 5: 64}.get(len(convs))
     if size is None:
@@ -180,6 +198,9 @@ def _dcgan(path: Path, state: Mapping[str, torch.Tensor]) -> tuple[dict[str, Any
             f"{path.name}: its generator has {len(convs)} transposed convolutions; the dcgan architecture has "
             "4 (32x32 images) or 5 (64x64)"
         )
-    raw = {"latent_dim": convs[0].shape[0], "image_shape": [convs[-1].shape[1], size, size],
-           "width": convs[-1].shape[0]}
+    raw = {
+        "latent_dim": convs[0].shape[0],
+        "image_shape": [convs[-1].shape[1], size, size],
+        "width": convs[-1].shape[0],
+    }
     return raw, "gan"

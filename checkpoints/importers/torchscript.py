@@ -61,12 +61,19 @@ def open_torchscript(path: Path, data: bytes, sha256: str, latent_dim: int | Non
     if latent_dim is None:
         raise LatentDimRequiredError(
             f"{path.name} is a TorchScript generator that does not record its latent size (no {EXTRA_FILE} inside); "
-            "give its latent size (on the command line: --latent-dim N)", path)
+            "give its latent size (on the command line: --latent-dim N)",
+            path,
+        )
     if not 1 <= latent_dim <= MAX_LATENT_DIM:
         raise ArchitectureMismatchError(f"{path.name}: latent_dim={latent_dim} is outside 1..{MAX_LATENT_DIM}")
     config = probe_decoder(path, module.eval(), latent_dim, declared, EXTRA_FILE)
-    meta = Meta(arch=ARCH, config=config, dataset=declared.get("dataset"), source_sha256=sha256,
-                description=declared.get("description", f"{path.name} (TorchScript generator)"))
+    meta = Meta(
+        arch=ARCH,
+        config=config,
+        dataset=declared.get("dataset"),
+        source_sha256=sha256,
+        description=declared.get("description", f"{path.name} (TorchScript generator)"),
+    )
     return ForeignNetwork(module, config), meta
 
 
@@ -81,8 +88,7 @@ def _declared(path: Path, raw: str | bytes) -> dict[str, Any]:
     checks = {
         "latent_dim": lambda v: _is_int(v),
         "image_shape": lambda v: isinstance(v, list) and len(v) == 3 and all(_is_int(x) for x in v),
-        "output_range": lambda v: isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v)
-        and v[0] < v[1],
+        "output_range": lambda v: isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v) and v[0] < v[1],
         "dataset": lambda v: isinstance(v, str),
         "description": lambda v: isinstance(v, str),
     }

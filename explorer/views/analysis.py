@@ -12,20 +12,33 @@ import itertools
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..grids import dims_by_kl
 from ..messages import AnalysisRequest, AnalysisResult, CancelRequest, MetricsRequest, MetricsResult, Progress
-from .analysis_plots import PosteriorHistograms, MutualInfoHeatmap
+from .analysis_plots import MutualInfoHeatmap, PosteriorHistograms
 from .analysis_widgets import MetricsTable, ThumbnailStrip
 from .base import AnalysisView
 
-HISTOGRAM_NOTE = ("aggregate posterior q(z_d) per dimension (blue: one sample z = μ + σ·ε per encoded data "
-                  "sample; largest KL first) against the prior N(0, 1) (yellow)")
-RARITY_NOTE = ("log q(z): the log density of a sample's code (its encoder mean) under the aggregate posterior "
-               "q(z) = 1/N Σₘ N(z; μₘ, σₘ²) of the N encoded samples, its own term left out. The lowest are "
-               "the rarest, under-represented data; debiasing re-weights training samples by 1/q(z).")
+HISTOGRAM_NOTE = (
+    "aggregate posterior q(z_d) per dimension (blue: one sample z = μ + σ·ε per encoded data "
+    "sample; largest KL first) against the prior N(0, 1) (yellow)"
+)
+RARITY_NOTE = (
+    "log q(z): the log density of a sample's code (its encoder mean) under the aggregate posterior "
+    "q(z) = 1/N Σₘ N(z; μₘ, σₘ²) of the N encoded samples, its own term left out. The lowest are "
+    "the rarest, under-represented data; debiasing re-weights training samples by 1/q(z)."
+)
 
 
 def _box(*widgets, stretch_first: bool = False, stretch_last: bool = False) -> QWidget:
@@ -59,8 +72,9 @@ class AnalysisPanel(AnalysisView):
         self.heatmap = MutualInfoHeatmap()
         self.table = MetricsTable()
         self.measure_button = QPushButton("Measure the others", clicked=self.measure)
-        self.measure_button.setToolTip("the fast settings of latent-train eval (n = 10,000); "
-                                       "--full numbers come from the command line")
+        self.measure_button.setToolTip(
+            "the fast settings of latent-train eval (n = 10,000); --full numbers come from the command line"
+        )
         self.histograms = PosteriorHistograms()
         self.histograms.setToolTip(HISTOGRAM_NOTE)
         self.ranking = QComboBox(sizeAdjustPolicy=QComboBox.AdjustToContents)
@@ -69,8 +83,11 @@ class AnalysisPanel(AnalysisView):
         rank_row = QHBoxLayout()
         rank_row.addWidget(QLabel("<b>Outliers</b>:"))
         rank_row.addWidget(self.ranking, 1)
-        rare_label = QLabel("<b>Rarest codes</b>: lowest log q(z) under the aggregate posterior "
-                            "(debiasing weight ∝ 1/q)", wordWrap=True, toolTip=RARITY_NOTE)
+        rare_label = QLabel(
+            "<b>Rarest codes</b>: lowest log q(z) under the aggregate posterior (debiasing weight ∝ 1/q)",
+            wordWrap=True,
+            toolTip=RARITY_NOTE,
+        )
 
         upper = QSplitter(Qt.Horizontal)
         upper.addWidget(self.heatmap)
@@ -105,7 +122,11 @@ class AnalysisPanel(AnalysisView):
         if info is None:
             return
         if not info.can_encode_data:
-            reason = "has no encoder" if not info.has_encoder else f"its data set ({info.dataset or 'not recorded'}) cannot be made here"
+            reason = (
+                "has no encoder"
+                if not info.has_encoder
+                else f"its data set ({info.dataset or 'not recorded'}) cannot be made here"
+            )
             self.failed.emit(f"{info.name} cannot be analysed: {reason}.")
             return
         self.analyse_button.setEnabled(False)

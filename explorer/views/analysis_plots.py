@@ -9,8 +9,10 @@ import numpy as np
 import pyqtgraph as pg
 
 CHAR_PX = 7  # rough width of one axis-label character
-TOOLTIP = ("normalised mutual information I(z_d; factor) / H(factor) of the binned codes (20 bins, as MIG): "
-           "how much of each factor each dimension carries")
+TOOLTIP = (
+    "normalised mutual information I(z_d; factor) / H(factor) of the binned codes (20 bins, as MIG): "
+    "how much of each factor each dimension carries"
+)
 MAX_ANNOTATED_CELLS = 300  # write the value in each cell up to this many cells
 MAX_HISTOGRAMS = 12
 BACKGROUND = "#202124"
@@ -31,16 +33,21 @@ class MutualInfoHeatmap(pg.PlotWidget):
         box.disableAutoRange()  # the range is the matrix; the value labels must not widen it
         self.image = pg.ImageItem()
         self.addItem(self.image)
-        self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), width=10,
-                                          interactive=False, label="MI / H(factor)")
+        self.colour_bar = pg.ColorBarItem(
+            values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), width=10, interactive=False, label="MI / H(factor)"
+        )
         self.colour_bar.setImageItem(self.image, insert_in=self.getPlotItem())
         self._labels: list[pg.TextItem] = []
         self.factor_names: tuple[str, ...] = ()
         self.setToolTip(TOOLTIP)
         self.values: np.ndarray = np.zeros((0, 0))
 
-    def set_matrix(self, values: np.ndarray | None, factor_names: tuple[str, ...],
-                   empty_note: str = "no factors or labels to compare the dimensions with") -> None:
+    def set_matrix(
+        self,
+        values: np.ndarray | None,
+        factor_names: tuple[str, ...],
+        empty_note: str = "no factors or labels to compare the dimensions with",
+    ) -> None:
         """values: float (d, F) in [0, 1], or None to clear (saying `empty_note`)."""
         for label in self._labels:
             self.removeItem(label)
@@ -68,7 +75,6 @@ class MutualInfoHeatmap(pg.PlotWidget):
         self.setXRange(0, f, padding=0)
         self.setYRange(0, d, padding=0)
 
-
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._label_columns()
@@ -80,8 +86,9 @@ class MutualInfoHeatmap(pg.PlotWidget):
             return
         column_px = self.getViewBox().width() / len(names)
         fits = max(3, int(column_px // CHAR_PX) - 1)
-        self.getAxis("bottom").setTicks([[(i + 0.5, n if len(n) <= fits else n[: fits - 1] + ".")
-                                          for i, n in enumerate(names)]])
+        self.getAxis("bottom").setTicks(
+            [[(i + 0.5, n if len(n) <= fits else n[: fits - 1] + ".") for i, n in enumerate(names)]]
+        )
         self.setToolTip(TOOLTIP + "\nfactors: " + ", ".join(names))
 
 
@@ -95,8 +102,7 @@ class PosteriorHistograms(pg.GraphicsLayoutWidget):
         self.plots: list[pg.PlotItem] = []
         self.dims: list[int] = []
 
-    def set_histograms(self, edges: np.ndarray, densities: np.ndarray, order: list[int],
-                       kl: np.ndarray | None) -> None:
+    def set_histograms(self, edges: np.ndarray, densities: np.ndarray, order: list[int], kl: np.ndarray | None) -> None:
         """densities: (d, bins) over shared `edges`; `order`: dimensions to show first (largest KL)."""
         self.clear()
         self.plots, self.dims = [], list(order[:MAX_HISTOGRAMS])
@@ -110,7 +116,9 @@ class PosteriorHistograms(pg.GraphicsLayoutWidget):
             plot.hideButtons()
             plot.hideAxis("left")
             plot.getAxis("bottom").setTicks([[(v, f"{v:g}") for v in (-3, 0, 3)]])
-            plot.plot(edges, densities[dim], stepMode="center", fillLevel=0, brush=(110, 168, 254, 140), pen=pg.mkPen(BARS))
+            plot.plot(
+                edges, densities[dim], stepMode="center", fillLevel=0, brush=(110, 168, 254, 140), pen=pg.mkPen(BARS)
+            )
             plot.plot(grid, prior, pen=pg.mkPen(PRIOR, width=2))
             top = max(float(densities[dim].max()), float(prior.max())) * 1.1
             plot.setXRange(edges[0], edges[-1], padding=0)

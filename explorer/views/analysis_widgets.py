@@ -8,18 +8,28 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QListView, QListWidget, QListWidgetItem, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QTableWidget,
+    QTableWidgetItem,
+)
 
 from ..messages import ModelInfo, RankedSamples
 
-ROWS = (("mig", "MIG", "mutual information gap (Chen et al. 2018), 20 bins"),
-        ("factorvae", "FactorVAE", "FactorVAE score (Kim & Mnih 2018): majority-vote accuracy"),
-        ("dci_disentanglement", "DCI D", "DCI disentanglement (Eastwood & Williams 2018)"),
-        ("dci_completeness", "DCI C", "DCI completeness"),
-        ("dci_informativeness", "DCI I", "DCI informativeness: mean test accuracy of the factor classifiers"),
-        ("sap", "SAP", "separated attribute predictability (Kumar et al. 2018), linear SVMs"),
-        ("active_dims", "active", "dimensions in use: KL > 0.1 nats (an AE: code std ≥ 0.05)"),
-        ("source", "from", "checkpoint: stored by the zoo; cache: latent-train eval's sidecar; computed: here"))
+ROWS = (
+    ("mig", "MIG", "mutual information gap (Chen et al. 2018), 20 bins"),
+    ("factorvae", "FactorVAE", "FactorVAE score (Kim & Mnih 2018): majority-vote accuracy"),
+    ("dci_disentanglement", "DCI D", "DCI disentanglement (Eastwood & Williams 2018)"),
+    ("dci_completeness", "DCI C", "DCI completeness"),
+    ("dci_informativeness", "DCI I", "DCI informativeness: mean test accuracy of the factor classifiers"),
+    ("sap", "SAP", "separated attribute predictability (Kumar et al. 2018), linear SVMs"),
+    ("active_dims", "active", "dimensions in use: KL > 0.1 nats (an AE: code std ≥ 0.05)"),
+    ("source", "from", "checkpoint: stored by the zoo; cache: latent-train eval's sidecar; computed: here"),
+)
 THUMB_PX = 56
 
 
@@ -81,8 +91,10 @@ class MetricsTable(QTableWidget):
             if metrics is not None and key == "dci_disentanglement":
                 item.setToolTip(f"classifier: {metrics.get('dci_model', '?')}")
             elif metrics is not None and metrics.get("kl_per_dim") and key == "active_dims":
-                item.setToolTip("KL per dimension (nats): " + ", ".join(f"z{d} {v:.2f}"
-                                                                       for d, v in enumerate(metrics["kl_per_dim"])))
+                item.setToolTip(
+                    "KL per dimension (nats): "
+                    + ", ".join(f"z{d} {v:.2f}" for d, v in enumerate(metrics["kl_per_dim"]))
+                )
             self.setItem(row, col, item)
 
 
@@ -117,8 +129,9 @@ class ThumbnailStrip(QListWidget):
         if samples is None:
             return
         for i, pixels in enumerate(samples.images):
-            pixmap = QPixmap.fromImage(to_qimage(pixels)).scaled(THUMB_PX, THUMB_PX, Qt.KeepAspectRatio,
-                                                                  Qt.FastTransformation)  # crisp pixels
+            pixmap = QPixmap.fromImage(to_qimage(pixels)).scaled(
+                THUMB_PX, THUMB_PX, Qt.KeepAspectRatio, Qt.FastTransformation
+            )  # crisp pixels
             item = QListWidgetItem(QIcon(pixmap), f"#{samples.indices[i]}")
             item.setToolTip(samples.score_text[i] if i < len(samples.score_text) else "")
             self.addItem(item)

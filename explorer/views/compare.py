@@ -20,8 +20,15 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 from superqt.utils import signals_blocked
 
 from ..grids import dims_by_kl
-from ..messages import (CodesResult, DecodeRequest, EncodeDatasetRequest, EncodeSampleRequest, GridResult,
-                        SampleEncoded, TraversalRequest)
+from ..messages import (
+    CodesResult,
+    DecodeRequest,
+    EncodeDatasetRequest,
+    EncodeSampleRequest,
+    GridResult,
+    SampleEncoded,
+    TraversalRequest,
+)
 from .base import AnalysisView
 from .grid_view import LabelledGridView
 
@@ -32,8 +39,12 @@ TRAVERSAL_SPAN = 3.0  # ± around the code, in the current model's units, for "t
 TRAVERSAL_ROWS = 6
 
 
-def match_dimensions(reference: np.ndarray, other: np.ndarray, reference_active: Sequence[bool] | None = None,
-                     other_active: Sequence[bool] | None = None) -> dict[int, tuple[int, float]]:
+def match_dimensions(
+    reference: np.ndarray,
+    other: np.ndarray,
+    reference_active: Sequence[bool] | None = None,
+    other_active: Sequence[bool] | None = None,
+) -> dict[int, tuple[int, float]]:
     """(d, F) correlations of two models -> {reference dim: (other dim, ±1)} through each dim's strongest factor.
 
     The sign is +1 when both dimensions grow with the factor (or both shrink), so a slider moves
@@ -108,8 +119,9 @@ class CompareView(AnalysisView):
         ref = context.info
         if ref is None:
             return {}
-        return {m: i for m, i in context.models.items()
-                if i.dataset == ref.dataset and i.has_encoder == ref.has_encoder}
+        return {
+            m: i for m, i in context.models.items() if i.dataset == ref.dataset and i.has_encoder == ref.has_encoder
+        }
 
     def _rebuild(self, comparable: dict) -> None:
         while self.columns.count():
@@ -129,9 +141,12 @@ class CompareView(AnalysisView):
             return {d: (d, 1.0) for d in range(ref.latent_dim)}
         if self.link.currentText() == BY_FACTOR and ref.model_id in self.correlations and other in self.correlations:
             info = self.context.models[other]
-            return {src: (dst, sign * spread(info, dst) / spread(ref, src))
-                    for src, (dst, sign) in match_dimensions(self.correlations[ref.model_id], self.correlations[other],
-                                                             ref.active, info.active).items()}
+            return {
+                src: (dst, sign * spread(info, dst) / spread(ref, src))
+                for src, (dst, sign) in match_dimensions(
+                    self.correlations[ref.model_id], self.correlations[other], ref.active, info.active
+                ).items()
+            }
         size = min(ref.latent_dim, self.context.models[other].latent_dim)
         return {d: (d, 1.0) for d in range(size)}
 
@@ -169,17 +184,22 @@ class CompareView(AnalysisView):
         if self.link.currentText() == BY_FACTOR:
             for info in comparable.values():
                 if info.model_id not in self.correlations and info.can_encode_data:
-                    self._send_to(f"compare-codes:{info.model_id}",
-                                  lambda rid, i=info: EncodeDatasetRequest(f"compare-codes:{i.model_id}", rid,
-                                                                           i.model_id, MATCH_SAMPLES))
+                    self._send_to(
+                        f"compare-codes:{info.model_id}",
+                        lambda rid, i=info: EncodeDatasetRequest(
+                            f"compare-codes:{i.model_id}", rid, i.model_id, MATCH_SAMPLES
+                        ),
+                    )
         anchor = self.context.anchor
         traversal = self.show_mode.currentIndex() == 1
         order = dims_by_kl(ref.kl_per_dim or ref.latent_std, ref.latent_dim)[:TRAVERSAL_ROWS]
-        for model_id, info in comparable.items():
+        for model_id in comparable:
             if anchor is not None and self.needs_base(model_id) and (model_id, anchor.index) not in self.bases:
                 key = f"compare-anchor:{model_id}"
                 if self.latest.get(key) is None or self.shown.get(key) == self.latest[key]:
-                    self._send_to(key, lambda rid, k=key, m=model_id: EncodeSampleRequest(k, rid, m, index=anchor.index))
+                    self._send_to(
+                        key, lambda rid, k=key, m=model_id: EncodeSampleRequest(k, rid, m, index=anchor.index)
+                    )
                 continue
             z = self.linked_code(model_id)
             self.mapped_z[model_id] = z
@@ -190,15 +210,23 @@ class CompareView(AnalysisView):
                 if rows:
                     dims = tuple(dst for dst, _ in rows)
                     spans = tuple(TRAVERSAL_SPAN * gain for _, gain in rows)
-                    self._send_to(key, lambda rid, m=model_id, zz=z, dd=dims, ss=spans:
-                                  TraversalRequest(key_of(m), rid, m, zz, dd, 7, ss))
+                    self._send_to(
+                        key,
+                        lambda rid, m=model_id, zz=z, dd=dims, ss=spans: TraversalRequest(
+                            key_of(m), rid, m, zz, dd, 7, ss
+                        ),
+                    )
             else:
                 self._send_to(key, lambda rid, m=model_id, zz=z: DecodeRequest(key_of(m), rid, m, zz))
         linked = sum(len(self.links(m)) for m in comparable if m != ref.model_id)
-        start = f"data sample #{anchor.index}, encoded by each model" if anchor else "zero (Encode sample to start " \
-                "every model from the same data sample)"
-        self.note.setText(f"driven by {ref.name}'s sliders; {linked} linked dimension(s) in the other models; "
-                          f"starting from {start}")
+        start = (
+            f"data sample #{anchor.index}, encoded by each model"
+            if anchor
+            else "zero (Encode sample to start every model from the same data sample)"
+        )
+        self.note.setText(
+            f"driven by {ref.name}'s sliders; {linked} linked dimension(s) in the other models; starting from {start}"
+        )
 
     def _send_to(self, key: str, make) -> None:
         self.latest[key] = next(self._ids)

@@ -8,7 +8,6 @@ import pyqtgraph as pg
 from ..grids import GAP_PX
 from .image_view import DecodedImageView
 
-
 ROW_COLOUR, CAPTION_COLOUR = "#e8eaed", "#ffd54f"
 
 
@@ -19,12 +18,20 @@ class LabelledGridView(DecodedImageView):
         super().__init__(title)
         self._labels: list[pg.TextItem] = []
 
-    def set_grid(self, image: np.ndarray, tile_shape: tuple[int, int], row_labels: list[str],
-                 captions: list[list[str]] | None = None) -> None:
+    def set_grid(
+        self,
+        image: np.ndarray,
+        tile_shape: tuple[int, int],
+        row_labels: list[str],
+        captions: list[list[str]] | None = None,
+    ) -> None:
         h, w = tile_shape
         places = [(text, -2, r * (h + GAP_PX) + h / 2, (1, 0.5), ROW_COLOUR) for r, text in enumerate(row_labels)]
-        places += [(text, c * (w + GAP_PX) + w / 2, r * (h + GAP_PX) + h, (0.5, 1), CAPTION_COLOUR)
-                   for r, row in enumerate(captions or []) for c, text in enumerate(row)]
+        places += [
+            (text, c * (w + GAP_PX) + w / 2, r * (h + GAP_PX) + h, (0.5, 1), CAPTION_COLOUR)
+            for r, row in enumerate(captions or [])
+            for c, text in enumerate(row)
+        ]
         self._place_labels(places)
         width = image.shape[1]
         margin = 0.18 * width if row_labels else 0

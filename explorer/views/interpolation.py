@@ -77,15 +77,21 @@ class InterpolationView(AnalysisView):
             lower = (self.seed_a.value() + 1000, self.seed_b.value() + 1000)
             self._rows = []
             self.note.setText(f"corners: A, B on top; prior samples with seeds {lower[0]}, {lower[1]} below")
-            self.send(lambda rid: InterpolationRequest(self.name, rid, (info.model_id,), a, b, self.steps.value(),
-                                                       corners=(a, b, *lower)))
+            self.send(
+                lambda rid: InterpolationRequest(
+                    self.name, rid, (info.model_id,), a, b, self.steps.value(), corners=(a, b, *lower)
+                )
+            )
             return
         same = [m for m in self.context.models.values() if m.latent_dim == d]
         same.sort(key=lambda m: m.model_id != info.model_id)
         self._rows = [m.name for m in same]
         self.note.setText(f"{len(same)} model(s) with {d} latent dimensions, one row each")
-        self.send(lambda rid: InterpolationRequest(self.name, rid, tuple(m.model_id for m in same), a, b,
-                                                   self.steps.value(), self.slerp.isChecked()))
+        self.send(
+            lambda rid: InterpolationRequest(
+                self.name, rid, tuple(m.model_id for m in same), a, b, self.steps.value(), self.slerp.isChecked()
+            )
+        )
 
     def show_result(self, result: GridResult) -> None:
         self.result = result
@@ -96,4 +102,6 @@ class InterpolationView(AnalysisView):
         if self.result is None:
             return None
         sources = [m.source for m in self.context.models.values() if m.name in self._rows] or [self.context.info.source]
-        return self.save_png(self.result.image, {"view": "interpolation", "checkpoints": sources, **self.result.details}, path)
+        return self.save_png(
+            self.result.image, {"view": "interpolation", "checkpoints": sources, **self.result.details}, path
+        )

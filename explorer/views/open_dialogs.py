@@ -53,9 +53,12 @@ def choose_checkpoints(parent: QWidget | None) -> list[str]:
 def ask_latent_dim(parent: QWidget | None, name: str) -> int | None:
     """Ask the latent size of a TorchScript generator that does not record it; None when cancelled."""
     value, ok = QInputDialog.getInt(
-        parent, "Latent size",
+        parent,
+        "Latent size",
         f"{name} is a TorchScript generator that does not record its latent size.\n"
         "How many numbers does its code have (its input width)?",
-        DEFAULT_LATENT_DIM, 1, 4096,
+        DEFAULT_LATENT_DIM,
+        1,
+        4096,
     )
     return value if ok else None

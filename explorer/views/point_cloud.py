@@ -69,7 +69,18 @@ class PointCloudItem(pg.GraphicsObject):
 
 def palette(n: int) -> list[QColor]:
     """n distinguishable colours (tab10-like for up to 10, hues beyond)."""
-    base = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+    base = [
+        "#4e79a7",
+        "#f28e2b",
+        "#e15759",
+        "#76b7b2",
+        "#59a14f",
+        "#edc948",
+        "#b07aa1",
+        "#ff9da7",
+        "#9c755f",
+        "#bab0ac",
+    ]
     if n <= len(base):
         return [QColor(c) for c in base[:n]]
     return [QColor.fromHsvF(i / n, 0.65, 0.95) for i in range(n)]

@@ -40,8 +40,11 @@ class ReconstructionView(AnalysisView):
             why = f" ({info.data_note})" if info is not None and info.data_note else ""
             self.note.setText(f"Reconstructions need a model with an encoder and a data set this tool can make{why}.")
             return
-        self._models = [m for m in self.context.models.values()
-                        if m.can_encode_data and m.dataset == info.dataset and m.image_shape == info.image_shape]
+        self._models = [
+            m
+            for m in self.context.models.values()
+            if m.can_encode_data and m.dataset == info.dataset and m.image_shape == info.image_shape
+        ]
         self._models.sort(key=lambda m: m.model_id != info.model_id)
         self.note.setText(f"{info.dataset}: originals, then {len(self._models)} model(s) with the same data set")
         ids = tuple(m.model_id for m in self._models)
@@ -57,6 +60,10 @@ class ReconstructionView(AnalysisView):
     def export_png(self, path: str | None = None) -> str | None:
         if self.result is None:
             return None
-        metadata = {"view": "reconstruction", "checkpoints": [m.source for m in self._models],
-                    "dataset": self.context.info.dataset, **self.result.details}
+        metadata = {
+            "view": "reconstruction",
+            "checkpoints": [m.source for m in self._models],
+            "dataset": self.context.info.dataset,
+            **self.result.details,
+        }
         return self.save_png(self.result.image, metadata, path)

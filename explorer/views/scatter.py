@@ -12,14 +12,21 @@ import itertools
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget
 from superqt.utils import signals_blocked
 
 from .. import exporting
 from ..grids import tile_grid
-from ..messages import (CancelRequest, CodesResult, EncodeDatasetRequest, EncodeSampleRequest, ImagesRequest, ImagesResult, Progress,
-                        SampleEncoded)
+from ..messages import (
+    CancelRequest,
+    CodesResult,
+    EncodeDatasetRequest,
+    EncodeSampleRequest,
+    ImagesRequest,
+    ImagesResult,
+    Progress,
+    SampleEncoded,
+)
 from .base import AnalysisView
 from .image_view import DecodedImageView
 from .point_cloud import PointCloudItem, palette
@@ -60,7 +67,10 @@ class LatentScatterView(AnalysisView):
         self.plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
         self.marker.sigPositionChanged.connect(self._on_marker_moved)
 
-        self.original, self.reconstruction = DecodedImageView("picked data sample"), DecodedImageView("its reconstruction")
+        self.original, self.reconstruction = (
+            DecodedImageView("picked data sample"),
+            DecodedImageView("its reconstruction"),
+        )
         self.nearest = DecodedImageView("the data whose codes are nearest the current code")
         self.group_a, self.group_b = QComboBox(), QComboBox()
         add = QPushButton("Add A − B slider", clicked=self._add_direction)
@@ -165,7 +175,7 @@ class LatentScatterView(AnalysisView):
             text = combo.currentText()
             if text.startswith(PCA):
                 mean, components = self._pca
-                columns.append((codes - mean) @ components[int(text[len(PCA):]) - 1])
+                columns.append((codes - mean) @ components[int(text[len(PCA) :]) - 1])
             else:
                 columns.append(codes[:, int(text[1:])])
         return np.stack(columns, axis=1)
@@ -188,7 +198,9 @@ class LatentScatterView(AnalysisView):
             groups = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, 7)
             colours = [pg.mkColor(pg.colormap.get("viridis").map(i / 7, mode="qcolor")) for i in range(8)]
             for i, colour in enumerate(colours):
-                self.legend.addItem(pg.ScatterPlotItem(brush=colour, pen=None, size=8), f"{edges[i]:.3g}–{edges[i + 1]:.3g}")
+                self.legend.addItem(
+                    pg.ScatterPlotItem(brush=colour, pen=None, size=8), f"{edges[i]:.3g}–{edges[i + 1]:.3g}"
+                )
         self.cloud.set_points(self._xy, groups, colours)
         self.plot.setLabel("bottom", self.x_axis.currentText())
         self.plot.setLabel("left", self.y_axis.currentText())
@@ -245,7 +257,7 @@ class LatentScatterView(AnalysisView):
         for delta, combo in ((dx, self.x_axis), (dy, self.y_axis)):
             text = combo.currentText()
             if text.startswith(PCA):
-                z += delta * self._pca[1][int(text[len(PCA):]) - 1]
+                z += delta * self._pca[1][int(text[len(PCA) :]) - 1]
             else:
                 z[int(text[1:])] += delta
         self.z_changed.emit(z.astype(np.float32))
@@ -276,7 +288,11 @@ class LatentScatterView(AnalysisView):
         path = path or self.ask_path("Export codes", "npz")
         if path:
             info = self.context.models[self.codes.model_id]
-            exporting.save_codes(path, self.codes.codes, {"view": "scatter", "checkpoints": [info.source],
-                                                         "dataset": info.dataset},
-                                 indices=self.codes.indices, **{f"colour_{k}": v for k, v in self.codes.colours.items()})
+            exporting.save_codes(
+                path,
+                self.codes.codes,
+                {"view": "scatter", "checkpoints": [info.source], "dataset": info.dataset},
+                indices=self.codes.indices,
+                **{f"colour_{k}": v for k, v in self.codes.colours.items()},
+            )
         return path

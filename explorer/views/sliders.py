@@ -97,8 +97,11 @@ class LatentSliderPanel(QWidget):
         self.random_button = QPushButton("Random (Space)")
         self.encode_button = QPushButton("Encode sample")
         buttons = QHBoxLayout()
-        for button, signal in ((self.reset_button, self.reset_requested), (self.random_button, self.random_requested),
-                               (self.encode_button, self.encode_requested)):
+        for button, signal in (
+            (self.reset_button, self.reset_requested),
+            (self.random_button, self.random_requested),
+            (self.encode_button, self.encode_requested),
+        ):
             button.clicked.connect(signal)  # drops clicked's `checked` argument
             buttons.addWidget(button)
 
@@ -109,7 +112,9 @@ class LatentSliderPanel(QWidget):
         self.set_model(None, np.zeros(0, np.float32))
 
     # ---- public (GUI thread) ----------------------------------------------------------------------
-    def set_model(self, info: ModelInfo | None, z: np.ndarray, posterior: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    def set_model(
+        self, info: ModelInfo | None, z: np.ndarray, posterior: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> None:
         """Rebuild the sliders for `info` showing `z`; no signal is emitted."""
         self.info, self._posterior = info, posterior
         while self.grid.count():
@@ -121,8 +126,10 @@ class LatentSliderPanel(QWidget):
             button.setEnabled(info is not None)
         self.encode_button.setEnabled(bool(info and info.can_encode_data))
         self.encode_button.setToolTip(
-            "Encode a random data-set image and load its code" if info is None or info.can_encode_data
-            else f"Cannot encode a data sample: {info.data_note}")
+            "Encode a random data-set image and load its code"
+            if info is None or info.can_encode_data
+            else f"Cannot encode a data sample: {info.data_note}"
+        )
         if info is None:
             return
         kl, std = info.kl_per_dim, info.latent_std

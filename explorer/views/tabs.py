@@ -35,9 +35,14 @@ class AnalysisTabs(QTabWidget):
         self.scatter = LatentScatterView(ids)
         self.analysis = AnalysisPanel(ids)
         self.views: dict[str, AnalysisView] = {}
-        for title, view in (("Traversal", self.traversal), ("Interpolation", self.interpolation),
-                            ("Reconstruction", self.reconstruction), ("Compare", self.compare),
-                            ("Scatter", self.scatter), ("Analysis", self.analysis)):
+        for title, view in (
+            ("Traversal", self.traversal),
+            ("Interpolation", self.interpolation),
+            ("Reconstruction", self.reconstruction),
+            ("Compare", self.compare),
+            ("Scatter", self.scatter),
+            ("Analysis", self.analysis),
+        ):
             self.addTab(view, title)
             self.views[view.name] = view
             view.requested.connect(self.requested)

@@ -52,8 +52,11 @@ class TraversalGrid(AnalysisView):
         if info is None:
             return
         dims = tuple(self.dims())
-        self.send(lambda rid: TraversalRequest(self.name, rid, info.model_id, self.context.z.copy(), dims,
-                                               self.steps.value(), self.span.value()))
+        self.send(
+            lambda rid: TraversalRequest(
+                self.name, rid, info.model_id, self.context.z.copy(), dims, self.steps.value(), self.span.value()
+            )
+        )
 
     def show_result(self, result: GridResult) -> None:
         self.result = result

@@ -16,7 +16,9 @@ from trainer.cli import main as latent_train
 
 
 def _write(path, tensors, document):
-    metadata = None if document is None else {METADATA_KEY: document if isinstance(document, str) else json.dumps(document)}
+    metadata = (
+        None if document is None else {METADATA_KEY: document if isinstance(document, str) else json.dumps(document)}
+    )
     safetensors.torch.save_file(tensors, str(path), metadata=metadata)
     return path
 
@@ -138,20 +140,48 @@ CASES = [
     (empty, checkpoints.UnsupportedFormatError, "empty.safetensors is empty"),
     (truncated, checkpoints.UnsupportedFormatError, "cut.safetensors is truncated"),
     (random_bytes, checkpoints.UnsupportedFormatError, "noise.safetensors is not a safetensors file"),
-    (no_metadata, checkpoints.MissingMetadataError, "plain.safetensors is a safetensors file without latent-explorer metadata"),
-    (unknown_metadata, checkpoints.MissingMetadataError, "other.safetensors is a safetensors file without latent-explorer metadata"),
-    (metadata_not_json, checkpoints.MissingMetadataError, "badjson.safetensors: its latent-explorer metadata is not valid JSON"),
-    (newer_version, checkpoints.UnsupportedFormatError, "future.safetensors uses checkpoint format 99, newer than this latent-explorer reads"),
+    (
+        no_metadata,
+        checkpoints.MissingMetadataError,
+        "plain.safetensors is a safetensors file without latent-explorer metadata",
+    ),
+    (
+        unknown_metadata,
+        checkpoints.MissingMetadataError,
+        "other.safetensors is a safetensors file without latent-explorer metadata",
+    ),
+    (
+        metadata_not_json,
+        checkpoints.MissingMetadataError,
+        "badjson.safetensors: its latent-explorer metadata is not valid JSON",
+    ),
+    (
+        newer_version,
+        checkpoints.UnsupportedFormatError,
+        "future.safetensors uses checkpoint format 99, newer than this latent-explorer reads",
+    ),
     (missing_tensor, checkpoints.ArchitectureMismatchError, "missing decoder.0.weight"),
     (extra_tensor, checkpoints.ArchitectureMismatchError, "unexpected decoder.99.weight"),
-    (wrong_shape, checkpoints.ArchitectureMismatchError, r"tensor '.*' has shape \[.*\] but the declared architecture \(latent_dim=3"),
+    (
+        wrong_shape,
+        checkpoints.ArchitectureMismatchError,
+        r"tensor '.*' has shape \[.*\] but the declared architecture \(latent_dim=3",
+    ),
     (nan_weights, checkpoints.ArchitectureMismatchError, "weight 'decoder.0.weight' contains NaN or Inf"),
     (inf_weights, checkpoints.ArchitectureMismatchError, "weight 'encoder.1.bias' contains NaN or Inf"),
     (absurd_latent_dim, checkpoints.ArchitectureMismatchError, "latent_dim=1000000000 is outside 1..4096"),
     (integer_weights, checkpoints.ArchitectureMismatchError, "'decoder.0.bias' is stored as I32"),
     (unknown_architecture, checkpoints.UnsupportedFormatError, "declares architecture 'transformer'"),
-    (pickle_with_code, checkpoints.UnsupportedFormatError, "evil.safetensors is a Python pickle that calls io.open, which could run code .* not opened"),
-    (torch_zip_with_code, checkpoints.UnsupportedFormatError, "evil.pt is a torch.save file that calls io.open, which could run code .* not opened"),
+    (
+        pickle_with_code,
+        checkpoints.UnsupportedFormatError,
+        "evil.safetensors is a Python pickle that calls io.open, which could run code .* not opened",
+    ),
+    (
+        torch_zip_with_code,
+        checkpoints.UnsupportedFormatError,
+        "evil.pt is a torch.save file that calls io.open, which could run code .* not opened",
+    ),
 ]
 IDS = [case[0].__name__ for case in CASES]
 

@@ -114,13 +114,17 @@ def test_unknown_model_type_is_named(tmp_path):
 
 def test_image_size_other_than_32_or_64_is_named(tmp_path):
     folder = copy_results(tmp_path, "VAE_mnist", img_size=[1, 28, 28])
-    with pytest.raises(checkpoints.UnsupportedFormatError, match="images are 28x28; the Burgess model is only 32x32 or 64x64"):
+    with pytest.raises(
+        checkpoints.UnsupportedFormatError, match="images are 28x28; the Burgess model is only 32x32 or 64x64"
+    ):
         checkpoints.load(folder)
 
 
 def test_specs_that_disagree_with_the_weights_are_named(tmp_path):
     folder = copy_results(tmp_path, "VAE_mnist", latent_dim=12)
-    with pytest.raises(checkpoints.ArchitectureMismatchError, match="says latent_dim=12 but model.pt's weights have 10"):
+    with pytest.raises(
+        checkpoints.ArchitectureMismatchError, match="says latent_dim=12 but model.pt's weights have 10"
+    ):
         checkpoints.load(folder)
     folder = copy_results(tmp_path, "VAE_dsprites", img_size=[1, 32, 32])
     with pytest.raises(checkpoints.ArchitectureMismatchError, match=r"img_size=\[1, 32, 32\] but .* \[1, 64, 64\]"):

@@ -42,7 +42,9 @@ def scripted(tmp_path: Path, extra: dict | None = None) -> tuple[Path, nn.Module
 
 def test_torchscript_without_a_latent_size_asks_for_one(tmp_path):
     path, _ = scripted(tmp_path)
-    with pytest.raises(checkpoints.LatentDimRequiredError, match="does not record its latent size.*--latent-dim N") as info:
+    with pytest.raises(
+        checkpoints.LatentDimRequiredError, match="does not record its latent size.*--latent-dim N"
+    ) as info:
         checkpoints.load(path, device="cpu")
     assert info.value.path == path
 
@@ -67,7 +69,9 @@ def test_torchscript_with_its_latent_size_inside_opens_alone(tmp_path):
 
 def test_torchscript_with_a_wrong_latent_size_says_so(tmp_path):
     path, _ = scripted(tmp_path)
-    with pytest.raises(checkpoints.ArchitectureMismatchError, match=r"fails on codes of shape \(4, 7\).*check the latent size"):
+    with pytest.raises(
+        checkpoints.ArchitectureMismatchError, match=r"fails on codes of shape \(4, 7\).*check the latent size"
+    ):
         checkpoints.load(path, device="cpu", latent_dim=7)
 
 
@@ -82,11 +86,24 @@ def test_a_lightning_checkpoint_of_our_architecture_opens(tmp_path, tiny_vae):
     state = {f"model.{k}": v for k, v in tiny_vae.network.state_dict().items()}
     state["loss_fn.pos_weight"] = torch.ones(1)  # another module of the LightningModule: dropped
     path = tmp_path / "epoch=3-step=1200.ckpt"
-    torch.save({"epoch": 3, "global_step": 1200, "pytorch-lightning_version": "2.4.0", "state_dict": state,
-                "optimizer_states": [{"state": {}, "param_groups": [{"lr": 1e-3}]}],
-                "hyper_parameters": {"latent_dim": tiny_vae.latent_dim}}, path)
+    torch.save(
+        {
+            "epoch": 3,
+            "global_step": 1200,
+            "pytorch-lightning_version": "2.4.0",
+            "state_dict": state,
+            "optimizer_states": [{"state": {}, "param_groups": [{"lr": 1e-3}]}],
+            "hyper_parameters": {"latent_dim": tiny_vae.latent_dim},
+        },
+        path,
+    )
     model = checkpoints.load(path, device="cpu")
-    assert (model.kind, model.meta.arch, model.latent_dim, model.meta.steps) == ("vae", "mlp", tiny_vae.latent_dim, 1200)
+    assert (model.kind, model.meta.arch, model.latent_dim, model.meta.steps) == (
+        "vae",
+        "mlp",
+        tiny_vae.latent_dim,
+        1200,
+    )
     z = torch.randn(3, tiny_vae.latent_dim, generator=torch.Generator().manual_seed(0))
     assert torch.equal(model.decode(z), tiny_vae.decode(z))
 
@@ -114,12 +131,16 @@ def test_disentangling_vae_convert_is_lossless(tmp_path, name):
 
 # ---- near misses: each error names the difference ------------------------------------------------
 
+
 def test_a_state_dict_with_missing_and_extra_keys_lists_them(tmp_path):
     state = torch.load(FIXTURES / "VAE_mnist" / "model.pt", weights_only=True)
     del state["decoder.lin2.weight"], state["decoder.lin2.bias"]
     state["decoder.lin4.weight"] = torch.zeros(3, 3)
     torch.save(state, tmp_path / "model.pt")
-    message = "looks like a conv VAE .* its keys differ: missing decoder.lin2.bias, decoder.lin2.weight; unexpected decoder.lin4.weight"
+    message = (
+        "looks like a conv VAE .* its keys differ: missing decoder.lin2.bias, decoder.lin2.weight; "
+        "unexpected decoder.lin4.weight"
+    )
     with pytest.raises(checkpoints.ArchitectureMismatchError, match=message):
         checkpoints.load(tmp_path / "model.pt")
 
@@ -152,7 +173,7 @@ def test_results_folder_with_a_mismatching_model_pt(tmp_path):
 
 # ---- --arch-file: the user's own code builds the networks ---------------------------------------
 
-ARCH_FILE = '''
+ARCH_FILE = """
     import torch
     from torch import nn
 
@@ -193,14 +214,16 @@ ARCH_FILE = '''
         encoder = Encoder()
         encoder.load_state_dict(_part(state_dict, "net.enc."))
         return encoder
-'''
+"""
 
 
 def _user_model(tmp_path: Path, suffix: str = ".ckpt") -> tuple[Path, Path, dict[str, torch.Tensor]]:
     (arch := tmp_path / "my_model.py").write_text(textwrap.dedent(ARCH_FILE))
     torch.manual_seed(0)
-    state = {**{f"net.dec.{k}": v for k, v in TinyGenerator().state_dict().items()},
-             **{f"net.enc.lin.{k}": v for k, v in nn.Linear(64, 8).state_dict().items()}}
+    state = {
+        **{f"net.dec.{k}": v for k, v in TinyGenerator().state_dict().items()},
+        **{f"net.enc.lin.{k}": v for k, v in nn.Linear(64, 8).state_dict().items()},
+    }
     path = tmp_path / f"theirs{suffix}"
     if suffix == ".safetensors":
         safetensors.torch.save_file(state, str(path))
@@ -219,7 +242,9 @@ def test_arch_file_builds_a_vae_from_the_users_code(tmp_path, suffix):
     assert torch.allclose(model.decode(z), expected, atol=1e-6)
     mu, logvar = model.encode(expected)
     assert mu.shape == logvar.shape == (3, 4)
-    with pytest.raises(checkpoints.UnsupportedFormatError, match="needs --arch-file my_model.py, so it cannot be converted"):
+    with pytest.raises(
+        checkpoints.UnsupportedFormatError, match="needs --arch-file my_model.py, so it cannot be converted"
+    ):
         checkpoints.convert(path, tmp_path / "out.safetensors", arch_file=arch)
 
 
@@ -229,11 +254,16 @@ def test_arch_file_errors_name_the_file_and_the_cause(tmp_path):
     with pytest.raises(checkpoints.ArchitectureMismatchError, match=r"fails on codes of shape \(4, 5\)"):
         checkpoints.load(path, arch_file=arch)
     arch.write_text(textwrap.dedent(ARCH_FILE).replace('"net.dec."', '"net.decoder."'))
-    with pytest.raises(checkpoints.ArchitectureMismatchError,
-                       match=r"my_model.py: build_decoder\(state_dict\) failed \(RuntimeError: .*Missing key\(s\)"):
+    with pytest.raises(
+        checkpoints.ArchitectureMismatchError,
+        match=r"my_model.py: build_decoder\(state_dict\) failed \(RuntimeError: .*Missing key\(s\)",
+    ):
         checkpoints.load(path, arch_file=arch)
     arch.write_text("raise ImportError('no module named mylib')\n")
-    with pytest.raises(checkpoints.CheckpointError, match=r"my_model.py failed while being imported \(ImportError: no module named mylib\)"):
+    with pytest.raises(
+        checkpoints.CheckpointError,
+        match=r"my_model.py failed while being imported \(ImportError: no module named mylib\)",
+    ):
         checkpoints.load(path, arch_file=arch)
     arch.write_text("def build_decoder(state_dict):\n    return None\n")
     with pytest.raises(checkpoints.CheckpointError, match="my_model.py must set LATENT_DIM"):

@@ -12,8 +12,14 @@ import torch
 
 import checkpoints
 
-ARCHS = [("mlp", "ae", (1, 8, 8)), ("mlp", "vae", (3, 16, 16)), ("conv", "vae", (1, 64, 64)),
-         ("conv", "ae", (3, 32, 32)), ("dcgan", "gan", (3, 32, 32)), ("dcgan", "gan", (1, 64, 64))]
+ARCHS = [
+    ("mlp", "ae", (1, 8, 8)),
+    ("mlp", "vae", (3, 16, 16)),
+    ("conv", "vae", (1, 64, 64)),
+    ("conv", "ae", (3, 32, 32)),
+    ("dcgan", "gan", (3, 32, 32)),
+    ("dcgan", "gan", (1, 64, 64)),
+]
 
 
 @pytest.mark.parametrize(("arch", "kind", "shape"), ARCHS)
@@ -32,8 +38,13 @@ def test_save_load_is_bit_exact(tmp_path, arch, kind, shape):
 
 
 def test_meta_round_trips(tmp_path, tiny_vae):
-    tiny_vae.with_meta(loss_history=((1.0, 2.0, 3.0, 4.0),), metrics={"mig": 0.25}, description="a test model",
-                       latent_std=(1.0, 0.5), train_config={"beta": 4.0})
+    tiny_vae.with_meta(
+        loss_history=((1.0, 2.0, 3.0, 4.0),),
+        metrics={"mig": 0.25},
+        description="a test model",
+        latent_std=(1.0, 0.5),
+        train_config={"beta": 4.0},
+    )
     checkpoints.save(tiny_vae, tmp_path / "m.safetensors")
     meta = checkpoints.load(tmp_path / "m.safetensors").meta
     assert meta == tiny_vae.meta

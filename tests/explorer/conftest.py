@@ -40,10 +40,20 @@ def window(qtbot, inference, settings):
     win.close()
 
 
-def make_model_file(folder, name="m", latent_dim=3, kl=(0.2, 2.0, 0.9), seed=0, kind="vae", arch="mlp", shape=(1, 8, 8)):
-    model = checkpoints.create_model(arch, kind, latent_dim, shape, seed=seed, dataset="digits" if kind != "gan" else None,
-                                     kl_per_dim=kl, latent_mean=(0.0,) * latent_dim if kl else None,
-                                     latent_std=(1.0,) * latent_dim if kl else None)
+def make_model_file(
+    folder, name="m", latent_dim=3, kl=(0.2, 2.0, 0.9), seed=0, kind="vae", arch="mlp", shape=(1, 8, 8)
+):
+    model = checkpoints.create_model(
+        arch,
+        kind,
+        latent_dim,
+        shape,
+        seed=seed,
+        dataset="digits" if kind != "gan" else None,
+        kl_per_dim=kl,
+        latent_mean=(0.0,) * latent_dim if kl else None,
+        latent_std=(1.0,) * latent_dim if kl else None,
+    )
     path = folder / f"{name}.safetensors"
     checkpoints.save(model, path)
     return path

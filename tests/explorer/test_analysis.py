@@ -13,8 +13,16 @@ from trainer.evaluation import sidecar_path
 
 from .conftest import make_model_file, open_and_wait
 
-STORED = {"mig": 0.5, "factorvae": 0.75, "dci_disentanglement": 0.25, "dci_completeness": 0.125,
-          "dci_informativeness": 0.875, "sap": 0.0625, "kl_per_dim": [1.0, 0.0], "active_dims": [0]}
+STORED = {
+    "mig": 0.5,
+    "factorvae": 0.75,
+    "dci_disentanglement": 0.25,
+    "dci_completeness": 0.125,
+    "dci_informativeness": 0.875,
+    "sap": 0.0625,
+    "kl_per_dim": [1.0, 0.0],
+    "active_dims": [0],
+}
 
 
 def sprites_file(folder, name="sprites", metrics=None):

@@ -15,8 +15,16 @@ from .conftest import open_and_wait
 
 
 def _folder_model(tmp_path, images) -> str:
-    model = checkpoints.create_model("mlp", "vae", 2, (1, 32, 32), seed=0, dataset="folder", kl_per_dim=(1.0, 0.5),
-                                     train_config={"dataset": "folder", "data_dir": str(images), "channels": 1})
+    model = checkpoints.create_model(
+        "mlp",
+        "vae",
+        2,
+        (1, 32, 32),
+        seed=0,
+        dataset="folder",
+        kl_per_dim=(1.0, 0.5),
+        train_config={"dataset": "folder", "data_dir": str(images), "channels": 1},
+    )
     path = tmp_path / "folder-vae.safetensors"
     checkpoints.save(model, path)
     return str(path)

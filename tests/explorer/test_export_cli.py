@@ -54,17 +54,53 @@ def test_traversal_of_all_dims_matches_direct_decodes_and_carries_metadata(tmp_p
 def test_traversal_around_a_seed_or_a_code_file(tmp_path, model_file):
     z = np.linspace(-1, 1, 10).astype(np.float32)
     np.save(tmp_path / "z.npy", z)
-    assert main(["export", "traversal", str(model_file), "--out", str(tmp_path / "a.png"), "--z", str(tmp_path / "z.npy"),
-                 "--dims", "2", "--steps", "3", "--range", "1"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "traversal",
+                str(model_file),
+                "--out",
+                str(tmp_path / "a.png"),
+                "--z",
+                str(tmp_path / "z.npy"),
+                "--dims",
+                "2",
+                "--steps",
+                "3",
+                "--range",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert read_png_metadata(tmp_path / "a.png")["z"] == pytest.approx(z.tolist())
-    assert main(["export", "traversal", str(model_file), "--out", str(tmp_path / "b.png"), "--seed", "5", "--dims", "0",
-                 "--steps", "2"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "traversal",
+                str(model_file),
+                "--out",
+                str(tmp_path / "b.png"),
+                "--seed",
+                "5",
+                "--dims",
+                "0",
+                "--steps",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert read_png_metadata(tmp_path / "b.png")["z"] == pytest.approx(random_codes(1, 10, 5)[0].tolist())
 
 
 def test_traversal_gif_sweeps_there_and_back(tmp_path, model_file):
     out = tmp_path / "t.gif"
-    assert main(["export", "traversal", str(model_file), "--out", str(out), "--dims", "0,1", "--steps", "5", "--gif"]) == 0
+    assert (
+        main(["export", "traversal", str(model_file), "--out", str(out), "--dims", "0,1", "--steps", "5", "--gif"]) == 0
+    )
     with Image.open(out) as gif:
         assert gif.n_frames == 8 and gif.size == (2 * 32 + 2, 32)
         assert json.loads(gif.info["comment"])["dims"] == [0, 1]
@@ -73,8 +109,26 @@ def test_traversal_gif_sweeps_there_and_back(tmp_path, model_file):
 def test_interpolation_rows_per_model_and_slerp_endpoints(tmp_path, model_file):
     other = make_model_file(tmp_path, "other", latent_dim=10, kl=None, arch="conv", shape=(1, 32, 32), seed=4)
     out = tmp_path / "i.png"
-    assert main(["export", "interpolation", str(model_file), str(other), "--out", str(out), "--from-seed", "1",
-                 "--to-seed", "2", "--steps", "6", "--slerp"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "interpolation",
+                str(model_file),
+                str(other),
+                "--out",
+                str(out),
+                "--from-seed",
+                "1",
+                "--to-seed",
+                "2",
+                "--steps",
+                "6",
+                "--slerp",
+            ]
+        )
+        == 0
+    )
     grid = np.asarray(Image.open(out))
     assert grid.shape == (2 * 32 + 2, 6 * 32 + 5 * 2)
     model = checkpoints.load(other, device="cpu")
@@ -93,13 +147,16 @@ def test_samples_and_reconstruction(tmp_path):
     assert np.asarray(Image.open(tmp_path / "r.png")).shape == (2 * 8 + 2, 5 * 8 + 8)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--dims", "0,12"], "--dims [12] out of range: this model has dimensions 0..9"),
-    (["--dims", "a,b"], "--dims must be 'all' or comma-separated integers"),
-    (["--steps", "1"], "--steps must be at least 2"),
-    (["--z", "missing.npy"], "--z missing.npy: cannot read a .npy array"),
-    (["--seed", "1", "--z", "z.npy"], "not allowed with argument"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dims", "0,12"], "--dims [12] out of range: this model has dimensions 0..9"),
+        (["--dims", "a,b"], "--dims must be 'all' or comma-separated integers"),
+        (["--steps", "1"], "--steps must be at least 2"),
+        (["--z", "missing.npy"], "--z missing.npy: cannot read a .npy array"),
+        (["--seed", "1", "--z", "z.npy"], "not allowed with argument"),
+    ],
+)
 def test_bad_export_arguments_are_one_line_and_exit_2(tmp_path, model_file, capsys, args, message, monkeypatch):
     monkeypatch.chdir(tmp_path)
     try:
@@ -114,4 +171,7 @@ def test_bad_export_arguments_are_one_line_and_exit_2(tmp_path, model_file, caps
 def test_a_bad_checkpoint_is_its_one_line_error(tmp_path, capsys):
     (tmp_path / "bad.safetensors").write_bytes(b"junk")
     assert main(["export", "samples", str(tmp_path / "bad.safetensors"), "--out", str(tmp_path / "s.png")]) == 2
-    assert capsys.readouterr().err == "latent-explorer: error: bad.safetensors is only 4 bytes long; it is not a safetensors file\n"
+    assert (
+        capsys.readouterr().err
+        == "latent-explorer: error: bad.safetensors is only 4 bytes long; it is not a safetensors file\n"
+    )

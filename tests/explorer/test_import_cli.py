@@ -38,13 +38,21 @@ def test_convert_a_results_folder_is_lossless(tmp_path, capsys):
     assert (converted.meta.dataset, converted.meta.beta) == ("dsprites", 4.0)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["{fix}/VAE_mnist", "--out", "{tmp}/x.pt"], "x.pt: converted checkpoints are .safetensors files; end the name in .safetensors"),
-    (["{tmp}/nope", "--out", "{tmp}/x.safetensors"], "{tmp}/nope does not exist; check the path"),
-    (["{tmp}/whole.pt", "--out", "{tmp}/x.safetensors"], "whole.pt holds a whole pickled model object"),
-    (["{tmp}/w.pt", "--arch-file", "{tmp}/my.py", "--out", "{tmp}/x.safetensors"],
-     "w.pt needs --arch-file my.py, so it cannot be converted"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["{fix}/VAE_mnist", "--out", "{tmp}/x.pt"],
+            "x.pt: converted checkpoints are .safetensors files; end the name in .safetensors",
+        ),
+        (["{tmp}/nope", "--out", "{tmp}/x.safetensors"], "{tmp}/nope does not exist; check the path"),
+        (["{tmp}/whole.pt", "--out", "{tmp}/x.safetensors"], "whole.pt holds a whole pickled model object"),
+        (
+            ["{tmp}/w.pt", "--arch-file", "{tmp}/my.py", "--out", "{tmp}/x.safetensors"],
+            "w.pt needs --arch-file my.py, so it cannot be converted",
+        ),
+    ],
+)
 def test_convert_errors_are_one_line_and_exit_2(tmp_path, capsys, args, message):
     torch.save(nn.Linear(2, 2), tmp_path / "whole.pt")
     args = [a.format(fix=FIXTURES, tmp=tmp_path) for a in args]
@@ -62,8 +70,26 @@ def test_export_a_torchscript_generator_with_latent_dim(tmp_path, capsys):
     out = tmp_path / "s.png"
     assert main(["export", "samples", str(tmp_path / "g.pt"), "--out", str(out), "--n", "1", "--seed", "5"]) == 2
     assert "does not record its latent size" in one_line_error(capsys)
-    assert main(["export", "samples", str(tmp_path / "g.pt"), "--out", str(out), "--n", "1", "--seed", "5",
-                 "--latent-dim", "3", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "samples",
+                str(tmp_path / "g.pt"),
+                "--out",
+                str(out),
+                "--n",
+                "1",
+                "--seed",
+                "5",
+                "--latent-dim",
+                "3",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     z = torch.randn(1, 3, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
         assert np.array_equal(np.asarray(Image.open(out)), to_uint8(generator(z))[0])
@@ -82,8 +108,28 @@ def test_export_with_an_arch_file(tmp_path):
     decoder = nn.Sequential(nn.Linear(2, 16), nn.Sigmoid(), nn.Unflatten(1, (1, 4, 4)))
     torch.save(decoder.state_dict(), tmp_path / "w.pt")
     out = tmp_path / "t.png"
-    assert main(["export", "traversal", str(tmp_path / "w.pt"), "--arch-file", str(tmp_path / "my.py"),
-                 "--out", str(out), "--steps", "2", "--range", "1", "--dims", "0", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "traversal",
+                str(tmp_path / "w.pt"),
+                "--arch-file",
+                str(tmp_path / "my.py"),
+                "--out",
+                str(out),
+                "--steps",
+                "2",
+                "--range",
+                "1",
+                "--dims",
+                "0",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     with torch.no_grad():
         left = to_uint8(decoder(torch.tensor([[-1.0, 0.0]])))[0]
     assert np.array_equal(np.asarray(Image.open(out))[:4, :4], left)

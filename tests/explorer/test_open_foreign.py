@@ -1,4 +1,5 @@
-"""Other people's checkpoints in the window: results folders, model.pt, drops, the Open dialog, TorchScript, --arch-file."""
+"""Other people's checkpoints in the window: results folders, model.pt, drops, the Open dialog, TorchScript,
+--arch-file."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "disentangling-vae
 
 
 def wait_open(qtbot, window, count):
-    qtbot.waitUntil(lambda: not window.pending_loads and len(window.models) == count
-                    and window.image_view.image() is not None, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: not window.pending_loads and len(window.models) == count and window.image_view.image() is not None,
+        timeout=10_000,
+    )
 
 
 def test_results_folders_open_with_no_extra_flags(qtbot, window):
@@ -37,14 +40,19 @@ def test_results_folders_open_with_no_extra_flags(qtbot, window):
     window.model_list.select_model(by_name["betaH_dsprites"].model_id)
     z = np.linspace(-1, 1, 10).astype(np.float32)
     window.set_z(z)
-    qtbot.waitUntil(lambda: np.array_equal(window.image_view.image(),
-                                           expected_image(FIXTURES / "betaH_dsprites", z)), timeout=5000)
+    qtbot.waitUntil(
+        lambda: np.array_equal(window.image_view.image(), expected_image(FIXTURES / "betaH_dsprites", z)), timeout=5000
+    )
 
 
 def test_dropping_a_results_folder_and_a_model_pt(qtbot, window):
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(FIXTURES / "VAE_mnist")),
-                  QUrl.fromLocalFile(str(FIXTURES / "betaH_dsprites" / "model.pt"))])
+    mime.setUrls(
+        [
+            QUrl.fromLocalFile(str(FIXTURES / "VAE_mnist")),
+            QUrl.fromLocalFile(str(FIXTURES / "betaH_dsprites" / "model.pt")),
+        ]
+    )
     drop = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     window.dropEvent(drop)
     wait_open(qtbot, window, 2)
@@ -104,7 +112,9 @@ def test_cancelling_the_latent_size_shows_why_nothing_opened(qtbot, window, tmp_
 
 def test_an_arch_file_given_with_the_files_builds_the_decoder(qtbot, window, tmp_path):
     write_arch_file(tmp_path / "my.py")
-    torch.save(nn.Sequential(nn.Linear(2, 16), nn.Sigmoid(), nn.Unflatten(1, (1, 4, 4))).state_dict(), tmp_path / "w.pt")
+    torch.save(
+        nn.Sequential(nn.Linear(2, 16), nn.Sigmoid(), nn.Unflatten(1, (1, 4, 4))).state_dict(), tmp_path / "w.pt"
+    )
     window.open_files([str(tmp_path / "w.pt")], arch_file=str(tmp_path / "my.py"))
     wait_open(qtbot, window, 1)
     assert next(iter(window.models.values())).description == "w.pt (networks from my.py)"

@@ -50,8 +50,9 @@ def test_a_thousand_changes_in_a_tight_loop_build_no_queue(qtbot, window, tmp_pa
 
 def test_stale_results_are_ignored(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, [make_model_file(tmp_path)])
-    stale = DecodeResult("main", window.latest["main"] - 1, window.current, np.zeros(3, np.float32),
-                         np.full((8, 8), 255, np.uint8))
+    stale = DecodeResult(
+        "main", window.latest["main"] - 1, window.current, np.zeros(3, np.float32), np.full((8, 8), 255, np.uint8)
+    )
     with qtbot.assertNotEmitted(window.image_view.image_updated, wait=100):
         window._on_worker_result_ready(stale)
 
@@ -123,8 +124,9 @@ def test_gan_cannot_encode(qtbot, window, tmp_path):
 def test_an_autoencoder_spans_its_recorded_code_spread(qtbot, window, tmp_path):
     import checkpoints
 
-    model = checkpoints.create_model("mlp", "ae", 2, (1, 8, 8), dataset="digits", latent_mean=(1.0, -2.0),
-                                     latent_std=(0.5, 3.0))
+    model = checkpoints.create_model(
+        "mlp", "ae", 2, (1, 8, 8), dataset="digits", latent_mean=(1.0, -2.0), latent_std=(0.5, 3.0)
+    )
     checkpoints.save(model, tmp_path / "ae.safetensors")
     open_and_wait(qtbot, window, [tmp_path / "ae.safetensors"])
     assert window.sliders.mode.currentText() == "Aggregate posterior ±2σ"

@@ -37,16 +37,34 @@ def test_traversal_grid_equals_direct_decodes_and_exports_like_the_cli(qtbot, wi
     gui = tmp_path / "gui.png"
     view.export_png(str(gui))
     np.save(tmp_path / "z.npy", np.array([0.5, 0.0, -0.5], np.float32))
-    main(["export", "traversal", str(path), "--out", str(tmp_path / "cli.png"), "--z", str(tmp_path / "z.npy"),
-          "--device", "cpu"])
+    main(
+        [
+            "export",
+            "traversal",
+            str(path),
+            "--out",
+            str(tmp_path / "cli.png"),
+            "--z",
+            str(tmp_path / "z.npy"),
+            "--device",
+            "cpu",
+        ]
+    )
     assert gui.read_bytes() == (tmp_path / "cli.png").read_bytes()  # bit-identical, metadata included
     view.export_gif(str(tmp_path / "t.gif"))
     assert read_png_metadata(gui)["dims"] == [1, 2, 0]
 
 
 def test_interpolation_has_one_row_per_model_of_the_same_size(qtbot, window, tmp_path):
-    open_and_wait(qtbot, window, [make_model_file(tmp_path, "a"), make_model_file(tmp_path, "b", seed=2),
-                                  make_model_file(tmp_path, "c", latent_dim=4, kl=None)])
+    open_and_wait(
+        qtbot,
+        window,
+        [
+            make_model_file(tmp_path, "a"),
+            make_model_file(tmp_path, "b", seed=2),
+            make_model_file(tmp_path, "c", latent_dim=4, kl=None),
+        ],
+    )
     window.model_list.select_model(next(m for m, i in window.models.items() if i.name == "a"))
     view = window.tabs.interpolation
     _show(qtbot, window, view)
@@ -72,8 +90,13 @@ def test_compare_drives_every_model_and_matches_by_factor(qtbot, window, tmp_pat
     window.set_z(np.array([1.0, -1.0, 0.5], np.float32))
     b = next(m for m, i in window.models.items() if i.name == "b")
     path_b = window.models[b].path
-    qtbot.waitUntil(lambda: view.views[b].image() is not None and np.array_equal(
-        view.views[b].image(), expected_image(path_b, np.array([1.0, -1.0, 0.5], np.float32))), timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            view.views[b].image() is not None
+            and np.array_equal(view.views[b].image(), expected_image(path_b, np.array([1.0, -1.0, 0.5], np.float32)))
+        ),
+        timeout=5000,
+    )
     view.link.setCurrentText(BY_FACTOR)
     qtbot.waitUntil(lambda: len(view.correlations) == 2, timeout=10_000)
     # the worker correlates all 3 dimensions with each colour of the data: for digits, the label alone
@@ -168,8 +191,10 @@ def test_export_the_decoded_image_with_its_code(qtbot, window, tmp_path):
     path = make_model_file(tmp_path)
     open_and_wait(qtbot, window, [path])
     window.set_z(np.array([1.0, 0.5, -0.5], np.float32))
-    qtbot.waitUntil(lambda: np.array_equal(window.image_view.image(),
-                                           expected_image(path, np.array([1.0, 0.5, -0.5], np.float32))), timeout=5000)
+    qtbot.waitUntil(
+        lambda: np.array_equal(window.image_view.image(), expected_image(path, np.array([1.0, 0.5, -0.5], np.float32))),
+        timeout=5000,
+    )
     out = window.export_image(str(tmp_path / "image.png"))
     from PIL import Image
 
@@ -179,8 +204,18 @@ def test_export_the_decoded_image_with_its_code(qtbot, window, tmp_path):
 
 def test_compare_links_through_stored_factor_correlations_without_encoding(qtbot, window, tmp_path):
     def stored(name, table, kl, std, seed):
-        model = checkpoints.create_model("mlp", "vae", 3, (1, 8, 8), seed=seed, dataset="digits", kl_per_dim=kl,
-                                         latent_mean=(0.0,) * 3, latent_std=std, metrics={"factor_correlations": table})
+        model = checkpoints.create_model(
+            "mlp",
+            "vae",
+            3,
+            (1, 8, 8),
+            seed=seed,
+            dataset="digits",
+            kl_per_dim=kl,
+            latent_mean=(0.0,) * 3,
+            latent_std=std,
+            metrics={"factor_correlations": table},
+        )
         checkpoints.save(model, tmp_path / f"{name}.safetensors")
         return tmp_path / f"{name}.safetensors"
 
@@ -209,8 +244,13 @@ def test_compare_starts_every_model_from_its_own_encoding_of_the_sample(qtbot, w
     window.tabs.setCurrentWidget(view)
     b_id = next(m for m, i in window.models.items() if i.name == "b")
     window.encode_sample()
-    qtbot.waitUntil(lambda: window.anchors.get(window.current) is not None
-                    and (b_id, window.anchors[window.current].index) in view.bases, timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            window.anchors.get(window.current) is not None
+            and (b_id, window.anchors[window.current].index) in view.bases
+        ),
+        timeout=5000,
+    )
     index = window.anchors[window.current].index
     from trainer import datasets
 
@@ -222,7 +262,8 @@ def test_compare_starts_every_model_from_its_own_encoding_of_the_sample(qtbot, w
     window.sliders.latent_changed.emit(nudged)  # a slider drag keeps the sample as the starting point
     qtbot.waitUntil(lambda: not np.allclose(view.mapped_z[b_id], own), timeout=5000)
     assert np.allclose(view.mapped_z[b_id] - own, [0, 0.5, 0], atol=1e-6)  # linked by index: the same offset
-    qtbot.waitUntil(lambda: np.array_equal(view.views[b_id].image(), expected_image(b, view.mapped_z[b_id])),
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: np.array_equal(view.views[b_id].image(), expected_image(b, view.mapped_z[b_id])), timeout=5000
+    )
     window.reset_z()  # a new code of another origin drops the sample
     qtbot.waitUntil(lambda: np.allclose(view.mapped_z[b_id], 0), timeout=5000)

@@ -24,7 +24,10 @@ def test_a_bad_file_shows_its_error_and_keeps_the_others(qtbot, window, tmp_path
     bad.write_bytes(b"")
     open_and_wait(qtbot, window, [good, bad])
     qtbot.waitUntil(window.banner.isVisible, timeout=5000)
-    assert window.banner.text() == "broken.safetensors is empty (0 bytes); it was probably cut off while being written — re-save or re-train it"
+    assert (
+        window.banner.text()
+        == "broken.safetensors is empty (0 bytes); it was probably cut off while being written — re-save or re-train it"
+    )
     assert [m.name for m in window.models.values()] == ["m"]
 
 
@@ -84,10 +87,19 @@ def test_session_restores_models_and_codes_and_skips_missing_files(qtbot, infere
 def test_the_application_renders_a_screenshot_and_exits_cleanly(tmp_path):
     path = make_model_file(tmp_path, shape=(1, 32, 32), arch="conv")
     png = tmp_path / "shot.png"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "XDG_RUNTIME_DIR": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "explorer", "--device", "cpu", "--screenshot", str(png), str(path)],
-                          env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_RUNTIME_DIR": str(tmp_path),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "--device", "cpu", "--screenshot", str(png), str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     noise = [line for line in proc.stderr.splitlines() if line and "propagateSizeHints" not in line]
     assert noise == []
@@ -98,17 +110,33 @@ def test_the_application_renders_a_screenshot_and_exits_cleanly(tmp_path):
 
 
 def test_zoo_with_files_is_one_line_and_exit_2(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "explorer", "--zoo", str(tmp_path / "a.safetensors")],
-                          capture_output=True, text=True, timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "--zoo", str(tmp_path / "a.safetensors")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert proc.returncode == 2
-    assert proc.stderr == "latent-explorer: error: --zoo opens the bundled models instead of FILES; give one or the other\n"
+    assert (
+        proc.stderr
+        == "latent-explorer: error: --zoo opens the bundled models instead of FILES; give one or the other\n"
+    )
 
 
 def test_a_device_that_is_not_there_is_one_line_and_exit_2(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "explorer", "--device", "cuda"], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "--device", "cuda"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert proc.returncode == 2
-    assert proc.stderr == "latent-explorer: error: CUDA was asked for but this PyTorch sees no CUDA GPU; use --device cpu or auto\n"
+    assert (
+        proc.stderr
+        == "latent-explorer: error: CUDA was asked for but this PyTorch sees no CUDA GPU; use --device cpu or auto\n"
+    )
 
 
 def test_a_long_description_wraps_instead_of_widening_the_window(qtbot, window, tmp_path):

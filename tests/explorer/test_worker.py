@@ -35,7 +35,9 @@ def test_a_bad_request_becomes_a_message_and_the_worker_keeps_serving(qtbot, tmp
     assert isinstance(failure, Failure)
     assert failure.message == "expected a code batch of shape (n, 3), got (1, 5)"
     assert isinstance(worker.run_now(DecodeRequest("main", 3, 1, np.zeros(3, np.float32))), DecodeResult)
-    assert worker.run_now(DecodeRequest("main", 4, 99, np.zeros(3, np.float32))).message == "that model is no longer open"
+    assert (
+        worker.run_now(DecodeRequest("main", 4, 99, np.zeros(3, np.float32))).message == "that model is no longer open"
+    )
 
 
 def test_a_gpu_failure_falls_back_to_the_cpu_with_a_notice(qtbot, tmp_path):
@@ -55,7 +57,10 @@ def test_a_gpu_failure_falls_back_to_the_cpu_with_a_notice(qtbot, tmp_path):
         result = worker.run_now(DecodeRequest("main", 5, 1, np.zeros(3, np.float32)))
     assert isinstance(result, DecodeResult)
     assert worker.device.type == "cpu"
-    assert notice.args[0] == "The GPU failed (CUDA error: an illegal memory access was encountered); continuing on the CPU."
+    assert (
+        notice.args[0]
+        == "The GPU failed (CUDA error: an illegal memory access was encountered); continuing on the CPU."
+    )
 
 
 def test_dropping_files_on_the_window_opens_them(qtbot, window, tmp_path):

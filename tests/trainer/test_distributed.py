@@ -24,16 +24,44 @@ from trainer.losses import gan_losses, generator_loss, kl_per_dim, reconstructio
 from trainer.pipeline import BatchStream, EpochIndices
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL = ["--dataset", "digits", "--image-size", "16", "--arch", "mlp", "--latent-dim", "3", "--seed", "5",
-         "--device", "cpu"]
+SMALL = [
+    "--dataset",
+    "digits",
+    "--image-size",
+    "16",
+    "--arch",
+    "mlp",
+    "--latent-dim",
+    "3",
+    "--seed",
+    "5",
+    "--device",
+    "cpu",
+]
 SMALL_CONFIG = dict(kind="vae", dataset="digits", image_size=16, arch="mlp", latent_dim=3, seed=5, device="cpu")
 
 
 def _torchrun(*args: str, **popen) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--standalone",
-                             "-m", "trainer.cli", *args], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc-per-node",
+            "2",
+            "--standalone",
+            "-m",
+            "trainer.cli",
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **popen,
+    )
 
 
 def _weights(model):
@@ -46,11 +74,24 @@ def _close(a: dict, b: dict, atol: float) -> bool:
 
 # ---- the default path is the plain loop, bit for bit ------------------------------------------------
 
+
 def test_one_process_in_fp32_is_the_plain_loop_bit_for_bit(tmp_path):
     steps, batch, seed = 12, 16, 3
-    model = train(TrainConfig(kind="vae", dataset="digits", image_size=8, arch="mlp", latent_dim=2, beta=4.0,
-                              batch_size=batch, seed=seed, steps=steps, out=str(tmp_path / "a.safetensors")),
-                  progress=False)
+    model = train(
+        TrainConfig(
+            kind="vae",
+            dataset="digits",
+            image_size=8,
+            arch="mlp",
+            latent_dim=2,
+            beta=4.0,
+            batch_size=batch,
+            seed=seed,
+            steps=steps,
+            out=str(tmp_path / "a.safetensors"),
+        ),
+        progress=False,
+    )
     # the loop as it was written before torchrun and mixed precision: same draws, same order
     data = datasets.get("digits", image_size=8)
     torch.manual_seed(seed)
@@ -74,8 +115,19 @@ def test_one_process_in_fp32_is_the_plain_loop_bit_for_bit(tmp_path):
 
 def test_one_process_gan_is_the_plain_loop_bit_for_bit(tmp_path):
     steps, batch, seed = 3, 4, 1
-    model = train(TrainConfig(kind="gan", dataset="digits", image_size=32, latent_dim=4, batch_size=batch,
-                              seed=seed, steps=steps, out=str(tmp_path / "g.safetensors")), progress=False)
+    model = train(
+        TrainConfig(
+            kind="gan",
+            dataset="digits",
+            image_size=32,
+            latent_dim=4,
+            batch_size=batch,
+            seed=seed,
+            steps=steps,
+            out=str(tmp_path / "g.safetensors"),
+        ),
+        progress=False,
+    )
     data = datasets.get("digits", image_size=32)
     torch.manual_seed(seed)
     net = checkpoints.create_model("dcgan", "gan", 4, data.image_shape).network.train()
@@ -101,14 +153,18 @@ def test_one_process_gan_is_the_plain_loop_bit_for_bit(tmp_path):
 
 # ---- two gloo processes under torchrun ---------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def two_and_one(tmp_path_factory):
     """A 2-process run (batch 8 each, 20 steps) and a 1-process run with batch 16 (30 steps, snapshots)."""
     folder = tmp_path_factory.mktemp("ddp")
-    proc = _torchrun("vae", *SMALL, "--batch-size", "8", "--steps", "20", "--every", "10",
-                     "--out", str(folder / "two.safetensors"))
-    one = train(TrainConfig(batch_size=16, steps=30, every=10, out=str(folder / "one.safetensors"), **SMALL_CONFIG),
-                progress=False)
+    proc = _torchrun(
+        "vae", *SMALL, "--batch-size", "8", "--steps", "20", "--every", "10", "--out", str(folder / "two.safetensors")
+    )
+    one = train(
+        TrainConfig(batch_size=16, steps=30, every=10, out=str(folder / "one.safetensors"), **SMALL_CONFIG),
+        progress=False,
+    )
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     return folder, err, one
@@ -127,17 +183,29 @@ def test_two_processes_follow_the_loss_curve_of_one_with_twice_the_batch(two_and
 def test_rank_0_alone_writes_and_reports(two_and_one):
     folder, err, _ = two_and_one
     written = sorted(p.name for p in folder.iterdir() if p.name.startswith("two"))
-    assert written == ["two-step0000010.safetensors", "two-step0000020.safetensors", "two.safetensors",
-                       "two.train.safetensors"]
+    assert written == [
+        "two-step0000010.safetensors",
+        "two-step0000020.safetensors",
+        "two.safetensors",
+        "two.train.safetensors",
+    ]
     assert not list(folder.glob(".*"))  # no temporary file left behind
     assert err.count("saved ") == 1 and "data=" in err and "Traceback" not in err
 
 
 def test_a_two_process_run_resumes_in_one_process_with_the_same_global_batch(two_and_one):
     folder, _, one = two_and_one
-    resumed = train(TrainConfig(kind="vae", steps=30, batch_size=16, resume=str(folder / "two.safetensors"),
-                                out=str(folder / "resumed.safetensors")), progress=False,
-                    explicit=frozenset({"steps", "batch_size", "resume", "out"}))
+    resumed = train(
+        TrainConfig(
+            kind="vae",
+            steps=30,
+            batch_size=16,
+            resume=str(folder / "two.safetensors"),
+            out=str(folder / "resumed.safetensors"),
+        ),
+        progress=False,
+        explicit=frozenset({"steps", "batch_size", "resume", "out"}),
+    )
     assert resumed.meta.steps == 30
     np.testing.assert_allclose(resumed.meta.loss_history, one.meta.loss_history, rtol=1e-4)
     assert _close(_weights(resumed), _weights(one), 1e-3)
@@ -152,8 +220,19 @@ def test_rank_1_never_writes(tmp_path):
 
 def test_ctrl_c_under_torchrun_stops_both_ranks_and_rank_0_saves(tmp_path):
     out = tmp_path / "i.safetensors"
-    proc = _torchrun("vae", *SMALL, "--batch-size", "4", "--steps", "1000000", "--checkpoint-every", "20",
-                     "--out", str(out), start_new_session=True)
+    proc = _torchrun(
+        "vae",
+        *SMALL,
+        "--batch-size",
+        "4",
+        "--steps",
+        "1000000",
+        "--checkpoint-every",
+        "20",
+        "--out",
+        str(out),
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 90
     while not out.exists():
         assert time.monotonic() < deadline and proc.poll() is None, "the run never saved"
@@ -167,9 +246,9 @@ def test_ctrl_c_under_torchrun_stops_both_ranks_and_rank_0_saves(tmp_path):
 
 # ---- precision and compile ---------------------------------------------------------------------------
 
+
 def test_bf16_on_the_cpu_trains_close_to_fp32_and_is_recorded(tmp_path):
-    config = dict(kind="vae", dataset="digits", image_size=8, arch="mlp", latent_dim=2, batch_size=16, seed=3,
-                  steps=12)
+    config = dict(kind="vae", dataset="digits", image_size=8, arch="mlp", latent_dim=2, batch_size=16, seed=3, steps=12)
     fp32 = train(TrainConfig(out=str(tmp_path / "a.safetensors"), **config), progress=False)
     bf16 = train(TrainConfig(out=str(tmp_path / "b.safetensors"), precision="bf16", **config), progress=False)
     a, b = np.array(fp32.meta.loss_history)[:, 1], np.array(bf16.meta.loss_history)[:, 1]
@@ -178,11 +257,14 @@ def test_bf16_on_the_cpu_trains_close_to_fp32_and_is_recorded(tmp_path):
     assert bf16.meta.train_config["precision"] == "bf16" and "precision" not in fp32.meta.train_config
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--precision", "fp16"], "--precision fp16 needs a CUDA GPU; on the CPU use --precision bf16"),
-    (["--precision", "fp8"], "argument --precision: invalid choice: 'fp8'"),
-    (["--workers", "-1"], "--workers must be zero or positive, got -1"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--precision", "fp16"], "--precision fp16 needs a CUDA GPU; on the CPU use --precision bf16"),
+        (["--precision", "fp8"], "argument --precision: invalid choice: 'fp8'"),
+        (["--workers", "-1"], "--workers must be zero or positive, got -1"),
+    ],
+)
 def test_precision_and_worker_flags_refuse_what_cannot_run(tmp_path, capsys, args, message):
     try:
         code = main(["vae", *SMALL, *args, "--steps", "1", "--out", str(tmp_path / "a.safetensors")])
@@ -199,8 +281,10 @@ def test_compile_flag_compiles_the_networks_and_is_recorded(tmp_path):
     assert run.model.meta.train_config["compile"] is True
 
 
-@pytest.mark.skipif(not os.environ.get("LATENT_EXPLORER_SLOW_TESTS"),
-                    reason="compiling even a tiny model takes ~25 s on 2 CPU cores; set LATENT_EXPLORER_SLOW_TESTS=1")
+@pytest.mark.skipif(
+    not os.environ.get("LATENT_EXPLORER_SLOW_TESTS"),
+    reason="compiling even a tiny model takes ~25 s on 2 CPU cores; set LATENT_EXPLORER_SLOW_TESTS=1",
+)
 def test_a_compiled_run_follows_the_fp32_loss_curve(tmp_path):
     config = dict(batch_size=16, steps=10, **SMALL_CONFIG)
     plain = train(TrainConfig(out=str(tmp_path / "a.safetensors"), **config), progress=False)
@@ -209,6 +293,7 @@ def test_a_compiled_run_follows_the_fp32_loss_curve(tmp_path):
 
 
 # ---- the batch pipeline ------------------------------------------------------------------------------
+
 
 def test_worker_processes_deliver_the_same_batches_and_resume_point():
     data = datasets.get("digits", image_size=8)

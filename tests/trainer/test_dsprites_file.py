@@ -21,8 +21,12 @@ SIZES = (1, 3, 6, 40, 32, 32)  # colour, shape, scale, orientation, posX, posY
 
 def official_file() -> Path | None:
     """$DSPRITES_NPZ, else the usual places a user keeps the file; None when it is nowhere."""
-    candidates = [os.environ.get("DSPRITES_NPZ", ""), Path.home() / ".cache" / "latent-explorer" / OFFICIAL_NAME,
-                  Path.home() / "data" / OFFICIAL_NAME, Path("/work/shared/data") / OFFICIAL_NAME]
+    candidates = [
+        os.environ.get("DSPRITES_NPZ", ""),
+        Path.home() / ".cache" / "latent-explorer" / OFFICIAL_NAME,
+        Path.home() / "data" / OFFICIAL_NAME,
+        Path("/work/shared/data") / OFFICIAL_NAME,
+    ]
     return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 
 
@@ -35,8 +39,13 @@ def write_npz(path, classes: np.ndarray, **extra) -> np.ndarray:
     """A file laid out like the official one; the images are our renders of `classes` (uint8 0/1)."""
     imgs = render(torch.from_numpy(classes[:, 1:])).to(torch.uint8).numpy()
     metadata = np.array({"description": "a pickled dict, as in the real file"}, dtype=object)
-    arrays = {"imgs": imgs, "latents_classes": classes, "latents_values": classes.astype(np.float64),
-              "metadata": metadata, **extra}
+    arrays = {
+        "imgs": imgs,
+        "latents_classes": classes,
+        "latents_values": classes.astype(np.float64),
+        "metadata": metadata,
+        **extra,
+    }
     np.savez_compressed(path, **{k: v for k, v in arrays.items() if v is not None})
     return imgs
 
@@ -101,8 +110,9 @@ def test_bad_files_are_one_clear_sentence(tmp_path):
     write_npz(tmp_path / "no_imgs.npz", classes, imgs=None)
     assert _error(tmp_path / "no_imgs.npz").startswith("no_imgs.npz has no imgs array")
     np.savez(tmp_path / "pickled.npz", imgs=np.array([object()] * 4, dtype=object), latents_classes=classes)
-    assert "pickled.npz: imgs is stored as pickled Python objects, which are never loaded" in \
-        _error(tmp_path / "pickled.npz")
+    assert "pickled.npz: imgs is stored as pickled Python objects, which are never loaded" in _error(
+        tmp_path / "pickled.npz"
+    )
     write_npz(tmp_path / "pickled2.npz", classes, latents_classes=np.array([None] * 4, dtype=object))
     assert "latents_classes is stored as pickled Python objects" in _error(tmp_path / "pickled2.npz")
     (tmp_path / "noise.npz").write_bytes(os.urandom(256))

@@ -11,8 +11,16 @@ import trainer.metrics
 from trainer.cli import main
 from trainer.evaluation import sidecar_path
 
-KEYS = {"mig", "factorvae", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "kl_per_dim",
-        "active_dims"}
+KEYS = {
+    "mig",
+    "factorvae",
+    "dci_disentanglement",
+    "dci_completeness",
+    "dci_informativeness",
+    "sap",
+    "kl_per_dim",
+    "active_dims",
+}
 
 
 def _run(args):
@@ -63,14 +71,21 @@ def test_unreadable_sidecar_is_recomputed(dsprites_vae, capsys):
     assert len(json.loads(sidecar_path(dsprites_vae).read_text())["entries"]) == 1
 
 
-@pytest.mark.parametrize(("make", "extra", "message"), [
-    (None, [], "does not exist; check the path"),
-    (("dcgan", "gan", (1, 32, 32), "dsprites"), [], "this GAN has no encoder"),
-    (("mlp", "vae", (1, 8, 8), "digits"), [], "the digits data set has no known factors"),
-    (("mlp", "vae", (1, 32, 32), None), [], "does not record its data set; pass --dataset NAME"),
-    (("mlp", "vae", (1, 32, 32), "dsprites"), ["--dataset", "faces"], "takes 1x32x32 images but the faces data set"),
-    (("mlp", "vae", (1, 32, 32), "dsprites"), ["--n", "5"], "n=5 is too few samples"),
-])
+@pytest.mark.parametrize(
+    ("make", "extra", "message"),
+    [
+        (None, [], "does not exist; check the path"),
+        (("dcgan", "gan", (1, 32, 32), "dsprites"), [], "this GAN has no encoder"),
+        (("mlp", "vae", (1, 8, 8), "digits"), [], "the digits data set has no known factors"),
+        (("mlp", "vae", (1, 32, 32), None), [], "does not record its data set; pass --dataset NAME"),
+        (
+            ("mlp", "vae", (1, 32, 32), "dsprites"),
+            ["--dataset", "faces"],
+            "takes 1x32x32 images but the faces data set",
+        ),
+        (("mlp", "vae", (1, 32, 32), "dsprites"), ["--n", "5"], "n=5 is too few samples"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, make, extra, message):
     path = tmp_path / "m.safetensors"
     if make is not None:

@@ -10,8 +10,16 @@ import torch.nn.functional as F
 from trainer import datasets
 from trainer.datasets.sheet import faces_sheet, traversal
 
-SIZES = {"azimuth": 15, "elevation": 5, "smile": 11, "skin_tone": 6, "hair_colour": 5, "hair_length": 4,
-         "background": 6, "lighting": 5}
+SIZES = {
+    "azimuth": 15,
+    "elevation": 5,
+    "smile": 11,
+    "skin_tone": 6,
+    "hair_colour": 5,
+    "hair_length": 4,
+    "background": 6,
+    "lighting": 5,
+}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +44,10 @@ def test_factor_table_names_grids_and_length(faces):
 
 def test_index_formula_is_row_major_with_lighting_fastest(faces):
     assert faces.factors_of(np.array([1, 5, len(faces) - 1])).tolist() == [
-        [0, 0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1, 0], [s - 1 for s in SIZES.values()]]
+        [0, 0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 1, 0],
+        [s - 1 for s in SIZES.values()],
+    ]
     indices = np.random.default_rng(0).integers(0, len(faces), 1000)
     assert np.array_equal(faces.index_of(faces.factors_of(indices)), indices)
     assert torch.equal(faces.images(indices[:6]), faces.images_for_factors(faces.factors_of(indices[:6])))

@@ -106,12 +106,15 @@ def test_sample_batch_trains_from_a_folder(tmp_path):
     assert torch.equal(a, data.sample_batch(7, torch.Generator().manual_seed(1))) and a.shape == (7, 3, 32, 32)
 
 
-@pytest.mark.parametrize(("setup", "message"), [
-    ("missing", "--data-dir {d} does not exist; point it at a folder with PNG or JPEG images"),
-    ("empty", "--data-dir {d} holds no files; point it at a folder with PNG or JPEG images"),
-    ("broken", "none of the 3 files in {d} is a readable PNG or JPEG image (e.g. cut.png: "),
-    ("file", "--data-dir {d} is a file, not a folder"),
-])
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing", "--data-dir {d} does not exist; point it at a folder with PNG or JPEG images"),
+        ("empty", "--data-dir {d} holds no files; point it at a folder with PNG or JPEG images"),
+        ("broken", "none of the 3 files in {d} is a readable PNG or JPEG image (e.g. cut.png: "),
+        ("file", "--data-dir {d} is a file, not a folder"),
+    ],
+)
 def test_bad_folders_are_one_clear_sentence(tmp_path, setup, message):
     folder = tmp_path / "images"
     if setup == "empty":
@@ -142,8 +145,27 @@ def test_training_on_a_folder_with_broken_files_reports_them(tmp_path, capsys, c
     write_broken(images)
     out = tmp_path / "g.safetensors"
     with caplog.at_level(logging.WARNING):
-        code = main(["vae", "--dataset", "folder", "--data-dir", str(images), "--image-size", "32", "--steps", "4",
-                     "--batch-size", "8", "--latent-dim", "3", "--channels", "1", "--out", str(out)])
+        code = main(
+            [
+                "vae",
+                "--dataset",
+                "folder",
+                "--data-dir",
+                str(images),
+                "--image-size",
+                "32",
+                "--steps",
+                "4",
+                "--batch-size",
+                "8",
+                "--latent-dim",
+                "3",
+                "--channels",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
     assert code == 0 and "skipped 3 files" in caplog.text
     model = checkpoints.load(out)
     assert model.image_shape == (1, 32, 32) and model.meta.dataset == "folder"

@@ -7,8 +7,15 @@ import math
 import pytest
 import torch
 
-from trainer.losses import (capacity, gan_losses, generator_loss, kl_per_dim, reconstruction_loss, vae_objective,
-                            warmed_up)
+from trainer.losses import (
+    capacity,
+    gan_losses,
+    generator_loss,
+    kl_per_dim,
+    reconstruction_loss,
+    vae_objective,
+    warmed_up,
+)
 
 
 def test_kl_is_zero_at_the_prior_and_matches_the_closed_form():

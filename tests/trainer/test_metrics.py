@@ -96,11 +96,19 @@ def test_factorvae_score_of_the_factors_is_one_and_of_noise_is_chance():
     sampler = uniform_factors(SIZES)
     rng = np.random.default_rng(0)
     variance_codes = sampler(2000, rng).astype(np.float64)
-    exact = factorvae_score(lambda c: c.astype(np.float64), sampler, len(SIZES), variance_codes, rng,
-                            train_votes=200, eval_votes=100)
+    exact = factorvae_score(
+        lambda c: c.astype(np.float64), sampler, len(SIZES), variance_codes, rng, train_votes=200, eval_votes=100
+    )
     assert exact.eval_accuracy == 1.0 and exact.active_dims == (0, 1, 2, 3)
-    noise = factorvae_score(lambda c: np.random.default_rng(len(c) + int(c.sum())).normal(size=c.shape), sampler,
-                            len(SIZES), random_codes(2000), rng, train_votes=200, eval_votes=200)
+    noise = factorvae_score(
+        lambda c: np.random.default_rng(len(c) + int(c.sum())).normal(size=c.shape),
+        sampler,
+        len(SIZES),
+        random_codes(2000),
+        rng,
+        train_votes=200,
+        eval_votes=200,
+    )
     assert noise.eval_accuracy < 0.45  # chance is 1/4
 
 
@@ -168,6 +176,8 @@ def test_beta_vae_fixture_is_more_disentangled_than_the_vae():
 
     data = datasets.get("dsprites")
     classes = data.sample_factors(2000, np.random.default_rng(0))  # over 8 seeds: gap 0.037 +- 0.009
-    scores = {name: mig(encode_classes(checkpoints.load(FIXTURES / name, device="cpu"), data, classes)[0], classes)
-              for name in ("betaH_dsprites", "VAE_dsprites")}
+    scores = {
+        name: mig(encode_classes(checkpoints.load(FIXTURES / name, device="cpu"), data, classes)[0], classes)
+        for name in ("betaH_dsprites", "VAE_dsprites")
+    }
     assert scores["betaH_dsprites"] > scores["VAE_dsprites"] + 0.015

@@ -87,8 +87,10 @@ def test_missing_folder_and_missing_files_are_named(tmp_path):
     with pytest.raises(ValueError, match="the mnist data set needs --data-dir: a folder with MNIST's IDX files"):
         datasets.get("mnist")
     assert "does not exist" in _error(tmp_path, data_dir=str(tmp_path / "nowhere"))
-    assert _error(tmp_path) == f"{tmp_path} has no train-images-idx3-ubyte (or train-images-idx3-ubyte.gz); " \
-                               "put MNIST's IDX files there"
+    assert (
+        _error(tmp_path) == f"{tmp_path} has no train-images-idx3-ubyte (or train-images-idx3-ubyte.gz); "
+        "put MNIST's IDX files there"
+    )
     write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((2, 28, 28)), gz=True)
     assert "has no train-labels-idx1-ubyte (or train-labels-idx1-ubyte.gz)" in _error(tmp_path)
 

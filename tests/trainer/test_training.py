@@ -26,8 +26,12 @@ def _weights_equal(a, b):
 
 def test_200_step_vae_on_dsprites_lowers_its_loss(tmp_path):
     out = tmp_path / "d.safetensors"
-    model = train(TrainConfig(kind="vae", dataset="dsprites", image_size=32, latent_dim=4, batch_size=32,
-                              steps=200, lr=1e-3, out=str(out)), progress=False)
+    model = train(
+        TrainConfig(
+            kind="vae", dataset="dsprites", image_size=32, latent_dim=4, batch_size=32, steps=200, lr=1e-3, out=str(out)
+        ),
+        progress=False,
+    )
     first, last = model.meta.loss_history[0], model.meta.loss_history[-1]
     assert last[0] == 200 and last[1] < 0.6 * first[1]
     saved = checkpoints.load(out)
@@ -39,8 +43,11 @@ def test_200_step_vae_on_dsprites_lowers_its_loss(tmp_path):
 def test_resume_continues_exactly_where_the_run_stopped(tmp_path, kind):
     straight = train(TrainConfig(kind=kind, steps=20, out=str(tmp_path / "a.safetensors"), **TINY), progress=False)
     train(TrainConfig(kind=kind, steps=10, out=str(tmp_path / "b.safetensors"), **TINY), progress=False)
-    resumed = train(TrainConfig(kind=kind, steps=20, resume=str(tmp_path / "b.safetensors")), progress=False,
-                    explicit=frozenset({"steps", "resume"}))
+    resumed = train(
+        TrainConfig(kind=kind, steps=20, resume=str(tmp_path / "b.safetensors")),
+        progress=False,
+        explicit=frozenset({"steps", "resume"}),
+    )
     assert resumed.meta.steps == 20
     assert _weights_equal(straight, resumed)
     saved = checkpoints.load(tmp_path / "b.safetensors")
@@ -52,8 +59,11 @@ def test_kl_warm_up_is_recorded_and_resumes_on_its_schedule(tmp_path):
     warm = dict(TINY, kind="vae", beta=50.0, warmup=15)
     straight = train(TrainConfig(steps=20, out=str(tmp_path / "a.safetensors"), **warm), progress=False)
     train(TrainConfig(steps=10, out=str(tmp_path / "b.safetensors"), **warm), progress=False)
-    resumed = train(TrainConfig(kind="vae", steps=20, resume=str(tmp_path / "b.safetensors")), progress=False,
-                    explicit=frozenset({"steps", "resume"}))
+    resumed = train(
+        TrainConfig(kind="vae", steps=20, resume=str(tmp_path / "b.safetensors")),
+        progress=False,
+        explicit=frozenset({"steps", "resume"}),
+    )
     assert straight.meta.train_config["warmup"] == 15
     assert _weights_equal(straight, resumed)
     cold = train(TrainConfig(steps=20, out=str(tmp_path / "c.safetensors"), **dict(warm, warmup=0)), progress=False)
@@ -83,8 +93,11 @@ def test_resume_refuses_flags_that_change_the_model(tmp_path):
     out = tmp_path / "a.safetensors"
     train(TrainConfig(kind="vae", steps=2, out=str(out), **TINY), progress=False)
     with pytest.raises(ValueError, match="a.safetensors was trained with --latent-dim 2, not 3; drop --latent-dim"):
-        train(TrainConfig(kind="vae", steps=4, latent_dim=3, resume=str(out)), progress=False,
-              explicit=frozenset({"steps", "latent_dim", "resume"}))
+        train(
+            TrainConfig(kind="vae", steps=4, latent_dim=3, resume=str(out)),
+            progress=False,
+            explicit=frozenset({"steps", "latent_dim", "resume"}),
+        )
     with pytest.raises(ValueError, match="is a vae run; resume it with `latent-train vae"):
         train(TrainConfig(kind="ae", steps=4, resume=str(out)), progress=False)
 
@@ -99,14 +112,19 @@ def test_resume_without_training_state_says_so(tmp_path, tiny_vae):
 
 def _cli(*args, **kwargs):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "trainer.cli", *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "trainer.cli", *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
 
 
 def test_command_line_trains_prints_progress_and_writes_a_loadable_model(tmp_path):
     out = tmp_path / "a.safetensors"
-    proc = _cli("vae", "--dataset", "dsprites", "--latent-dim", "10", "--beta", "4", "--steps", "3",
-                "--out", str(out))
+    proc = _cli("vae", "--dataset", "dsprites", "--latent-dim", "10", "--beta", "4", "--steps", "3", "--out", str(out))
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "3/3" in err and f"saved {out} (step 3" in err
@@ -125,8 +143,22 @@ def _wait_for(path, timeout=60, changed_since=None):
 def test_sigkill_during_saves_always_leaves_a_loadable_checkpoint_that_resumes(tmp_path):
     out = tmp_path / "k.safetensors"
     rng = random.Random(0)
-    args = ["--steps", "1000000", "--checkpoint-every", "1", "--dataset", "digits", "--image-size", "8",
-            "--arch", "mlp", "--latent-dim", "2", "--out", str(out)]
+    args = [
+        "--steps",
+        "1000000",
+        "--checkpoint-every",
+        "1",
+        "--dataset",
+        "digits",
+        "--image-size",
+        "8",
+        "--arch",
+        "mlp",
+        "--latent-dim",
+        "2",
+        "--out",
+        str(out),
+    ]
     steps = []
     for attempt in range(4):
         before = out.stat().st_mtime_ns if attempt else None
@@ -143,8 +175,23 @@ def test_sigkill_during_saves_always_leaves_a_loadable_checkpoint_that_resumes(t
 
 def test_ctrl_c_saves_and_says_how_to_resume(tmp_path):
     out = tmp_path / "i.safetensors"
-    proc = _cli("vae", "--steps", "1000000", "--checkpoint-every", "50", "--dataset", "digits", "--image-size", "8",
-                "--arch", "mlp", "--latent-dim", "2", "--out", str(out))
+    proc = _cli(
+        "vae",
+        "--steps",
+        "1000000",
+        "--checkpoint-every",
+        "50",
+        "--dataset",
+        "digits",
+        "--image-size",
+        "8",
+        "--arch",
+        "mlp",
+        "--latent-dim",
+        "2",
+        "--out",
+        str(out),
+    )
     _wait_for(out)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)

@@ -20,8 +20,21 @@ from trainer.zoo import RECIPES, ZOO, reconstruction_mse
 MAX_ZOO_BYTES = 40 * 2**20
 ACTIVE_KL = 0.1  # nats: a dimension above this carries information
 # What decides the weights; the recorded arch and description may be left to defaults (the same network).
-TRAINING_FIELDS = ("kind", "dataset", "latent_dim", "steps", "image_size", "beta", "batch_size", "lr", "recon",
-                   "sigma", "seed", "precision", "warmup")
+TRAINING_FIELDS = (
+    "kind",
+    "dataset",
+    "latent_dim",
+    "steps",
+    "image_size",
+    "beta",
+    "batch_size",
+    "lr",
+    "recon",
+    "sigma",
+    "seed",
+    "precision",
+    "warmup",
+)
 
 
 def zoo_model(name: str) -> checkpoints.Model:
@@ -46,7 +59,11 @@ def test_a_zoo_model_opens_decodes_and_matches_its_recipe(name):
     recipe = RECIPES[name]
     model = zoo_model(name)
     assert (model.kind, model.meta.arch, model.latent_dim, model.meta.dataset) == (
-        recipe.kind, recipe.arch, recipe.latent_dim, recipe.dataset)
+        recipe.kind,
+        recipe.arch,
+        recipe.latent_dim,
+        recipe.dataset,
+    )
     assert model.meta.steps == recipe.steps
     assert model.meta.description == recipe.description
     recorded = model.meta.train_config
@@ -99,9 +116,19 @@ def test_the_beta_vae_on_dsprites_is_more_disentangled_than_the_vae():
 
 def test_the_zoo_opens_on_the_faces_pair_and_exits_cleanly(tmp_path):
     png = tmp_path / "zoo.png"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "explorer", "--zoo", "--device", "cpu", "--screenshot", str(png)],
-                          env=env, capture_output=True, text=True, timeout=180)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "XDG_RUNTIME_DIR": str(tmp_path),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "--zoo", "--device", "cpu", "--screenshot", str(png)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stderr
     assert [line for line in proc.stderr.splitlines() if line and "propagateSizeHints" not in line] == []
     pixels = np.asarray(Image.open(png).convert("RGB"), dtype=np.int16)

@@ -22,7 +22,11 @@ def dsprites(image_size: int = 64, data_file: str | None = None) -> Dataset:
 
 
 DATASETS: dict[str, Callable[..., Dataset]] = {
-    "dsprites": dsprites, "faces": Faces, "digits": Digits, "mnist": MNIST, "folder": ImageFolder,
+    "dsprites": dsprites,
+    "faces": Faces,
+    "digits": Digits,
+    "mnist": MNIST,
+    "folder": ImageFolder,
 }
 
 
@@ -38,5 +42,16 @@ def get(name: str, **options: Any) -> Dataset:
     return cls(**{k: v for k, v in options.items() if k in accepted and v is not None})
 
 
-__all__ = ["DATASETS", "Dataset", "DSprites", "Digits", "Faces", "ImageFolder", "MNIST", "OfficialDSprites",
-           "for_model", "get", "unavailable_reason"]
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "DSprites",
+    "Digits",
+    "Faces",
+    "ImageFolder",
+    "MNIST",
+    "OfficialDSprites",
+    "for_model",
+    "get",
+    "unavailable_reason",
+]

@@ -124,9 +124,12 @@ def heart_table() -> torch.Tensor:
 def mean_area(shape: int, scale_index: int = 5, orientation_index: int = 0) -> float:
     """Mean pixel count of one shape over all 32x32 positions (the DSPRITES.md geometry check)."""
     grid = np.stack(np.meshgrid(np.arange(32), np.arange(32), indexing="ij"), -1).reshape(-1, 2)
-    classes = np.column_stack([
-        np.full(len(grid), shape), np.full(len(grid), scale_index), np.full(len(grid), orientation_index), grid,
-    ])
+    classes = np.column_stack(
+        [
+            np.full(len(grid), shape),
+            np.full(len(grid), scale_index),
+            np.full(len(grid), orientation_index),
+            grid,
+        ]
+    )
     return float(render(torch.from_numpy(classes)).sum(dim=(1, 2)).mean())
-
-

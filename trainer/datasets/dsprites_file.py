@@ -43,7 +43,8 @@ class OfficialDSprites(DSprites):
         self._classes, self._packed = read_npz(path)
         self._file_index = self._classes.astype(np.int64) @ FILE_STRIDES[1:]
         self.is_complete = len(self._classes) == int(np.prod(FACTOR_SIZES)) and bool(
-            np.array_equal(self._file_index, np.arange(len(self._classes))))
+            np.array_equal(self._file_index, np.arange(len(self._classes)))
+        )
         self._order = np.argsort(self._file_index, kind="stable")
 
     def __len__(self) -> int:
@@ -63,8 +64,10 @@ class OfficialDSprites(DSprites):
         missing = sorted_index[at] != wanted
         if missing.any():
             first = np.asarray(classes)[missing][0].tolist()
-            raise ValueError(f"{Path(self.data_file).name} has no image for the factor classes {first} "
-                             f"({int(missing.sum())} of {len(wanted)} missing)")
+            raise ValueError(
+                f"{Path(self.data_file).name} has no image for the factor classes {first} "
+                f"({int(missing.sum())} of {len(wanted)} missing)"
+            )
         return self._order[at]
 
     def images(self, indices: np.ndarray | torch.Tensor | list[int]) -> torch.Tensor:

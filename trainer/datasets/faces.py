@@ -16,21 +16,45 @@ from .base import FactorGrid
 from .faces_render import Pose, render
 
 FACTOR_NAMES = ("azimuth", "elevation", "smile", "skin_tone", "hair_colour", "hair_length", "background", "lighting")
-SKIN_TONES = np.array([
-    [1.00, 0.87, 0.77], [0.96, 0.78, 0.64], [0.87, 0.65, 0.48], [0.72, 0.50, 0.34], [0.55, 0.36, 0.23],
-    [0.38, 0.25, 0.16],
-])  # light to dark
-LIPS = np.array([
-    [0.42, 0.06, 0.10], [0.40, 0.05, 0.09], [0.34, 0.04, 0.07], [0.28, 0.03, 0.06], [0.86, 0.52, 0.54],
-    [0.84, 0.50, 0.52],
-])  # per skin tone: dark red on light skin, light rose on the two darkest, so the mouth always shows
-HAIR_COLOURS = np.array([
-    [0.10, 0.08, 0.08], [0.36, 0.22, 0.12], [0.66, 0.30, 0.14], [0.95, 0.82, 0.48], [0.75, 0.75, 0.78],
-])  # black, brown, auburn, blonde, grey
-BACKGROUNDS = np.array([
-    [0.62, 0.80, 0.96], [0.66, 0.90, 0.72], [0.80, 0.72, 0.95], [0.96, 0.60, 0.55], [0.98, 0.92, 0.60],
-    [0.88, 0.88, 0.88],
-])  # sky, mint, lavender, coral, butter, light grey
+SKIN_TONES = np.array(
+    [
+        [1.00, 0.87, 0.77],
+        [0.96, 0.78, 0.64],
+        [0.87, 0.65, 0.48],
+        [0.72, 0.50, 0.34],
+        [0.55, 0.36, 0.23],
+        [0.38, 0.25, 0.16],
+    ]
+)  # light to dark
+LIPS = np.array(
+    [
+        [0.42, 0.06, 0.10],
+        [0.40, 0.05, 0.09],
+        [0.34, 0.04, 0.07],
+        [0.28, 0.03, 0.06],
+        [0.86, 0.52, 0.54],
+        [0.84, 0.50, 0.52],
+    ]
+)  # per skin tone: dark red on light skin, light rose on the two darkest, so the mouth always shows
+HAIR_COLOURS = np.array(
+    [
+        [0.10, 0.08, 0.08],
+        [0.36, 0.22, 0.12],
+        [0.66, 0.30, 0.14],
+        [0.95, 0.82, 0.48],
+        [0.75, 0.75, 0.78],
+    ]
+)  # black, brown, auburn, blonde, grey
+BACKGROUNDS = np.array(
+    [
+        [0.62, 0.80, 0.96],
+        [0.66, 0.90, 0.72],
+        [0.80, 0.72, 0.95],
+        [0.96, 0.60, 0.55],
+        [0.98, 0.92, 0.60],
+        [0.88, 0.88, 0.88],
+    ]
+)  # sky, mint, lavender, coral, butter, light grey
 FACTOR_VALUES = (
     np.linspace(-60.0, 60.0, 15),  # azimuth, degrees; positive turns the face to the image's right
     np.linspace(-20.0, 20.0, 5),  # elevation, degrees; positive tilts the face up

@@ -111,8 +111,15 @@ class _Hit:
     through the per-image coefficients, which is what keeps the small parts (nose, ears) cheap.
     """
 
-    def __init__(self, coefficients: tuple[torch.Tensor, ...], x: torch.Tensor, y: torch.Tensor, t: torch.Tensor,
-                 depth: torch.Tensor, cover: torch.Tensor) -> None:
+    def __init__(
+        self,
+        coefficients: tuple[torch.Tensor, ...],
+        x: torch.Tensor,
+        y: torch.Tensor,
+        t: torch.Tensor,
+        depth: torch.Tensor,
+        cover: torch.Tensor,
+    ) -> None:
         self._coefficients, self._x, self._y, self._t = coefficients, x, y, t
         self.depth = depth  # world z of the visible surface; -inf where the ray misses
         self.cover = cover  # 0..1 coverage with a one-pixel soft edge
@@ -140,8 +147,9 @@ class _Hit:
         return q_dot_light.clamp_(min=0).mul_(DIFFUSE).add_(AMBIENT)
 
 
-def _ellipsoid(rot: torch.Tensor, centre: tuple[float, ...], radii: tuple[float, ...],
-               x: torch.Tensor, y: torch.Tensor) -> _Hit:
+def _ellipsoid(
+    rot: torch.Tensor, centre: tuple[float, ...], radii: tuple[float, ...], x: torch.Tensor, y: torch.Tensor
+) -> _Hit:
     """Intersect the rays through (x, y) with an ellipsoid at `centre`, `radii` in the head frame.
 
     A ray's point in the ellipsoid's unit-sphere coordinates is linear in x, y and t:
@@ -154,8 +162,9 @@ def _ellipsoid(rot: torch.Tensor, centre: tuple[float, ...], radii: tuple[float,
     inv = 1 / (d * d).sum(1)  # 1 / |d|^2
     col = lambda v: v.view(-1, 1, 1)  # noqa: E731 - per-image scalar over the pixel grid
     half_b = (col((a * d).sum(1) * inv) * x) + (col((b * d).sum(1) * inv) * y + col((g * d).sum(1) * inv))
-    c = (col((a * a).sum(1)) * x.square() + col(2 * (a * g).sum(1)) * x) \
-        + (col((b * b).sum(1)) * y.square() + col(2 * (b * g).sum(1)) * y + col((g * g).sum(1) - 1))
+    c = (col((a * a).sum(1)) * x.square() + col(2 * (a * g).sum(1)) * x) + (
+        col((b * b).sum(1)) * y.square() + col(2 * (b * g).sum(1)) * y + col((g * g).sum(1) - 1)
+    )
     c = c.addcmul_(col(2 * (a * b).sum(1)), x * y).mul_(col(inv))
     disc = half_b.square().sub_(c)
     t = disc.clamp(min=0).sqrt_().sub_(half_b)
@@ -173,9 +182,14 @@ def _small_parts_rows(elevation: torch.Tensor) -> slice:
     soft edge.
     """
     tilt = float(elevation.abs().max()) if len(elevation) else 0.0
-    ys = [float(HEAD_CENTRE[1]) + c * (cy + sy * ry) + s * (cz + sz * rz)
-          for (_, cy, cz), (_, ry, rz) in SMALL_PARTS for sy in (-1, 1) for sz in (-1, 1)
-          for c in (math.cos(tilt), 1.0) for s in (-math.sin(tilt), math.sin(tilt))]
+    ys = [
+        float(HEAD_CENTRE[1]) + c * (cy + sy * ry) + s * (cz + sz * rz)
+        for (_, cy, cz), (_, ry, rz) in SMALL_PARTS
+        for sy in (-1, 1)
+        for sz in (-1, 1)
+        for c in (math.cos(tilt), 1.0)
+        for s in (-math.sin(tilt), math.sin(tilt))
+    ]
     first = max(0, int((TOP - max(ys)) / PX) - 1 - ROWS.start)
     last = min(ROWS.stop - ROWS.start, int((TOP - min(ys)) / PX) + 2 - ROWS.start)
     return slice(first, last)

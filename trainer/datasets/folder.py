@@ -43,8 +43,9 @@ class ImageFolder(Dataset):
     name = "folder"
     streams_from_disk = True
 
-    def __init__(self, data_dir: str | None = None, image_size: int = 64, channels: int = 3,
-                 check_files: bool = True) -> None:
+    def __init__(
+        self, data_dir: str | None = None, image_size: int = 64, channels: int = 3, check_files: bool = True
+    ) -> None:
         if image_size not in (32, 64):
             raise ValueError(f"folder images are resized to 32 or 64 pixels, not {image_size}")
         if channels not in (1, 3):
@@ -59,13 +60,21 @@ class ImageFolder(Dataset):
             (skipped.append((relative, problem)) if problem else good.append(relative))
         if not good:
             example, why = skipped[0]
-            raise ValueError(f"none of the {len(skipped)} files in {data_dir} is a readable PNG or JPEG image "
-                             f"(e.g. {example}: {why})")
+            raise ValueError(
+                f"none of the {len(skipped)} files in {data_dir} is a readable PNG or JPEG image "
+                f"(e.g. {example}: {why})"
+            )
         if skipped:
             example, why = skipped[0]
-            log.warning("skipped %d file%s in %s that %s not readable PNG or JPEG images (e.g. %s: %s)",
-                        len(skipped), "s" if len(skipped) > 1 else "", data_dir,
-                        "are" if len(skipped) > 1 else "is", example, why)
+            log.warning(
+                "skipped %d file%s in %s that %s not readable PNG or JPEG images (e.g. %s: %s)",
+                len(skipped),
+                "s" if len(skipped) > 1 else "",
+                data_dir,
+                "are" if len(skipped) > 1 else "is",
+                example,
+                why,
+            )
         self.root = str(root)
         self.files = np.array(good)  # relative paths as one numpy string array: compact, quick to pickle
         self.skipped: tuple[tuple[str, str], ...] = tuple(skipped)

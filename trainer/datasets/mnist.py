@@ -35,18 +35,22 @@ class MNIST(Dataset):
     def __init__(self, data_dir: str | None = None, image_size: int = 32) -> None:
         if image_size not in (28, 32, 64):
             raise ValueError(f"mnist comes as 28x28, padded to 32 or upsampled to 64, not {image_size}")
-        root = require_folder(data_dir, "mnist", "MNIST's IDX files (train-images-idx3-ubyte[.gz], "
-                                                 "train-labels-idx1-ubyte[.gz])")
+        root = require_folder(
+            data_dir, "mnist", "MNIST's IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz])"
+        )
         pairs = [TRAIN] + ([TEST] if find(root, TEST[0]) and find(root, TEST[1]) else [])
         images, labels = [], []
         for image_name, label_name in pairs:
             x, y = read_idx(require_file(root, image_name), ndim=3), read_idx(require_file(root, label_name), ndim=1)
             if x.shape[1:] != (SIDE, SIDE):
-                raise ValueError(f"{find(root, image_name)} holds {x.shape[1]}x{x.shape[2]} images; "
-                                 "mnist expects 28x28")
+                raise ValueError(
+                    f"{find(root, image_name)} holds {x.shape[1]}x{x.shape[2]} images; mnist expects 28x28"
+                )
             if len(x) != len(y):
-                raise ValueError(f"{find(root, image_name).name} holds {len(x):,} images but "
-                                 f"{find(root, label_name).name} {len(y):,} labels; they must come in pairs")
+                raise ValueError(
+                    f"{find(root, image_name).name} holds {len(x):,} images but "
+                    f"{find(root, label_name).name} {len(y):,} labels; they must come in pairs"
+                )
             images.append(x)
             labels.append(y)
         self._images = torch.from_numpy(np.concatenate(images))
@@ -90,14 +94,18 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
         raise ValueError(f"{path} could not be read: {exc}") from None
     # Header: two zero bytes, the type code, the number of dimensions, then each size as a big-endian uint32.
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != UBYTE or raw[3] != ndim:
-        raise ValueError(f"{path} is not an IDX file of {ndim}-dimensional unsigned bytes "
-                         f"(it starts with {raw[:4].hex() or 'nothing'}, expected 0000080{ndim})")
+        raise ValueError(
+            f"{path} is not an IDX file of {ndim}-dimensional unsigned bytes "
+            f"(it starts with {raw[:4].hex() or 'nothing'}, expected 0000080{ndim})"
+        )
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise ValueError(f"{path} is cut off inside its IDX header")
     shape = tuple(int(s) for s in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     expected = int(np.prod(shape, dtype=np.int64))
     if len(raw) - header != expected:
-        raise ValueError(f"{path} is damaged: its header says {'x'.join(map(str, shape))} "
-                         f"({expected:,} bytes) but it holds {len(raw) - header:,} bytes of data")
+        raise ValueError(
+            f"{path} is damaged: its header says {'x'.join(map(str, shape))} "
+            f"({expected:,} bytes) but it holds {len(raw) - header:,} bytes of data"
+        )
     return np.frombuffer(raw, np.uint8, offset=header).reshape(shape).copy()

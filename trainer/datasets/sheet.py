@@ -48,8 +48,11 @@ def faces_sheet(seed: int = 0) -> np.ndarray:
     data = Faces()
     rng = np.random.default_rng(seed)
     #        azimuth elevation smile skin hair-colour hair-length background lighting
-    people = [np.array([7, 2, 8, 1, 1, 2, 0, 2]), np.array([7, 2, 5, 4, 0, 0, 1, 1]),
-              np.array([7, 3, 10, 0, 3, 3, 3, 3])]
+    people = [
+        np.array([7, 2, 8, 1, 1, 2, 0, 2]),
+        np.array([7, 2, 5, 4, 0, 0, 1, 1]),
+        np.array([7, 3, 10, 0, 3, 3, 3, 3]),
+    ]
     rows = [data.images_for_factors(traversal(data, p, "azimuth")) for p in people]
     turned = [np.where(np.arange(8) == 0, a, p) for p, a in zip(people, (7, 3, 11))]
     rows += [data.images_for_factors(traversal(data, p, "smile")) for p in turned]

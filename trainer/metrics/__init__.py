@@ -17,5 +17,15 @@ from .mig import mig, mutual_information_matrix
 from .posterior import active_dims, aggregate_log_density, kl_per_dim
 from .sap import sap
 
-__all__ = ["Cancelled", "active_dims", "aggregate_log_density", "dci", "evaluate", "factorvae_score", "kl_per_dim",
-           "mig", "mutual_information_matrix", "sap"]
+__all__ = [
+    "Cancelled",
+    "active_dims",
+    "aggregate_log_density",
+    "dci",
+    "evaluate",
+    "factorvae_score",
+    "kl_per_dim",
+    "mig",
+    "mutual_information_matrix",
+    "sap",
+]

@@ -40,8 +40,9 @@ def check_codes_factors(codes: np.ndarray, factors: np.ndarray) -> tuple[np.ndar
     if len(codes) != len(factors):
         raise ValueError(f"codes have {len(codes)} rows but factors have {len(factors)}")
     if len(codes) < 2 or codes.shape[1] == 0 or factors.shape[1] == 0:
-        raise ValueError(f"need at least 2 samples, 1 dimension and 1 factor, got codes {codes.shape}, "
-                         f"factors {factors.shape}")
+        raise ValueError(
+            f"need at least 2 samples, 1 dimension and 1 factor, got codes {codes.shape}, factors {factors.shape}"
+        )
     if not np.issubdtype(factors.dtype, np.integer):
         raise ValueError(f"factors must be integer class indices, got {factors.dtype}")
     if not np.isfinite(codes).all():

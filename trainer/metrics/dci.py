@@ -41,8 +41,9 @@ def make_classifier(full: bool, seed: int):
     # explains the factor rather than being spread by feature subsampling. Depth is limited because
     # fully grown trees fit noise in every dimension and spread the importance (D 0.19 instead of
     # the boosted trees' 0.30 on betaH_dsprites), while depth 4-6 overshoots (0.40-0.53).
-    return RandomForestClassifier(n_estimators=FOREST_TREES, max_features=None, max_depth=FOREST_DEPTH,
-                                  random_state=seed)
+    return RandomForestClassifier(
+        n_estimators=FOREST_TREES, max_features=None, max_depth=FOREST_DEPTH, random_state=seed
+    )
 
 
 def importance_matrix(
@@ -115,8 +116,9 @@ def dci(
     should_stop: ShouldStop | None = None,
 ) -> DCIScore:
     """DCI of codes (N, D) for factor classes (N, F), trained on the first pair, tested on the second."""
-    importance, train, test = importance_matrix(codes, factors, codes_test, factors_test, full=full, seed=seed,
-                                                progress=progress, should_stop=should_stop)
+    importance, train, test = importance_matrix(
+        codes, factors, codes_test, factors_test, full=full, seed=seed, progress=progress, should_stop=should_stop
+    )
     return DCIScore(
         disentanglement=disentanglement(importance),
         completeness=completeness(importance),

@@ -40,26 +40,33 @@ def sizes_for(n: int, full: bool) -> Sizes:
         return Sizes(10_000, 5_000, 50.0)
     return Sizes(max(1, n // 20), max(1, n // 40), 0.7 * n / 10_000)
 
+
 IMAGE_SECONDS = 0.0007  # rough cost of rendering and encoding one 64x64 image on a CPU core, for pacing
 
 
 def check_model(model: Any) -> None:
     """Raises ValueError unless the model can encode images (a GAN cannot)."""
     if not getattr(model, "has_encoder", False):
-        raise ValueError(f"this {model.kind.upper()} has no encoder, so its codes of the data cannot be "
-                         "measured; the metrics need an autoencoder or a VAE")
+        raise ValueError(
+            f"this {model.kind.upper()} has no encoder, so its codes of the data cannot be "
+            "measured; the metrics need an autoencoder or a VAE"
+        )
 
 
 def check_inputs(model: Any, data: Any) -> np.ndarray:
     """The indices of the data set's factors that vary. Raises ValueError with the sentence to show."""
     check_model(model)
     if not data.factor_sizes:
-        raise ValueError(f"the {data.name} data set has no known factors; the disentanglement metrics need one "
-                         "that has (dsprites or faces)")
+        raise ValueError(
+            f"the {data.name} data set has no known factors; the disentanglement metrics need one "
+            "that has (dsprites or faces)"
+        )
     if tuple(model.image_shape) != tuple(data.image_shape):
         c, h, w = model.image_shape
-        raise ValueError(f"the model takes {c}x{h}x{w} images but the {data.name} data set makes "
-                         f"{'x'.join(map(str, data.image_shape))}; choose the data set it was trained on")
+        raise ValueError(
+            f"the model takes {c}x{h}x{w} images but the {data.name} data set makes "
+            f"{'x'.join(map(str, data.image_shape))}; choose the data set it was trained on"
+        )
     varying = np.flatnonzero(np.asarray(data.factor_sizes) > 1)
     if not len(varying):
         raise ValueError(f"every factor of the {data.name} data set is constant; there is nothing to measure")
@@ -129,8 +136,14 @@ def evaluate(
     factors_all = classes[:, varying]
 
     votes = sizes.factorvae_train_votes + sizes.factorvae_eval_votes
-    weights = np.array([(n + n_test) * IMAGE_SECONDS, votes * 64 * IMAGE_SECONDS,
-                        sizes.dci_seconds_per_factor * len(varying), 0.01 * model.latent_dim * len(varying)])
+    weights = np.array(
+        [
+            (n + n_test) * IMAGE_SECONDS,
+            votes * 64 * IMAGE_SECONDS,
+            sizes.dci_seconds_per_factor * len(varying),
+            0.01 * model.latent_dim * len(varying),
+        ]
+    )
     edges = np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
     stage = [sub_progress(progress, edges[i], edges[i + 1]) for i in range(len(weights))]
 
@@ -148,42 +161,67 @@ def evaluate(
 
     sample = uniform_factors(tuple(int(s) for s in np.asarray(data.factor_sizes)[varying]))
     factorvae = factorvae_score(
-        represent, sample, len(varying), codes, rng, train_votes=sizes.factorvae_train_votes, eval_votes=sizes.factorvae_eval_votes,
-        progress=stage[1], should_stop=should_stop)
+        represent,
+        sample,
+        len(varying),
+        codes,
+        rng,
+        train_votes=sizes.factorvae_train_votes,
+        eval_votes=sizes.factorvae_eval_votes,
+        progress=stage[1],
+        should_stop=should_stop,
+    )
 
     if full:
         train, test = slice(0, n), slice(n, n + n_test)
     else:
         split = (2 * n) // 3
         train, test = slice(0, split), slice(split, n)
-    dci_score = dci(mu[train], factors_all[train], mu[test], factors_all[test], full=full, seed=seed,
-                    progress=stage[2], should_stop=should_stop)
-    sap_score = sap(mu[train], factors_all[train], mu[test], factors_all[test], seed=seed,
-                    progress=stage[3], should_stop=should_stop)
+    dci_score = dci(
+        mu[train],
+        factors_all[train],
+        mu[test],
+        factors_all[test],
+        full=full,
+        seed=seed,
+        progress=stage[2],
+        should_stop=should_stop,
+    )
+    sap_score = sap(
+        mu[train],
+        factors_all[train],
+        mu[test],
+        factors_all[test],
+        seed=seed,
+        progress=stage[3],
+        should_stop=should_stop,
+    )
     check_stop(should_stop)
     report(progress, 1.0)
     kl = kl_per_dim(codes, logvar[:n]) if logvar is not None else None
-    return _rounded({
-        "mig": mean_over_factors(mig_factor, entropy),
-        "factorvae": factorvae.eval_accuracy,
-        "dci_disentanglement": dci_score.disentanglement,
-        "dci_completeness": dci_score.completeness,
-        "dci_informativeness": dci_score.informativeness,
-        "sap": sap_score.score,
-        "kl_per_dim": kl,
-        "active_dims": active_dims(codes, logvar[:n] if logvar is not None else None),
-        "factor_names": [data.factor_names[i] for i in varying],
-        "mig_per_factor": mig_factor,
-        "mi_matrix": mi,
-        "factor_entropy": entropy,
-        "factorvae_train": factorvae.train_accuracy,
-        "factorvae_votes": [sizes.factorvae_train_votes, sizes.factorvae_eval_votes],
-        "dci_informativeness_train": dci_score.informativeness_train,
-        "dci_importance": dci_score.importance,
-        "dci_model": dci_score.model,
-        "sap_matrix": sap_score.matrix,
-        "dataset": data.name,
-        "n": n,
-        "seed": seed,
-        "full": full,
-    })
+    return _rounded(
+        {
+            "mig": mean_over_factors(mig_factor, entropy),
+            "factorvae": factorvae.eval_accuracy,
+            "dci_disentanglement": dci_score.disentanglement,
+            "dci_completeness": dci_score.completeness,
+            "dci_informativeness": dci_score.informativeness,
+            "sap": sap_score.score,
+            "kl_per_dim": kl,
+            "active_dims": active_dims(codes, logvar[:n] if logvar is not None else None),
+            "factor_names": [data.factor_names[i] for i in varying],
+            "mig_per_factor": mig_factor,
+            "mi_matrix": mi,
+            "factor_entropy": entropy,
+            "factorvae_train": factorvae.train_accuracy,
+            "factorvae_votes": [sizes.factorvae_train_votes, sizes.factorvae_eval_votes],
+            "dci_informativeness_train": dci_score.informativeness_train,
+            "dci_importance": dci_score.importance,
+            "dci_model": dci_score.model,
+            "sap_matrix": sap_score.matrix,
+            "dataset": data.name,
+            "n": n,
+            "seed": seed,
+            "full": full,
+        }
+    )

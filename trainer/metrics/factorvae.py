@@ -32,8 +32,10 @@ class FactorVAEScore:
 
 def uniform_factors(factor_sizes: tuple[int, ...]) -> SampleFactors:
     """A sampler of independent uniform factor classes, like `Dataset.sample_factors`."""
+
     def sample(n: int, rng: np.random.Generator) -> np.ndarray:
         return np.stack([rng.integers(0, size, n) for size in factor_sizes], axis=1).astype(np.int64)
+
     return sample
 
 
@@ -108,9 +110,16 @@ def factorvae_score(
         report(progress, 1.0)
         return FactorVAEScore(0.0, 0.0, (), np.zeros((num_factors, len(active)), dtype=np.int64))
     split = train_votes / (train_votes + eval_votes)
-    common = dict(represent=represent, sample_factors=sample_factors, num_factors=num_factors,
-                  global_variances=global_variances, active=active, rng=rng, batch_size=batch_size,
-                  should_stop=should_stop)
+    common = dict(
+        represent=represent,
+        sample_factors=sample_factors,
+        num_factors=num_factors,
+        global_variances=global_variances,
+        active=active,
+        rng=rng,
+        batch_size=batch_size,
+        should_stop=should_stop,
+    )
     train = collect_votes(num_votes=train_votes, progress=sub_progress(progress, 0.0, split), **common)
     evaluation = collect_votes(num_votes=eval_votes, progress=sub_progress(progress, split, 1.0), **common)
     classifier = train.argmax(axis=0)

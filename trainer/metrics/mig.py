@@ -33,8 +33,12 @@ def mutual_information_matrix(codes: np.ndarray, factors: np.ndarray, bins: int 
     """codes (N, D) float, factors (N, F) int -> (D, F) mutual information in nats of binned codes."""
     codes, factors = check_codes_factors(codes, factors)
     binned = discretize(codes, bins)
-    return np.array([[mutual_info_score(factors[:, f], binned[:, d]) for f in range(factors.shape[1])]
-                     for d in range(binned.shape[1])])
+    return np.array(
+        [
+            [mutual_info_score(factors[:, f], binned[:, d]) for f in range(factors.shape[1])]
+            for d in range(binned.shape[1])
+        ]
+    )
 
 
 def factor_entropies(factors: np.ndarray) -> np.ndarray:

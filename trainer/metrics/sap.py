@@ -69,8 +69,9 @@ def sap(
     should_stop: ShouldStop | None = None,
 ) -> SAPScore:
     """SAP of codes (N, D) for factor classes (N, F): mean over factors of the top-two accuracy gap."""
-    matrix = score_matrix(codes, factors, codes_test, factors_test, seed=seed, progress=progress,
-                          should_stop=should_stop)
+    matrix = score_matrix(
+        codes, factors, codes_test, factors_test, seed=seed, progress=progress, should_stop=should_stop
+    )
     top = np.sort(matrix, axis=0)
     gap = top[-1] - top[-2] if len(top) > 1 else top[-1]
     return SAPScore(score=float(np.mean(gap)), matrix=matrix)
