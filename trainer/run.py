@@ -27,9 +27,9 @@ from .distributed import World, mean_over_ranks, wrap
 from .losses import capacity, gan_losses, generator_loss, kl_per_dim, reconstruction_loss, vae_objective, warmed_up
 from .pipeline import BatchStream, default_workers
 from .precision import Precision
+from .statistics import latent_statistics
 
 HISTORY_ROWS = 100  # loss-history rows kept in the checkpoint (window means)
-STATS_SAMPLES = 1024  # images encoded for per-dimension KL and code statistics at each save
 ADAM_BETAS_GAN = (0.5, 0.999)  # DCGAN: beta1 = 0.5
 
 
@@ -222,22 +222,3 @@ class Run:
         checkpoints.save(self.model, self.out, self.training_state())
         if snapshot:
             checkpoints.save(self.model, snapshot_path(self.out, self.step_count))
-
-
-def latent_statistics(model: Model, data: datasets.Dataset, n: int = STATS_SAMPLES) -> dict[str, Any]:
-    """Per-dimension KL (VAE) and the mean/std of encoder means over `n` fixed data samples."""
-    if not model.has_encoder:
-        return {}
-    indices = torch.from_numpy(np.random.default_rng(0).choice(len(data), size=min(n, len(data)), replace=False))
-    model.network.eval()
-    mus, kls = [], []
-    for chunk in indices.split(256):
-        mu, logvar = model.encode(data.images(chunk))
-        mus.append(mu)
-        if logvar is not None:
-            kls.append(kl_per_dim(mu, logvar) * len(chunk))
-    mu = torch.cat(mus)
-    stats = {"latent_mean": tuple(mu.mean(0).tolist()), "latent_std": tuple(mu.std(0).tolist())}
-    if kls:
-        stats["kl_per_dim"] = tuple((torch.stack(kls).sum(0) / len(mu)).tolist())
-    return stats
