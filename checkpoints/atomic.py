@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import CheckpointError
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `data` to a temporary file in the same folder, fsync it, then `os.replace` it into place."""
     path = Path(path)
     try:

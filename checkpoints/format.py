@@ -14,8 +14,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, overload
 
 METADATA_KEY = "latent_explorer"
 FORMAT_VERSION = 1
@@ -44,11 +45,15 @@ class Meta:
     app_version: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out: dict[str, object] = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         del out["arch"], out["config"]
         return _plain(out)
 
 
+@overload
+def _plain(value: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def _plain(value: object) -> object: ...
 def _plain(value: Any) -> Any:
     """Tuples to lists, recursively, so the document is plain JSON."""
     if isinstance(value, dict):
@@ -88,12 +93,15 @@ def _strings(v: Any) -> tuple[str, ...]:
     return tuple(v)
 
 
-def _optional(convert):
+_T = TypeVar("_T")
+
+
+def _optional(convert: Callable[[Any], _T]) -> Callable[[Any], _T | None]:
     return lambda v: None if v is None else convert(v)
 
 
-def _of(kind: type):
-    def convert(v: Any) -> Any:
+def _of(kind: type[_T]) -> Callable[[Any], _T]:
+    def convert(v: Any) -> _T:
         if not isinstance(v, kind) or isinstance(v, bool) and kind is not bool:
             raise ValueError(f"must be {kind.__name__}")
         return v
@@ -111,7 +119,7 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-_META_FIELDS = {
+_META_FIELDS: dict[str, Callable[[Any], Any]] = {  # Any: each field converts to its own type
     "dataset": _optional(_of(str)),
     "factor_names": _strings,
     "beta": _optional(_number),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 ACTIVE_KL_NATS = 0.1  # a VAE dimension carrying less than this is collapsed to the prior
 ACTIVE_STD = 0.05  # an AE dimension varying less than this carries nothing (the FactorVAE pruning rule)
@@ -15,6 +16,6 @@ def factor_correlations(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
     """
     codes = np.asarray(codes, np.float64)
     factors = np.asarray(factors, np.float64)
-    c = (codes - codes.mean(0)) / (codes.std(0) + 1e-9)
-    f = (factors - factors.mean(0)) / (factors.std(0) + 1e-9)
+    c: npt.NDArray[np.float64] = (codes - codes.mean(0)) / (codes.std(0) + 1e-9)
+    f: npt.NDArray[np.float64] = (factors - factors.mean(0)) / (factors.std(0) + 1e-9)
     return c.T @ f / len(codes)
