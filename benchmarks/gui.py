@@ -15,9 +15,9 @@ def open_window():
     """(app, window, worker thread, the same model loaded bare for the baseline), with its first image shown."""
     from PySide6.QtCore import QSettings
 
-    from explorer.app import create_app
-    from explorer.main_window import MainWindow
-    from explorer.worker import WorkerThread
+    from explorer.engine.worker import WorkerThread
+    from explorer.gui.app import create_app
+    from explorer.gui.main_window import MainWindow
 
     app = create_app()
     folder = tempfile.mkdtemp(prefix="bench-")

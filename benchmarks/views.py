@@ -18,7 +18,7 @@ from .gui import open_window, spin, wait
 
 
 def run(quick: bool = False) -> dict[str, float]:
-    from explorer.grids import traversal_codes
+    from explorer.common.grids import traversal_codes
 
     app, window, inference, bare = open_window()
     view = window.tabs.traversal
@@ -54,7 +54,7 @@ def run(quick: bool = False) -> dict[str, float]:
 def _scatter(app, quick: bool) -> dict[str, float]:
     import pyqtgraph as pg
 
-    from explorer.views.point_cloud import PointCloudItem, palette
+    from explorer.gui.views.point_cloud import PointCloudItem, palette
 
     rng = np.random.default_rng(0)
     xy = rng.normal(size=(100_000, 2))

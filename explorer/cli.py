@@ -76,7 +76,7 @@ HEADLESS = ("export", "convert")
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in HEADLESS:
-        from .headless import main as headless
+        from explorer.engine.headless import main as headless
 
         return headless(argv)
     args = build_parser().parse_args(argv)
@@ -90,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from PySide6.QtCore import QSettings, QTimer
 
-    from .app import create_app
-    from .main_window import MainWindow
-    from .worker import WorkerThread
+    from explorer.engine.worker import WorkerThread
+    from explorer.gui.app import create_app
+    from explorer.gui.main_window import MainWindow
 
     app = create_app(sys.argv[:1])
     inference = WorkerThread(args.device)

@@ -9,9 +9,9 @@ from PySide6.QtCore import QSettings
 
 import checkpoints
 from checkpoints.images import to_uint8
-from explorer.app import create_app
-from explorer.main_window import MainWindow
-from explorer.worker import WorkerThread
+from explorer.engine.worker import WorkerThread
+from explorer.gui.app import create_app
+from explorer.gui.main_window import MainWindow
 
 
 @pytest.fixture(scope="session")

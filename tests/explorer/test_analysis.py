@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 import checkpoints
-from explorer.messages import AnalysisRequest, LoadRequest, MetricsRequest
+from explorer.protocol import AnalysisRequest, LoadRequest, MetricsRequest
 from trainer.evaluation import sidecar_path
 
 from .conftest import make_model_file, open_and_wait
@@ -112,8 +112,8 @@ def test_a_gan_has_no_metrics_and_the_worker_says_why(qtbot, inference, tmp_path
 
 
 def test_sliders_stay_live_while_metrics_are_measured(qapp, tmp_path):
-    from explorer.messages import DecodeRequest, DecodeResult
-    from explorer.worker import InferenceWorker
+    from explorer.engine.worker import InferenceWorker
+    from explorer.protocol import DecodeRequest, DecodeResult
 
     worker = InferenceWorker("cpu")  # no thread: everything below runs here, in order
     path = sprites_file(tmp_path)

@@ -7,8 +7,8 @@ import shutil
 import numpy as np
 
 import checkpoints
-from explorer.messages import EncodeSampleRequest, Failure, LoadRequest, SampleEncoded
-from explorer.worker import InferenceWorker
+from explorer.engine.worker import InferenceWorker
+from explorer.protocol import EncodeSampleRequest, Failure, LoadRequest, SampleEncoded
 from tests.trainer.test_folder import write_images
 
 from .conftest import open_and_wait

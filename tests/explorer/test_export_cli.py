@@ -13,9 +13,9 @@ from PIL import Image
 import checkpoints
 from checkpoints.images import to_uint8
 from explorer.cli import main
-from explorer.exporting import read_png_metadata
-from explorer.grids import tile_origin
-from explorer.rendering import random_codes
+from explorer.common.exporting import read_png_metadata
+from explorer.common.grids import tile_origin
+from explorer.engine.rendering import random_codes
 
 from .conftest import make_model_file
 

@@ -137,7 +137,7 @@ def test_export_with_an_arch_file(tmp_path):
 
 
 def test_an_imported_vae_gets_its_kl_from_its_data_so_all_dims_come_largest_first(tmp_path):
-    from explorer.rendering import open_model
+    from explorer.engine.rendering import open_model
 
     model = open_model(str(FIXTURES / "betaH_dsprites"), "cpu")
     kl = np.asarray(model.meta.kl_per_dim)

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QFileDialog
 from torch import nn
 
 import checkpoints
-import explorer.main_window
+import explorer.gui.main_window
 from checkpoints.images import to_uint8
-from explorer.views.open_dialogs import CheckpointFileDialog
+from explorer.gui.views.open_dialogs import CheckpointFileDialog
 
 from .conftest import expected_image, write_arch_file
 
@@ -88,7 +88,7 @@ def _scripted_generator(tmp_path: Path) -> Path:
 def test_a_torchscript_generator_opens_after_the_user_gives_its_latent_size(qtbot, window, tmp_path, monkeypatch):
     path = _scripted_generator(tmp_path)
     asked = []
-    monkeypatch.setattr(explorer.main_window, "ask_latent_dim", lambda parent, name: asked.append(name) or 4)
+    monkeypatch.setattr(explorer.gui.main_window, "ask_latent_dim", lambda parent, name: asked.append(name) or 4)
     window.open_files([str(path)])
     wait_open(qtbot, window, 1)
     info = next(iter(window.models.values()))
@@ -103,7 +103,7 @@ def expected_image_of(path: Path, z: np.ndarray) -> np.ndarray:
 
 def test_cancelling_the_latent_size_shows_why_nothing_opened(qtbot, window, tmp_path, monkeypatch):
     path = _scripted_generator(tmp_path)
-    monkeypatch.setattr(explorer.main_window, "ask_latent_dim", lambda parent, name: None)
+    monkeypatch.setattr(explorer.gui.main_window, "ask_latent_dim", lambda parent, name: None)
     window.open_files([str(path)])
     qtbot.waitUntil(window.banner.isVisible, timeout=5000)
     assert window.banner.text().startswith("gen.pt is a TorchScript generator that does not record its latent size")

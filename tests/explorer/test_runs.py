@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 import checkpoints
-from explorer.runs import scan_runs
-from explorer.views.run_scrubber import RETRY_MS
+from explorer.common.runs import scan_runs
+from explorer.gui.views.run_scrubber import RETRY_MS
 
 from .conftest import expected_image
 

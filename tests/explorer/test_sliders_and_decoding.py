@@ -6,8 +6,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSlider
 
-from explorer.messages import DecodeResult
-from explorer.views.sliders import POSTERIOR
+from explorer.gui.views.sliders import POSTERIOR
+from explorer.protocol import DecodeResult
 
 from .conftest import expected_image, make_model_file, open_and_wait
 
@@ -58,7 +58,7 @@ def test_stale_results_are_ignored(qtbot, window, tmp_path):
 
 
 def test_reset_and_random_keys(qtbot, window, tmp_path):
-    from explorer.rendering import random_codes
+    from explorer.engine.rendering import random_codes
 
     path = make_model_file(tmp_path)
     open_and_wait(qtbot, window, [path])

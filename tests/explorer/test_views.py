@@ -9,9 +9,9 @@ from PySide6.QtCore import QPointF
 
 import checkpoints
 from checkpoints.images import to_uint8
-from explorer.exporting import read_png_metadata
-from explorer.grids import tile_origin, traversal_codes
-from explorer.views.compare import BY_FACTOR, match_dimensions
+from explorer.common.exporting import read_png_metadata
+from explorer.common.grids import tile_origin, traversal_codes
+from explorer.gui.views.compare import BY_FACTOR, match_dimensions
 
 from .conftest import expected_image, make_model_file, open_and_wait
 
@@ -163,7 +163,7 @@ def test_direction_slider_moves_the_code_along_the_difference(qtbot, window, tmp
 
 
 def test_grid_tiles_are_where_the_layout_says(tmp_path):
-    from explorer.grids import tile_grid
+    from explorer.common.grids import tile_grid
 
     tiles = np.arange(6 * 4 * 4, dtype=np.uint8).reshape(6, 4, 4)
     grid = tile_grid(tiles, 2, 3)
@@ -182,7 +182,7 @@ def test_gan_scatter_samples_the_prior_and_colours_by_image_statistics(qtbot, wi
     view.encode()
     qtbot.waitUntil(lambda: view.codes is not None, timeout=10_000)
     assert set(view.codes.colours) == {"brightness", "contrast"}
-    from explorer.rendering import random_codes
+    from explorer.engine.rendering import random_codes
 
     assert np.array_equal(view.codes.codes, random_codes(300, 4, 0))
 

@@ -13,7 +13,7 @@ from PIL import Image
 from PySide6.QtGui import QGuiApplication
 
 import checkpoints
-from explorer.main_window import MainWindow
+from explorer.gui.main_window import MainWindow
 
 from .conftest import make_model_file, open_and_wait
 

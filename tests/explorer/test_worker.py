@@ -7,8 +7,8 @@ import torch
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from explorer.messages import DecodeRequest, DecodeResult, Failure, LoadRequest
-from explorer.worker import InferenceWorker
+from explorer.engine.worker import InferenceWorker
+from explorer.protocol import DecodeRequest, DecodeResult, Failure, LoadRequest
 
 from .conftest import expected_image, make_model_file, open_and_wait
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QMenu
 
-from ..messages import ModelInfo
+from explorer.protocol import ModelInfo
 
 
 class ModelListView(QListWidget):

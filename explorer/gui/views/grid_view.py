@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from ..grids import GAP_PX
-from .image_view import DecodedImageView
+from explorer.common.grids import GAP_PX
+from explorer.gui.views.image_view import DecodedImageView
 
 ROW_COLOUR, CAPTION_COLOUR = "#e8eaed", "#ffd54f"
 

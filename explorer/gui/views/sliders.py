@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleSlider
 from superqt.utils import signals_blocked
 
-from ..messages import ModelInfo
+from explorer.protocol import ModelInfo
 
 PRIOR, POSTERIOR, AGGREGATE = "prior", "posterior", "aggregate"
 MODE_TEXT = {PRIOR: "Prior ±kσ", POSTERIOR: "Posterior 1–99 %", AGGREGATE: "Aggregate posterior ±2σ"}

@@ -11,14 +11,14 @@ import itertools
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTabWidget, QWidget
 
-from ..messages import Failure, Progress
-from .analysis import AnalysisPanel
-from .base import AnalysisView, ViewContext
-from .compare import CompareView
-from .interpolation import InterpolationView
-from .reconstruction import ReconstructionView
-from .scatter import LatentScatterView
-from .traversal import TraversalGrid
+from explorer.gui.views.analysis import AnalysisPanel
+from explorer.gui.views.base import AnalysisView, ViewContext
+from explorer.gui.views.compare import CompareView
+from explorer.gui.views.interpolation import InterpolationView
+from explorer.gui.views.reconstruction import ReconstructionView
+from explorer.gui.views.scatter import LatentScatterView
+from explorer.gui.views.traversal import TraversalGrid
+from explorer.protocol import Failure, Progress
 
 
 class AnalysisTabs(QTabWidget):

@@ -21,9 +21,9 @@ from typing import NoReturn
 import numpy as np
 
 import checkpoints
-
-from . import exporting, rendering
-from .grids import dims_by_kl
+from explorer.common import exporting
+from explorer.common.grids import dims_by_kl
+from explorer.engine import rendering
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
-from ..runs import scan_runs
+from explorer.common.runs import scan_runs
 
 NAME_FILTERS = ("Checkpoints (*.safetensors *.pt *.pth *.ckpt *.bin)", "All files (*)")
 DEFAULT_LATENT_DIM = 100  # DCGAN's nz, the most common generator input

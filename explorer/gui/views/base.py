@@ -10,8 +10,8 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from .. import exporting
-from ..messages import ModelInfo
+from explorer.common import exporting
+from explorer.protocol import ModelInfo
 
 
 @dataclass(frozen=True)

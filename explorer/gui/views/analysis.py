@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..grids import dims_by_kl
-from ..messages import AnalysisRequest, AnalysisResult, CancelRequest, MetricsRequest, MetricsResult, Progress
-from .analysis_plots import MutualInfoHeatmap, PosteriorHistograms
-from .analysis_widgets import MetricsTable, ThumbnailStrip
-from .base import AnalysisView
+from explorer.common.grids import dims_by_kl
+from explorer.gui.views.analysis_plots import MutualInfoHeatmap, PosteriorHistograms
+from explorer.gui.views.analysis_widgets import MetricsTable, ThumbnailStrip
+from explorer.gui.views.base import AnalysisView
+from explorer.protocol import AnalysisRequest, AnalysisResult, CancelRequest, MetricsRequest, MetricsResult, Progress
 
 HISTOGRAM_NOTE = (
     "aggregate posterior q(z_d) per dimension (blue: one sample z = μ + σ·ε per encoded data "

@@ -11,10 +11,10 @@ import numpy as np
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
-from . import session
-from .messages import LoadRequest
-from .runs import scan_runs
-from .views.open_dialogs import choose_checkpoints
+from explorer.common.runs import scan_runs
+from explorer.gui import session
+from explorer.gui.views.open_dialogs import choose_checkpoints
+from explorer.protocol import LoadRequest
 
 
 class FileActions:

@@ -12,8 +12,7 @@ import torch
 
 import checkpoints
 from checkpoints.images import to_uint8
-
-from .grids import corner_grid_codes, interpolation_codes, square_shape, tile_grid, traversal_codes
+from explorer.common.grids import corner_grid_codes, interpolation_codes, square_shape, tile_grid, traversal_codes
 
 BATCH = 256  # codes decoded per forward pass
 
@@ -36,7 +35,7 @@ def complete_statistics(model: checkpoints.Model) -> None:
     if not model.has_encoder or meta.latent_std is not None or meta.dataset is None:
         return
     from trainer.datasets import for_model, unavailable_reason
-    from trainer.run import latent_statistics
+    from trainer.statistics import latent_statistics
 
     if unavailable_reason(meta.dataset, meta.train_config) is None:
         model.with_meta(**latent_statistics(model, for_model(meta.dataset, meta.train_config, model.image_shape)))

@@ -15,9 +15,12 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget
 from superqt.utils import signals_blocked
 
-from .. import exporting
-from ..grids import tile_grid
-from ..messages import (
+from explorer.common import exporting
+from explorer.common.grids import tile_grid
+from explorer.gui.views.base import AnalysisView
+from explorer.gui.views.image_view import DecodedImageView
+from explorer.gui.views.point_cloud import PointCloudItem, palette
+from explorer.protocol import (
     CancelRequest,
     CodesResult,
     EncodeDatasetRequest,
@@ -27,9 +30,6 @@ from ..messages import (
     Progress,
     SampleEncoded,
 )
-from .base import AnalysisView
-from .image_view import DecodedImageView
-from .point_cloud import PointCloudItem, palette
 
 PCA = "PCA"
 MAX_CATEGORIES = 20  # more distinct values than this are coloured as a continuous quantity

@@ -12,8 +12,8 @@ import numpy as np
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
-from . import exporting
-from .messages import EncodeDatasetRequest, EncodeSampleRequest
+from explorer.common import exporting
+from explorer.protocol import EncodeDatasetRequest, EncodeSampleRequest
 
 MAIN = "main"
 POSTERIOR_SAMPLES = 2000  # encoded data samples behind the posterior 1-99 % slider ranges

@@ -1,6 +1,6 @@
 """`RunScrubber`: a step slider over a training run's snapshots; the folder is watched for new ones.
 
-A new snapshot is offered only once it is whole (explorer.runs.is_complete): our trainer writes
+A new snapshot is offered only once it is whole (explorer.common.runs.is_complete): our trainer writes
 atomically, but a file copied in by other means grows in place, and the watcher reports only its
 creation, so a half-written one is looked at again every RETRY_MS until it is complete.
 """
@@ -13,7 +13,7 @@ from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QWidget
 from superqt.utils import signals_blocked
 
-from ..runs import scan_runs
+from explorer.common.runs import scan_runs
 
 RETRY_MS = 300
 

@@ -8,9 +8,9 @@ import itertools
 import numpy as np
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
-from ..messages import GridResult, InterpolationRequest
-from .base import AnalysisView
-from .grid_view import LabelledGridView
+from explorer.gui.views.base import AnalysisView
+from explorer.gui.views.grid_view import LabelledGridView
+from explorer.protocol import GridResult, InterpolationRequest
 
 
 class InterpolationView(AnalysisView):

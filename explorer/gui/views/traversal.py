@@ -6,11 +6,11 @@ import itertools
 
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
-from .. import exporting
-from ..grids import dims_by_kl
-from ..messages import GridResult, TraversalRequest
-from .base import AnalysisView
-from .grid_view import LabelledGridView
+from explorer.common import exporting
+from explorer.common.grids import dims_by_kl
+from explorer.gui.views.base import AnalysisView
+from explorer.gui.views.grid_view import LabelledGridView
+from explorer.protocol import GridResult, TraversalRequest
 
 ROW_CHOICES = {"all dimensions (by KL)": None, "top 5 by KL": 5, "top 10 by KL": 10}
 

@@ -6,9 +6,9 @@ import itertools
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
-from ..messages import GridResult, ReconstructionRequest
-from .base import AnalysisView
-from .grid_view import LabelledGridView
+from explorer.gui.views.base import AnalysisView
+from explorer.gui.views.grid_view import LabelledGridView
+from explorer.protocol import GridResult, ReconstructionRequest
 
 
 class ReconstructionView(AnalysisView):

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
 )
 
-from ..messages import ModelInfo, RankedSamples
+from explorer.protocol import ModelInfo, RankedSamples
 
 ROWS = (
     ("mig", "MIG", "mutual information gap (Chen et al. 2018), 20 bins"),

@@ -19,9 +19,8 @@ import checkpoints
 from checkpoints.atomic import atomic_write_bytes
 from checkpoints.images import to_uint8
 from checkpoints.statistics import factor_correlations
-
-from . import rendering
-from .messages import (
+from explorer.engine import rendering
+from explorer.protocol import (
     CodesResult,
     EncodeDatasetRequest,
     GridResult,

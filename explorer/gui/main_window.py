@@ -23,10 +23,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import session
-from .code_actions import CodeActions
-from .file_actions import FileActions
-from .messages import (
+from explorer.gui import session
+from explorer.gui.actions.code import CodeActions
+from explorer.gui.actions.files import FileActions
+from explorer.gui.views.banner import MessageBanner
+from explorer.gui.views.base import Anchor, ViewContext
+from explorer.gui.views.bookmarks import BookmarkList
+from explorer.gui.views.image_view import DecodedImageView
+from explorer.gui.views.model_list import ModelListView
+from explorer.gui.views.open_dialogs import ask_latent_dim
+from explorer.gui.views.run_scrubber import RunScrubber
+from explorer.gui.views.sliders import LatentSliderPanel
+from explorer.gui.views.tabs import AnalysisTabs
+from explorer.protocol import (
     CodesResult,
     DecodeRequest,
     DecodeResult,
@@ -37,15 +46,6 @@ from .messages import (
     ModelInfo,
     SampleEncoded,
 )
-from .views.banner import MessageBanner
-from .views.base import Anchor, ViewContext
-from .views.bookmarks import BookmarkList
-from .views.image_view import DecodedImageView
-from .views.model_list import ModelListView
-from .views.open_dialogs import ask_latent_dim
-from .views.run_scrubber import RunScrubber
-from .views.sliders import LatentSliderPanel
-from .views.tabs import AnalysisTabs
 
 MAIN = "main"  # the view key of the decoded image
 WELCOME = """<h2>No model open</h2>
@@ -58,7 +58,7 @@ a training run's folder.</p>
 
 class MainWindow(FileActions, CodeActions, QMainWindow):
     load_requested = Signal(object)  # LoadRequest
-    decode_requested = Signal(object)  # any request of explorer.messages for the worker
+    decode_requested = Signal(object)  # any request of explorer.protocol for the worker
     close_model_requested = Signal(int)
 
     def __init__(self, worker, settings: QSettings) -> None:

@@ -22,9 +22,9 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 import checkpoints
 from checkpoints.images import to_uint8
 from checkpoints.statistics import ACTIVE_KL_NATS, ACTIVE_STD
-
-from . import worker_jobs as jobs
-from .messages import (
+from explorer.engine import jobs
+from explorer.engine.rendering import Cancelled, open_model, random_codes
+from explorer.protocol import (
     AnalysisRequest,
     CancelRequest,
     DecodeRequest,
@@ -43,7 +43,6 @@ from .messages import (
     SampleEncoded,
     TraversalRequest,
 )
-from .rendering import Cancelled, open_model, random_codes
 
 log = logging.getLogger(__name__)
 USER_ERRORS = (checkpoints.CheckpointError, checkpoints.InferenceError, checkpoints.UnsupportedOperation, ValueError)
@@ -195,7 +194,9 @@ class InferenceWorker(QObject):
                 report = lambda f, text: self.progress.emit(Progress(request.view, request.request_id, f, text))  # noqa: E731
                 return jobs.encode_dataset(model, data, request, stop, report)
             if isinstance(request, (AnalysisRequest, MetricsRequest)):
-                from . import analysis_jobs  # scikit-learn loads only once someone asks for it
+                from explorer.engine import (
+                    analysis as analysis_jobs,  # scikit-learn loads only once someone asks for it
+                )
 
                 stop = lambda: self.serve_decodes() or self.superseded(request)  # noqa: E731
                 report = lambda f, text: self.progress.emit(Progress(request.view, request.request_id, f, text))  # noqa: E731

@@ -21,12 +21,11 @@ import torch
 import checkpoints
 from checkpoints.atomic import atomic_write_bytes
 from checkpoints.images import to_uint8
+from explorer.engine import jobs as worker_jobs
+from explorer.protocol import AnalysisRequest, AnalysisResult, MetricsRequest, MetricsResult, RankedSamples
 from trainer import evaluation
 from trainer.metrics import Cancelled, aggregate_log_density, kl_per_dim
 from trainer.metrics.mig import factor_entropies, mutual_information_matrix
-
-from . import worker_jobs
-from .messages import AnalysisRequest, AnalysisResult, MetricsRequest, MetricsResult, RankedSamples
 
 BATCH = 500
 BINS = 60

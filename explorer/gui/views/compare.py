@@ -19,8 +19,10 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from superqt.utils import signals_blocked
 
-from ..grids import dims_by_kl
-from ..messages import (
+from explorer.common.grids import dims_by_kl
+from explorer.gui.views.base import AnalysisView
+from explorer.gui.views.grid_view import LabelledGridView
+from explorer.protocol import (
     CodesResult,
     DecodeRequest,
     EncodeDatasetRequest,
@@ -29,8 +31,6 @@ from ..messages import (
     SampleEncoded,
     TraversalRequest,
 )
-from .base import AnalysisView
-from .grid_view import LabelledGridView
 
 BY_INDEX, BY_FACTOR = "link dimensions by index", "match dimensions by factor"
 MATCH_SAMPLES = 2000

@@ -81,7 +81,7 @@ def traversal_metadata(sources: list[dict], z: np.ndarray, dims: list[int], step
 
 def traversal_frames(tiles: np.ndarray, rows: int, steps: int) -> list[np.ndarray]:
     """Frames of a traversal GIF: frame t shows every row's tile t side by side, swept there and back."""
-    from .grids import tile_grid
+    from explorer.common.grids import tile_grid
 
     columns = [tile_grid(tiles[t::steps], 1, rows) for t in range(steps)]
     return columns + columns[-2:0:-1]

@@ -1,0 +1,1 @@
+"""Mixins of the main window: opening files, and acting on the current code."""

@@ -1,1 +1,0 @@
-"""One module per panel; each deals only in numpy arrays and the dataclasses of explorer.messages."""
