@@ -8,6 +8,7 @@ Layer names follow the disentangling-vae implementation so its checkpoints map o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import nn
@@ -46,7 +47,7 @@ class BurgessEncoder(nn.Module):
             x = torch.relu(self.conv_64(x))
         x = torch.relu(self.lin1(x.flatten(1)))
         x = torch.relu(self.lin2(x))
-        return self.head(x)
+        return cast(torch.Tensor, self.head(x))  # nn.Module.__call__ is typed Any
 
 
 class BurgessDecoder(nn.Module):
@@ -71,7 +72,7 @@ class BurgessDecoder(nn.Module):
             x = torch.relu(self.convT_64(x))
         x = torch.relu(self.convT1(x))
         x = torch.relu(self.convT2(x))
-        return self.convT3(x)
+        return cast(torch.Tensor, self.convT3(x))  # nn.Module.__call__ is typed Any
 
 
 class BurgessAutoencoder(Network):

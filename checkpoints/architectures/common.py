@@ -34,10 +34,12 @@ class Network(nn.Module):
     @property
     def encoder_outputs(self) -> int:
         """Width of the encoder's head: mean and log-variance for a VAE, the code for an AE."""
-        return 2 * self.config.latent_dim if self.kind == "vae" else self.config.latent_dim
+        latent_dim: int = self.config.latent_dim
+        return 2 * latent_dim if self.kind == "vae" else latent_dim
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x: (n, C, H, W) float32 in [0, 1] -> mu (n, d) and logvar (n, d), or None for an AE."""
+        assert self.encoder is not None  # callers check has_encoder first; only a GAN has none
         h = self.encoder(x)
         if self.kind == "vae":
             mu, logvar = h.chunk(2, dim=1)

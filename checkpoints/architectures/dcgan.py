@@ -8,6 +8,7 @@ one logit out. Weights start from N(0, 0.02).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import nn
@@ -45,7 +46,7 @@ class _Generator(nn.Module):
         self.main = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.main(z[:, :, None, None])
+        return cast(torch.Tensor, self.main(z[:, :, None, None]))  # nn.Module.__call__ is typed Any
 
 
 class DCGANGenerator(Network):
@@ -89,4 +90,4 @@ class DCGANDiscriminator(nn.Module):
         self.apply(init_normal)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.main(x).flatten()
+        return cast(torch.Tensor, self.main(x)).flatten()  # nn.Module.__call__ is typed Any
