@@ -20,6 +20,7 @@ from pathlib import Path
 import safetensors.torch
 import torch
 
+from ..architectures.common import Network
 from ..devices import resolve_device
 from ..errors import ArchitectureMismatchError, CheckpointError, UnsupportedFormatError
 from ..format import Meta
@@ -38,7 +39,7 @@ def open_foreign(
     data: bytes | None,
     device: str | torch.device = "auto",
     latent_dim: int | None = None,
-    arch_file: Path | None = None,
+    arch_file: str | Path | None = None,
 ) -> Model:
     """Open `path` (a folder, or a torch or plain safetensors file whose bytes are `data`) on `device`.
 
@@ -50,6 +51,7 @@ def open_foreign(
         path = _model_in_folder(path)
         data = _read(path)
     sha256 = hashlib.sha256(data).hexdigest()
+    network: Network
     if is_zip(data) and is_torchscript(zip_names(path, data)):
         network, meta = open_torchscript(path, data, sha256, latent_dim)
     elif arch_file is not None:

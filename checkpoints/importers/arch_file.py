@@ -29,7 +29,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeGuard
 
 import torch
 from torch import nn
@@ -84,6 +84,7 @@ def _import(arch_file: Path) -> ModuleType:
     digest = hashlib.sha256(str(arch_file.resolve()).encode()).hexdigest()[:12]
     module_name = f"latent_explorer_arch_{digest}"
     spec = importlib.util.spec_from_file_location(module_name, arch_file)
+    assert spec is not None and spec.loader is not None  # an existing .py file always gets a source loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # so dataclasses and pickling inside the user's code find it
     try:
@@ -161,5 +162,5 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _is_int(v: Any) -> bool:
+def _is_int(v: object) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)

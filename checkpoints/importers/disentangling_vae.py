@@ -118,7 +118,7 @@ def _meta(path: Path, specs: Mapping[str, Any] | None, config: Any, sha256: str)
             description=f"disentangling-vae {path.parent.name} (imported; no {SPECS}, so data set and β unknown)",
         )
     loss = specs.get("loss")
-    beta = {"VAE": 1.0, "betaH": specs.get("betaH_B")}.get(loss)
+    beta = {"VAE": 1.0, "betaH": specs.get("betaH_B")}.get(loss)  # type: ignore[arg-type]  # a missing loss (None) finds no beta, as meant
     name = specs.get("name") if isinstance(specs.get("name"), str) else path.parent.name
     return Meta(
         arch="conv",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -36,6 +36,7 @@ class ForeignNetwork(Network):
 
     Config = ForeignConfig
     kinds = ("gan", "vae", "ae")
+    config: ForeignConfig
 
     def __init__(
         self, decoder: nn.Module, config: ForeignConfig, encoder: nn.Module | None = None, kind: str = "gan"
@@ -49,10 +50,12 @@ class ForeignNetwork(Network):
     def images(self, z: torch.Tensor) -> torch.Tensor:
         """z: (n, latent_dim) -> (n, C, H, W) in [0, 1] (Model.decode clamps)."""
         low, high = self.config.output_range
-        return (self.decoder(z[:, :, None, None] if self.config.code_rank == 4 else z) - low) / (high - low)
+        decoded = self.decoder(z[:, :, None, None] if self.config.code_rank == 4 else z)
+        return (cast(torch.Tensor, decoded) - low) / (high - low)  # nn.Module.__call__ is typed Any
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x: (n, C, H, W) in [0, 1] -> mu (n, d) and logvar (n, d), or None for an AE."""
+        assert self.encoder is not None  # Model.encode checks has_encoder first
         mu, logvar = split_encoding(self.encoder(x))
         d = self.config.latent_dim
         if mu.shape != (len(x), d) or (logvar is not None and logvar.shape != mu.shape):
@@ -98,7 +101,7 @@ def probe_decoder(
         raise ArchitectureMismatchError(
             f"{path.name}: the decoder returns {got} for {PROBE_CODES} codes, not images (N, C, H, W)"
         )
-    shape = tuple(int(s) for s in out.shape[1:])
+    shape = (int(out.shape[1]), int(out.shape[2]), int(out.shape[3]))  # out.ndim == 4, checked above
     if shape[0] not in CHANNELS or not (4 <= shape[1] <= MAX_SIDE and 4 <= shape[2] <= MAX_SIDE):
         raise ArchitectureMismatchError(
             f"{path.name}: the decoder makes images of shape {list(shape)}; supported are 1 or 3 channels and "

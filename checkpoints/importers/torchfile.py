@@ -122,9 +122,9 @@ def _scan(buffer: io.BytesIO, found: list[str]) -> bool:
             elif op.name == "MEMOIZE":
                 memo[len(memo)] = pushed[-1] if pushed else None
             elif op.name in ("PUT", "BINPUT", "LONG_BINPUT"):
-                memo[int(arg)] = pushed[-1] if pushed else None
+                memo[int(arg)] = pushed[-1] if pushed else None  # type: ignore[arg-type]  # genops types args Any | None; these are ints
             elif op.name in ("GET", "BINGET", "LONG_BINGET"):
-                pushed.append(memo.get(int(arg)))
+                pushed.append(memo.get(int(arg)))  # type: ignore[arg-type]  # genops types args Any | None; these are ints
             elif op.name in _STRING_OPS:
                 pushed.append(arg if isinstance(arg, str) else None)
             elif op.name not in _NEUTRAL_OPS:

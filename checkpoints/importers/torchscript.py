@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def open_torchscript(path: Path, data: bytes, sha256: str, latent_dim: int | Non
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # newer torch deprecates TorchScript; files remain
-            module = torch.jit.load(io.BytesIO(data), map_location="cpu", _extra_files=extra)
+            module = torch.jit.load(io.BytesIO(data), map_location="cpu", _extra_files=extra)  # type: ignore[no-untyped-call]  # torch.jit.load is unannotated
     except Exception as exc:  # TorchScript raises RuntimeError and its own error types for bad archives
         raise UnsupportedFormatError(
             f"{path.name} looks like a TorchScript module but cannot be loaded ({first_line(exc)}); it may be "
@@ -85,7 +86,7 @@ def _declared(path: Path, raw: str | bytes) -> dict[str, Any]:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise UnsupportedFormatError(f"{path.name}: its {EXTRA_FILE} is not valid JSON") from None
-    checks = {
+    checks: dict[str, Callable[[Any], bool]] = {
         "latent_dim": lambda v: _is_int(v),
         "image_shape": lambda v: isinstance(v, list) and len(v) == 3 and all(_is_int(x) for x in v),
         "output_range": lambda v: isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v) and v[0] < v[1],
