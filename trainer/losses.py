@@ -20,9 +20,14 @@ def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor, recon: str, sigma
     raise ValueError(f"unknown reconstruction loss {recon!r}")
 
 
+def kl_terms(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Analytic KL(N(mu, exp(logvar)) || N(0, 1)) per sample and latent dimension: (N, d), in nats."""
+    return 0.5 * (mu.square() + logvar.exp() - 1 - logvar)
+
+
 def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """Analytic KL(N(mu, exp(logvar)) || N(0, 1)) per latent dimension, averaged over the batch: (d,)."""
-    return 0.5 * (mu.square() + logvar.exp() - 1 - logvar).mean(0)
+    """`kl_terms` averaged over the batch: (d,)."""
+    return kl_terms(mu, logvar).mean(0)
 
 
 def capacity(step: int, capacity_max: float, capacity_steps: int) -> float:
