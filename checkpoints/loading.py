@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import safetensors
 import safetensors.torch
@@ -264,7 +264,8 @@ def load_training_state(checkpoint: str | Path, model: Model) -> dict[str, Any]:
     except Exception as exc:  # any malformed file, missing key or bad JSON
         raise TrainingStateError(f"{path.name} is not a readable training state ({exc}); start a new run") from None
     state = _unflatten(doc["tree"], tensors)
-    weights = state.pop("model", None) if isinstance(state, dict) else None
+    # whatever the file holds: None or a non-mapping fails below as AttributeError/TypeError
+    weights: Any = state.pop("model", None) if isinstance(state, dict) else None
     try:
         if not all(torch.isfinite(t).all() for t in weights.values() if t.is_floating_point()):
             raise ValueError("weights contain NaN or Inf")
@@ -273,7 +274,7 @@ def load_training_state(checkpoint: str | Path, model: Model) -> dict[str, Any]:
         raise TrainingStateError(
             f"{path.name} does not match {Path(checkpoint).name} ({str(exc).splitlines()[0]}); start a new run"
         ) from None
-    return state
+    return cast("dict[str, Any]", state)  # a state that is not a dict has no weights and failed above
 
 
 def _flatten(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
