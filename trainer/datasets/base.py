@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
+import numpy.typing as npt
 import torch
 
 
@@ -77,13 +80,13 @@ class FactorGrid(Dataset):
         return int(np.prod(self.factor_sizes))
 
     @property
-    def strides(self) -> np.ndarray:
+    def strides(self) -> npt.NDArray[np.int64]:
         return np.cumprod((self.factor_sizes[1:] + (1,))[::-1])[::-1].astype(np.int64)
 
     def factors_of(self, indices: np.ndarray | torch.Tensor) -> np.ndarray:
         """Image indices (N,) -> int64 (N, F) factor classes."""
         idx = np.asarray(indices, dtype=np.int64)
-        return (idx[:, None] // self.strides) % np.array(self.factor_sizes)
+        return cast("npt.NDArray[np.int64]", (idx[:, None] // self.strides) % np.array(self.factor_sizes))  # numpy: Any
 
     def index_of(self, classes: np.ndarray) -> np.ndarray:
         """int (N, F) factor classes -> int64 (N,) image indices."""

@@ -28,5 +28,5 @@ class Digits(Dataset):
     def __len__(self) -> int:
         return len(self._images)
 
-    def images(self, indices) -> torch.Tensor:
+    def images(self, indices: np.ndarray | torch.Tensor | list[int]) -> torch.Tensor:
         return self._images[self._check_indices(indices)]

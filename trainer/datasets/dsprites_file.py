@@ -18,16 +18,18 @@ from __future__ import annotations
 import zipfile
 import zlib
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
+import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 
 from .dsprites import FACTOR_SIZES, SIZE, DSprites
 from .paths import require_file
 
-FILE_STRIDES = np.array([737280, 245760, 40960, 1024, 32, 1])  # colour, shape, scale, orientation, posX, posY
+# colour, shape, scale, orientation, posX, posY
+FILE_STRIDES: npt.NDArray[np.int64] = np.array([737280, 245760, 40960, 1024, 32, 1])
 FILE_SIZES = (1, *FACTOR_SIZES)
 CHUNK_ROWS = 8192  # images decompressed at a time (32 MB)
 HOLDING = "the official dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
@@ -52,7 +54,8 @@ class OfficialDSprites(DSprites):
 
     def factors_of(self, indices: np.ndarray | torch.Tensor) -> np.ndarray:
         """File rows (N,) -> int64 (N, 5) factor classes, from latents_classes."""
-        return self._classes[self._check_indices(np.asarray(indices, dtype=np.int64)).numpy()].astype(np.int64)
+        rows = self._check_indices(np.asarray(indices, dtype=np.int64)).numpy()
+        return cast("npt.NDArray[np.int64]", self._classes[rows].astype(np.int64))  # numpy types this Any
 
     def rows_of(self, classes: np.ndarray) -> np.ndarray:
         """int (N, 5) factor classes -> int64 (N,) rows of the file; ValueError for any the file lacks."""
@@ -87,7 +90,7 @@ class OfficialDSprites(DSprites):
         return F.avg_pool2d(images, 2) if self.image_shape[1] == 32 else images
 
 
-def read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def read_npz(path: Path) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
     """The archive's factor classes, uint8 (N, 5), and bit-packed images, uint8 (N, 64, 8). ValueError if bad."""
     name = path.name
     try:
@@ -105,8 +108,9 @@ def read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{name} is damaged ({exc}); give {HOLDING}") from None
 
 
-def _read_archive(archive: np.lib.npyio.NpzFile, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _read_archive(archive: np.lib.npyio.NpzFile, name: str) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
     """The factor classes and packed images of an open archive (see read_npz)."""
+    assert archive.zip is not None  # None only once closed; read_npz holds it open
     missing = [k for k in ("imgs", "latents_classes") if k not in archive.files]
     if missing:
         raise ValueError(f"{name} has no {' or '.join(missing)} array; give {HOLDING}")
@@ -142,7 +146,7 @@ def _header(member: IO[bytes], name: str, key: str) -> tuple[tuple[int, ...], bo
     return shape, fortran_order, dtype
 
 
-def _read_packed(member: IO[bytes], name: str, rows: int, dtype: np.dtype) -> np.ndarray:
+def _read_packed(member: IO[bytes], name: str, rows: int, dtype: np.dtype) -> npt.NDArray[np.uint8]:
     """Decompress the images chunk by chunk into bit-packed rows: uint8 (rows, 64, 8)."""
     packed = np.empty((rows, SIZE, SIZE // 8), np.uint8)
     row_bytes = SIZE * SIZE * dtype.itemsize

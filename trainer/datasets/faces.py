@@ -8,6 +8,8 @@ which is what lets a beta=1 VAE entangle them and a beta-VAE separate them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -94,7 +96,7 @@ class Faces(FactorGrid):
 def pose_of(classes: np.ndarray) -> Pose:
     """int (n, 8) factor classes -> the renderer's per-image parameters."""
     value = [FACTOR_VALUES[k][classes[:, k]] for k in range(len(FACTOR_SIZES))]
-    as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
+    as_tensor: Callable[[np.ndarray], torch.Tensor] = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
     return Pose(
         azimuth=as_tensor(np.radians(value[0])),
         elevation=as_tensor(np.radians(value[1])),

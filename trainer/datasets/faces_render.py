@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -160,7 +161,7 @@ def _ellipsoid(
     a, b, d = rot[:, 0, :] / r, rot[:, 1, :] / r, rot[:, 2, :] / r  # (n, 3): world x, y, z -> local
     g = -((rot.transpose(1, 2) @ HEAD_CENTRE) + torch.tensor(centre)) / r
     inv = 1 / (d * d).sum(1)  # 1 / |d|^2
-    col = lambda v: v.view(-1, 1, 1)  # noqa: E731 - per-image scalar over the pixel grid
+    col: Callable[[torch.Tensor], torch.Tensor] = lambda v: v.view(-1, 1, 1)  # noqa: E731 - per-image scalar over the pixel grid
     half_b = (col((a * d).sum(1) * inv) * x) + (col((b * d).sum(1) * inv) * y + col((g * d).sum(1) * inv))
     c = (col((a * a).sum(1)) * x.square() + col(2 * (a * g).sum(1)) * x) + (
         col((b * b).sum(1)) * y.square() + col(2 * (b * g).sum(1)) * y + col((g * g).sum(1) - 1)

@@ -134,6 +134,7 @@ def check_image(path: Path) -> str | None:
 def load_image(path: Path, size: int, channels: int) -> np.ndarray:
     """Decode, centre-crop to a square and resize: uint8 (size, size) grey or (size, size, 3) RGB."""
     mode = "L" if channels == 1 else "RGB"
+    image: Image.Image  # an ImageFile from open, a plain Image once transposed or converted
     with Image.open(path) as image:
         image.draft(mode, (size, size))  # JPEG: decode at the smallest DCT scale still >= size
         image = ImageOps.exif_transpose(image)

@@ -48,8 +48,8 @@ class MNIST(Dataset):
                 )
             if len(x) != len(y):
                 raise ValueError(
-                    f"{find(root, image_name).name} holds {len(x):,} images but "
-                    f"{find(root, label_name).name} {len(y):,} labels; they must come in pairs"
+                    f"{require_file(root, image_name).name} holds {len(x):,} images but "
+                    f"{require_file(root, label_name).name} {len(y):,} labels; they must come in pairs"
                 )
             images.append(x)
             labels.append(y)

@@ -55,4 +55,5 @@ def for_model(name: str | None, train_config: Mapping[str, Any], image_shape: tu
     data_file = train_config.get("data_file")
     if name == "dsprites" and data_file and Path(data_file).is_file():
         options["data_file"] = data_file
+    assert name is not None  # unavailable_reason refused a missing name above
     return DATASETS[name](**options)
