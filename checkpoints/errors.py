@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class CheckpointError(Exception):
     """A checkpoint cannot be opened or saved; the message says which file, what is wrong, what to do."""
@@ -21,6 +23,20 @@ class ArchitectureMismatchError(CheckpointError):
 
 class TrainingStateError(CheckpointError):
     """The `.train.safetensors` sidecar needed to resume training is missing or does not match."""
+
+
+class OutputExistsError(CheckpointError):
+    """A command would write over a file the user did not ask to replace: an existing checkpoint, pickle
+    or zip (unless `--overwrite` is given), or one of the command's own inputs (always)."""
+
+
+class CodeConsentRequiredError(CheckpointError):
+    """The file holds compiled code (TorchScript) that would run when it is opened; the user has not
+    agreed to run it. Retry with `checkpoints.load(error.path, trust_code=True)` once they have."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class UnsupportedOperation(Exception):

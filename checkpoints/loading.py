@@ -24,6 +24,7 @@ from .devices import resolve_device
 from .errors import (
     ArchitectureMismatchError,
     CheckpointError,
+    CodeConsentRequiredError,
     MissingMetadataError,
     TrainingStateError,
     UnsupportedFormatError,
@@ -31,7 +32,7 @@ from .errors import (
 from .format import FORMAT_VERSION, METADATA_KEY, WEIGHT_DTYPES, Meta, encode_document, parse_meta
 from .importers import open_foreign
 from .model import Model
-from .sniff import is_pickle, is_zip, sniff
+from .sniff import holds_compiled_code, is_pickle, is_zip, sniff
 
 _TORCH_DTYPES = {"F32": torch.float32, "F16": torch.float16, "I64": torch.int64}
 
@@ -42,6 +43,7 @@ def load(
     *,
     latent_dim: int | None = None,
     arch_file: str | Path | None = None,
+    trust_code: bool = False,
 ) -> Model:
     """Open a checkpoint on `device` (auto: cuda, mps, cpu). Raises CheckpointError.
 
@@ -52,8 +54,13 @@ def load(
     `arch_file` is the user's Python file that builds the networks of a state dict of any other
     architecture: it RUNS that file, so pass it only on the user's explicit request. It applies to
     torch files and safetensors files without our metadata; our own checkpoints ignore it.
+    `trust_code`: the user agreed to run the compiled code of a TorchScript file (naming an
+    `arch_file` counts as agreeing); without it such a file raises CodeConsentRequiredError before
+    any of its code runs.
     """
     path = Path(path)
+    if not (trust_code or arch_file is not None):
+        require_consent(path)
     # Other people's files (folders, pickles, zips) go to the importers, which never unpickle
     # except through torch.load(weights_only=True).
     if path.is_dir():
@@ -90,6 +97,20 @@ def load(
     except ValueError as exc:
         raise CheckpointError(f"{path.name}: {exc}") from None
     return Model(skeleton.to(target), meta, sha256=hashlib.sha256(data).hexdigest())
+
+
+def require_consent(path: str | Path) -> None:
+    """Raise CodeConsentRequiredError if opening `path` would run code stored in it (a TorchScript file).
+
+    Decided from the zip's directory alone: nothing in the file is loaded or run.
+    """
+    path = Path(path)
+    if holds_compiled_code(path):
+        raise CodeConsentRequiredError(
+            f"{path.name} is a TorchScript file: it contains compiled code that runs when it is opened; "
+            "open it only if you trust where it came from, by passing --trust-code",
+            path,
+        )
 
 
 def save(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+import zipfile
 from pathlib import Path
 
 from .errors import UnsupportedFormatError
@@ -54,3 +55,24 @@ def is_pickle(data: bytes) -> bool:
 def is_zip(data: bytes) -> bool:
     """A zip archive's first local header: torch.save (since 1.6) and torch.jit.save files are zips."""
     return data[:4] == b"PK\x03\x04"
+
+
+def is_torchscript_archive(names: list[str]) -> bool:
+    """torch.jit.save archives hold compiled code (`<name>/code/...`) and `constants.pkl`; torch.save zips do not."""
+    return any(n.endswith("/constants.pkl") or "/code/" in n for n in names)
+
+
+def holds_compiled_code(path: str | Path) -> bool:
+    """Whether opening `path` (a file, or a results folder's model.pt) would run code stored in it: a
+    TorchScript archive. Read from the zip's directory only; nothing in the file is loaded or run."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "model.pt"
+    try:
+        with open(path, "rb") as f:
+            if not is_zip(f.read(4)):
+                return False
+        with zipfile.ZipFile(path) as archive:
+            return is_torchscript_archive(archive.namelist())
+    except (OSError, zipfile.BadZipFile, ValueError):  # unreadable or damaged: load says why
+        return False

@@ -82,6 +82,7 @@ class TrainConfig:
     )
     # output
     out: str | None = _opt(None, "checkpoint to write (.safetensors); training state goes in <stem>.train.safetensors")
+    overwrite: bool = _opt(False, "start over even when --out already holds a checkpoint (and its training state)")
     resume: str | None = _opt(None, "continue the run saved in this checkpoint, up to --steps in total")
     every: int | None = _opt(None, "also keep a snapshot <stem>-stepNNNNNNN.safetensors every K steps")
     checkpoint_every: int = _opt(1000, "rewrite --out (and its training state) every K steps")
@@ -105,7 +106,7 @@ class TrainConfig:
         """What goes into the checkpoint's meta: everything except where files are, the device and the
         worker count; precision, compile and warmup only when they are not the defaults."""
         values = dataclasses.asdict(self)
-        for key in ("out", "resume", "device", "workers"):
+        for key in ("out", "resume", "overwrite", "device", "workers"):
             values.pop(key)
         for key in ("precision", "compile", "warmup"):
             if values[key] == TrainConfig.__dataclass_fields__[key].default:

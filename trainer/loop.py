@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 import checkpoints
 from checkpoints import Model, create_model, resolve_device
+from checkpoints.atomic import check_output
 
 from . import datasets, distributed
 from .config import RESUME_MAY_CHANGE, RESUME_MAY_OVERRIDE, TrainConfig, check
@@ -68,6 +69,7 @@ def prepare(config: TrainConfig, explicit: frozenset[str] = frozenset(), world: 
     )
     if world.is_main:  # the only process that writes
         check_writable(Path(config.out))
+        check_run_output(config)
     if config.resume:  # every rank reads the same files: --resume must be on a file system all nodes share
         model = checkpoints.load(config.resume, device=device)
         state = checkpoints.load_training_state(config.resume, model)
@@ -134,6 +136,31 @@ def check_writable(out: Path) -> None:
         raise ValueError(f"--out {out}: the folder {folder} does not exist; create it first")
     if not _can_write(folder) or (out.exists() and not _can_write(out)):
         raise ValueError(f"--out {out} is not writable; choose another path")
+
+
+def check_run_output(config: TrainConfig) -> None:
+    """Refuse to replace an existing checkpoint or training state at --out (unless --overwrite) or an input.
+
+    A resume that writes back to its own --resume file continues that run, which is what it is for.
+    """
+    out = Path(config.out)
+    sidecar = checkpoints.training_state_path(out)
+    if config.resume is not None and _same_file(out, Path(config.resume)):
+        return
+    inputs = [p for p in (config.data_file, config.resume) if p is not None]
+    if config.resume is not None:
+        inputs.append(str(checkpoints.training_state_path(config.resume)))
+    # a new run over an old one: say what is there and how to continue it instead
+    remedy = None if config.resume else "continue it with --resume, or pass --overwrite to start over"
+    for target in (out, sidecar):
+        check_output(target, overwrite=config.overwrite, inputs=inputs, remedy=remedy)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except (OSError, RuntimeError):
+        return False
 
 
 def _can_write(path: Path) -> bool:

@@ -142,6 +142,7 @@ def build(name: str, device: str = "auto", resume: bool = False, progress: bool 
         out=str(work),
         checkpoint_every=500,
         resume=str(work) if resume and work.exists() else None,
+        overwrite=True,  # without --resume a build starts over: its work file is ours, not the user's
     )
     explicit = frozenset({"steps", "resume", "device"}) if config.resume else frozenset()
     model = train(config, progress=progress, explicit=explicit)

@@ -5,20 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..architectures import ARCHITECTURES
-from ..errors import CheckpointError, UnsupportedFormatError
+from ..atomic import check_output
+from ..errors import CheckpointError, OutputExistsError, UnsupportedFormatError
 from ..loading import load, save
 from ..model import Model
+from ..sniff import holds_compiled_code
 
 
 def convert(
-    src: str | Path, dst: str | Path, *, latent_dim: int | None = None, arch_file: str | Path | None = None
+    src: str | Path,
+    dst: str | Path,
+    *,
+    latent_dim: int | None = None,
+    arch_file: str | Path | None = None,
+    overwrite: bool = False,
 ) -> Model:
     """Open `src` on the CPU and save it atomically to `dst` (.safetensors), float32, weights unchanged.
 
     Returns the model, whose `sha256` is now that of `dst` and whose `meta.source_sha256` is that of
     the file it came from (model.pt for a disentangling-vae folder). Raises CheckpointError; a model
-    that needs `arch_file` is refused before that file runs (its networks are not ours, so a
-    .safetensors file of ours could not describe them).
+    that needs `arch_file`, or a TorchScript file, is refused before any of its code runs (their
+    networks are not ours, so a .safetensors file of ours could not describe them). An existing
+    checkpoint at `dst` is replaced only with `overwrite` (OutputExistsError otherwise), and `dst` is
+    never `src` itself.
     """
     src, dst = Path(src), Path(dst)
     if arch_file is not None:
@@ -30,7 +39,14 @@ def convert(
     if dst.suffix != ".safetensors":
         raise CheckpointError(f"{dst.name}: converted checkpoints are .safetensors files; end the name in .safetensors")
     if dst.exists() and src.exists() and dst.resolve() == src.resolve():
-        raise CheckpointError(f"{dst.name} is the file being converted; write the result to another file")
+        raise OutputExistsError(f"{dst.name} is the file being converted; write the result to another file")
+    check_output(dst, overwrite=overwrite, inputs=[src])
+    if holds_compiled_code(src):
+        raise UnsupportedFormatError(
+            f"{src.name} is a TorchScript module, which latent-explorer can open but not convert: its network is "
+            f"the file's own compiled code, not one of latent-explorer's architectures ({', '.join(ARCHITECTURES)}), "
+            "and a .safetensors file holds weights only; open the original file instead"
+        )
     model = load(src, device="cpu", latent_dim=latent_dim)
     if ARCHITECTURES.get(model.meta.arch) is not type(model.network):
         raise UnsupportedFormatError(

@@ -45,13 +45,13 @@ def test_torchscript_without_a_latent_size_asks_for_one(tmp_path):
     with pytest.raises(
         checkpoints.LatentDimRequiredError, match="does not record its latent size.*--latent-dim N"
     ) as info:
-        checkpoints.load(path, device="cpu")
+        checkpoints.load(path, device="cpu", trust_code=True)
     assert info.value.path == path
 
 
 def test_torchscript_decodes_like_the_module_itself(tmp_path):
     path, generator = scripted(tmp_path)
-    model = checkpoints.load(path, device="cpu", latent_dim=4)
+    model = checkpoints.load(path, device="cpu", latent_dim=4, trust_code=True)
     assert (model.kind, model.latent_dim, model.image_shape, model.has_encoder) == ("gan", 4, (1, 8, 8), False)
     z = torch.randn(5, 4, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -61,10 +61,10 @@ def test_torchscript_decodes_like_the_module_itself(tmp_path):
 
 def test_torchscript_with_its_latent_size_inside_opens_alone(tmp_path):
     path, _ = scripted(tmp_path, {"latent_dim": 4, "dataset": "digits"})
-    model = checkpoints.load(path, device="cpu")
+    model = checkpoints.load(path, device="cpu", trust_code=True)
     assert model.latent_dim == 4 and model.meta.dataset == "digits"
     with pytest.raises(checkpoints.ArchitectureMismatchError, match="records latent_dim=4 .* but 7 was given"):
-        checkpoints.load(path, device="cpu", latent_dim=7)
+        checkpoints.load(path, device="cpu", latent_dim=7, trust_code=True)
 
 
 def test_torchscript_with_a_wrong_latent_size_says_so(tmp_path):
@@ -72,7 +72,7 @@ def test_torchscript_with_a_wrong_latent_size_says_so(tmp_path):
     with pytest.raises(
         checkpoints.ArchitectureMismatchError, match=r"fails on codes of shape \(4, 7\).*check the latent size"
     ):
-        checkpoints.load(path, device="cpu", latent_dim=7)
+        checkpoints.load(path, device="cpu", latent_dim=7, trust_code=True)
 
 
 def test_torchscript_cannot_be_converted(tmp_path):
