@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -128,7 +129,8 @@ class StopRequest:
     def __init__(self, world: World, device: torch.device) -> None:
         self.world, self.device = world, device
         self.asked = False
-        self._previous: dict[int, object] = {}
+        # what signal.signal returns and takes back: a handler, SIG_DFL/SIG_IGN, or None (not set from Python)
+        self._previous: dict[int, Callable[[int, FrameType | None], Any] | int | signal.Handlers | None] = {}
 
     def __enter__(self) -> StopRequest:
         if threading.current_thread() is threading.main_thread():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -19,7 +19,7 @@ from torch import nn
 
 import checkpoints
 from checkpoints import Model
-from checkpoints.architectures import DCGANDiscriminator
+from checkpoints.architectures import DCGANDiscriminator, Network
 
 from . import datasets
 from .config import TrainConfig
@@ -45,7 +45,7 @@ class AutoencoderPass(nn.Module):
     (decoder logits (B, C, H, W), KL summed over dimensions and averaged over the batch, or None).
     """
 
-    def __init__(self, network: nn.Module) -> None:
+    def __init__(self, network: Network) -> None:
         super().__init__()
         self.network = network
 
@@ -53,7 +53,7 @@ class AutoencoderPass(nn.Module):
         mu, logvar = self.network.encode(x)
         if logvar is None:
             return self.network.decoder(mu), None
-        z = mu + eps * (0.5 * logvar).exp()
+        z = mu + eps * (0.5 * logvar).exp()  # type: ignore[operator]  # eps is None only for an ae (no logvar)
         kl = kl_per_dim(mu.float(), logvar.float()).sum()  # .float() is a no-op in fp32
         return self.network.decoder(z), kl
 
@@ -65,6 +65,7 @@ class Run:
         self, config: TrainConfig, data: datasets.Dataset, model: Model, device: torch.device, world: World = World()
     ) -> None:
         self.config, self.data, self.model, self.device, self.world = config, data, model, device, world
+        assert config.out is not None  # check() requires --out, and a resume defaults it to --resume
         self.out = Path(config.out)
         self.step_count = 0
         self.history: list[list[float]] = []
@@ -77,12 +78,12 @@ class Run:
         self.workers = config.workers if config.workers is not None else default_workers(data, device, world)
         self.batches = self._open_batches(None)
         self.precision = Precision(config.precision, device)
-        net = model.network.train().to(memory_format=self.memory_format)
+        net = model.network.train().to(memory_format=self.memory_format)  # type: ignore[call-overload]  # torch's stub of Module.to omits memory_format
         betas = ADAM_BETAS_GAN if config.kind == "gan" else (0.9, 0.999)
         self.optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate, betas=betas)
         self.discriminator = None
         if config.kind == "gan":
-            self.discriminator = DCGANDiscriminator(net.config).to(device, memory_format=self.memory_format).train()
+            self.discriminator = DCGANDiscriminator(net.config).to(device, memory_format=self.memory_format).train()  # type: ignore[call-overload]  # as above
             self.d_optimizer = torch.optim.Adam(
                 self.discriminator.parameters(), lr=config.learning_rate, betas=ADAM_BETAS_GAN
             )
@@ -97,7 +98,8 @@ class Run:
         """`module` as the step calls it: in DDP under torchrun, compiled with --compile."""
         if distributed:
             module = wrap(module, self.world, self.device)
-        return torch.compile(module) if self.config.compile else module
+        # torch.compile is typed to return a Callable; given a Module it returns an OptimizedModule (a Module)
+        return cast(nn.Module, torch.compile(module)) if self.config.compile else module
 
     def _open_batches(self, state: dict[str, Any] | None) -> BatchStream:
         return BatchStream(
