@@ -158,6 +158,7 @@ def measure(name: str, device: str = "auto") -> checkpoints.Model:
     """
     path = ZOO / f"{name}.safetensors"
     model = checkpoints.load(path, device=device)
+    assert model.meta.dataset is not None  # every zoo file is trained by a recipe, which records its data set
     data = datasets.get(model.meta.dataset, image_size=model.image_shape[1])
     model.with_meta(description=RECIPES[name].description, **describe(model, data))
     checkpoints.save(model, path, dtype=torch.float16)
