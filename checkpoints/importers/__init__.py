@@ -26,7 +26,7 @@ from ..errors import ArchitectureMismatchError, CheckpointError, UnsupportedForm
 from ..format import Meta
 from ..model import Model
 from ..sniff import is_pickle, is_zip
-from . import disentangling_vae, state_dicts
+from . import disentangling_vae, layouts, state_dicts
 from .arch_file import open_with_arch_file
 from .torchfile import is_torchscript, read_torch_file, zip_names
 from .torchscript import LatentDimRequiredError, open_torchscript
@@ -58,20 +58,7 @@ def open_foreign(
         state, _ = state_dicts.unwrap(path, _tensors(path, data))
         network, meta = open_with_arch_file(path, state, Path(arch_file), sha256)
     else:
-        state, steps = state_dicts.unwrap(path, read_torch_file(path, data))
-        state = state_dicts.strip_prefix(state)
-        if disentangling_vae.is_theirs(path, state):
-            network, meta = disentangling_vae.open_theirs(path, state, sha256)
-        else:
-            arch, kind, config = state_dicts.infer(path, state)
-            network = state_dicts.build(path, arch, kind, config, state)
-            meta = Meta(
-                arch=arch,
-                config=config,
-                steps=steps,
-                source_sha256=sha256,
-                description=f"{path.name} (imported {arch} state dict)",
-            )
+        network, meta = _open_state_dict(path, read_torch_file(path, data), sha256)
     if latent_dim is not None and latent_dim != network.config.latent_dim:
         raise ArchitectureMismatchError(
             f"{path.name} has latent_dim={network.config.latent_dim}, but {latent_dim} was given"
@@ -82,6 +69,34 @@ def open_foreign(
         raise CheckpointError(f"{path.name}: {exc}") from None
     # sha256 is that of the file the user opened (model.pt for a results folder): its identity.
     return Model(network.to(target), meta, sha256=sha256)
+
+
+def _open_state_dict(path: Path, obj: object, sha256: str) -> tuple[Network, Meta]:
+    """A well-known public layout (exact names and shapes), a disentangling-vae model, or one of ours."""
+    saved, steps = state_dicts.unwrap(path, obj)
+    found = layouts.recognise(saved)
+    if found is not None:
+        layout, matched = found
+        return layout.open(path, matched, sha256, state_dicts.extras(obj))
+    state = state_dicts.strip_prefix(saved)
+    try:
+        if disentangling_vae.is_theirs(path, state):
+            return disentangling_vae.open_theirs(path, state, sha256)
+        arch, kind, config = state_dicts.infer(path, state)
+        network = state_dicts.build(path, arch, kind, config, state)
+    except ArchitectureMismatchError as exc:
+        # A near miss of a public layout says how it differs; one of ours keeps its own sentence. A file that
+        # looks like none of ours is told the nearest layout sharing any name.
+        ours = any(k in state for k in state_dicts.SIGNATURES)
+        raise layouts.near_miss_error(path, saved, 0.5 if ours else 0.0) or exc from None
+    meta = Meta(
+        arch=arch,
+        config=config,
+        steps=steps,
+        source_sha256=sha256,
+        description=f"{path.name} (imported {arch} state dict)",
+    )
+    return network, meta
 
 
 def _model_in_folder(folder: Path) -> Path:

@@ -28,8 +28,19 @@ RECONS = ("bernoulli", "gaussian")
 
 
 def is_theirs(path: Path, state: Mapping[str, torch.Tensor]) -> bool:
-    """Their head's name, or a specs.json beside the file, marks a disentangling-vae model."""
-    return any(k.startswith(THEIR_HEAD) for k in state) or (path.parent / SPECS).is_file()
+    """Their head's name, or a specs.json of their schema beside the file, marks a disentangling-vae model.
+
+    A JointVAE specs.json (`latent_spec`, no `img_size`) is not theirs (importers/jointvae.py).
+    """
+    if any(k.startswith(THEIR_HEAD) for k in state):
+        return True
+    if not (path.parent / SPECS).is_file():
+        return False
+    try:
+        specs = json.loads((path.parent / SPECS).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return True  # read_specs says what is wrong with it
+    return not (isinstance(specs, dict) and "latent_spec" in specs and "img_size" not in specs)
 
 
 def open_theirs(path: Path, state: Mapping[str, torch.Tensor], sha256: str) -> tuple[Network, Meta]:

@@ -31,6 +31,7 @@ from .torchfile import few
 # decoder key -> architecture; the decoder is what every kind has
 SIGNATURES = {"decoder.lin1.weight": "conv", "decoder.main.0.weight": "dcgan", "decoder.0.weight": "mlp"}
 WRAPPER_KEYS = ("state_dict", "model_state_dict")
+NESTED_WRAPPER = ("model_states", "net")  # 1Konny/Beta-VAE's solver: {'model_states': {'net': state_dict}, ...}
 
 
 def unwrap(path: Path, obj: Any) -> tuple[dict[str, torch.Tensor], int]:
@@ -40,11 +41,15 @@ def unwrap(path: Path, obj: Any) -> tuple[dict[str, torch.Tensor], int]:
             f"{path.name} holds a {type(obj).__name__}, not a state dict (a dict of tensors); save one with "
             "`torch.save(model.state_dict(), path)`"
         )
-    steps = obj.get("global_step", 0)  # Lightning records the optimizer step it stopped at
+    steps = obj.get("global_step", obj.get("iter", 0))  # Lightning's optimizer step; 1Konny/Beta-VAE's iteration
     for key in WRAPPER_KEYS:
         if isinstance(obj.get(key), Mapping):
             obj = obj[key]
             break
+    else:
+        nested = obj.get(NESTED_WRAPPER[0])
+        if isinstance(nested, Mapping) and isinstance(nested.get(NESTED_WRAPPER[1]), Mapping):
+            obj = nested[NESTED_WRAPPER[1]]
     others = [str(k) for k, v in obj.items() if not isinstance(v, torch.Tensor)]
     if others or not obj:
         found = f"its entries {few(others)} are not tensors" if others else "it is empty"
@@ -53,6 +58,13 @@ def unwrap(path: Path, obj: Any) -> tuple[dict[str, torch.Tensor], int]:
             f"with one under {' or '.join(repr(k) for k in WRAPPER_KEYS)}"
         )
     return dict(obj), steps if isinstance(steps, int) and steps >= 0 else 0
+
+
+def extras(obj: Any) -> dict[str, Any]:
+    """A checkpoint dict's entries beside its state dict (Lightning's version and step, an iteration count)."""
+    if not isinstance(obj, Mapping) or not any(k in obj for k in (*WRAPPER_KEYS, NESTED_WRAPPER[0])):
+        return {}
+    return {str(k): v for k, v in obj.items() if k not in (*WRAPPER_KEYS, NESTED_WRAPPER[0])}
 
 
 def strip_prefix(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -74,9 +86,10 @@ def infer(path: Path, state: Mapping[str, torch.Tensor]) -> tuple[str, str, Any]
     arch = next((a for key, a in SIGNATURES.items() if key in state), None)
     if arch is None:
         raise ArchitectureMismatchError(
-            f"{path.name}: its tensors ({few(sorted(state))}) match none of latent-explorer's architectures "
-            f"({', '.join(ARCHITECTURES)}); open it with --arch-file YOUR_MODEL.py (a Python file that builds its "
-            "decoder, docs/importing.md), or save the generator with torch.jit.save"
+            f"{path.name}: its tensors ({few(sorted(state))}) match none of the known layouts (latent-explorer's "
+            f"{', '.join(ARCHITECTURES)}; pytorch/examples vae and dcgan, JointVAE, PyTorch-VAE, 1Konny/Beta-VAE); "
+            "open it with --model-class YOUR_FILE.py:ClassName (the class that built it, docs/importing.md), or "
+            "export the decoder to ONNX or TorchScript"
         )
     try:
         raw, kind = {"conv": _conv, "mlp": _mlp, "dcgan": _dcgan}[arch](path, state)

@@ -154,9 +154,11 @@ def test_a_whole_pickled_module_is_refused_with_the_state_dict_recipe(tmp_path):
     assert "torch.save(model.state_dict(), 'model.pt')" in message and "\n" not in message
 
 
-def test_an_unknown_architecture_points_to_arch_file(tmp_path):
+def test_an_unknown_architecture_points_to_model_class(tmp_path):
     torch.save(TinyGenerator().state_dict(), tmp_path / "gen.pt")
-    with pytest.raises(checkpoints.ArchitectureMismatchError, match=r"match none of .*--arch-file YOUR_MODEL\.py"):
+    with pytest.raises(
+        checkpoints.ArchitectureMismatchError, match=r"match none of .*--model-class YOUR_FILE\.py:ClassName"
+    ):
         checkpoints.load(tmp_path / "gen.pt")
 
 
