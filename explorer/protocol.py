@@ -1,13 +1,43 @@
 """Everything that crosses the GUI <-> worker boundary: frozen dataclasses of numpy arrays and scalars.
 
-Widgets and the main window deal only in these; the worker owns models, devices and torch.
+Widgets and the main window deal only in these; the worker owns models, devices and torch. Every
+request names the view that asked (`ViewKey`), carries a request id and says which models it needs;
+each request kind has one result kind of the same stem (`TraversalRequest` -> `TraversalResult`),
+or a `Failure`. The worker serves the newest request per view key and drops older ones.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+
+Image = npt.NDArray[np.uint8]  # (H, W) or (H, W, 3)
+Codes = npt.NDArray[np.float32]  # (N, d), or (d,) for one code
+
+
+@dataclass(frozen=True)
+class ViewKey:
+    """Who asked: a view, and one stream of requests inside it (latest wins per key).
+
+    `ViewKey("compare", "anchor", 3)` is the compare view's request for model 3's encoding of the
+    anchor sample; the worker keeps one pending request per key, and answers go back to `view`.
+    """
+
+    view: str  # "main", "traversal", "compare", "scatter", "analysis", ...
+    part: str = ""  # a stream inside the view: "anchor", "codes", "pick", "metrics", ...
+    model_id: int | None = None  # for views that keep one stream per model
+
+    def __str__(self) -> str:
+        tail = f":{self.model_id}" if self.model_id is not None else ""
+        return f"{self.view}{'-' + self.part if self.part else ''}{tail}"
+
+
+MAIN = ViewKey("main")  # the decoded image of the Explore tab
+POSTERIOR = ViewKey("main", "posterior")  # Latent > Encode Data for Posterior Ranges
 
 
 @dataclass(frozen=True)
@@ -38,10 +68,8 @@ class ModelInfo:
     has_encoder: bool = True
 
     @property
-    def source(self) -> dict:
+    def source(self) -> dict[str, str | int]:
         """How exports name this checkpoint: file name, SHA-256, training steps."""
-        from pathlib import Path
-
         return {"file": Path(self.path).name, "sha256": self.sha256, "steps": self.steps}
 
     @property
@@ -52,7 +80,42 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
+class Request:
+    """What every request carries: the view key its answer goes back to, and its id."""
+
+    view: ViewKey
+    request_id: int
+
+    @property
+    def model_ids(self) -> tuple[int, ...]:
+        """The models the request needs (a request for a closed model is dropped)."""
+        return ()
+
+
+@dataclass(frozen=True)
+class ModelRequest(Request):
+    """A request about one model."""
+
+    model_id: int
+
+    @property
+    def model_ids(self) -> tuple[int, ...]:
+        return (self.model_id,)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What every answer carries: the view key and request id it answers, and the model it is about."""
+
+    view: ViewKey
+    request_id: int
+    model_id: int
+
+
+@dataclass(frozen=True)
 class LoadRequest:
+    """Open `path` as model `model_id` (load requests are queued, not latest-wins)."""
+
     request_id: int
     model_id: int
     path: str
@@ -69,187 +132,179 @@ class LoadFailed:
 
 
 @dataclass(frozen=True)
-class DecodeRequest:
-    """Decode `z` (float32 (d,)), or a code drawn from `seed` when z is None. Latest wins per `view`."""
-
-    view: str
-    request_id: int
-    model_id: int
-    z: np.ndarray | None = None
-    seed: int | None = None
-
-
-@dataclass(frozen=True)
-class DecodeResult:
-    view: str
-    request_id: int
-    model_id: int
-    z: np.ndarray  # float32 (d,): the code that was decoded
-    image: np.ndarray  # uint8 (H, W) or (H, W, 3)
-    decode_ms: float = 0.0
-    dropped: int = 0  # requests this worker has dropped as stale, so far
-
-
-@dataclass(frozen=True)
-class EncodeSampleRequest:
-    """Encode one data-set image (by `index`, or chosen by `seed`) and decode its mean."""
-
-    view: str
-    request_id: int
-    model_id: int
-    seed: int = 0
-    index: int | None = None
-
-
-@dataclass(frozen=True)
-class SampleEncoded:
-    view: str
-    request_id: int
-    model_id: int
-    index: int
-    z: np.ndarray  # the encoder mean, float32 (d,)
-    original: np.ndarray  # uint8
-    image: np.ndarray  # uint8 reconstruction
-
-
-@dataclass(frozen=True)
 class Failure:
     """A request failed; `message` is the sentence shown in the window."""
 
-    view: str
+    view: ViewKey
     request_id: int
     message: str
 
 
 @dataclass(frozen=True)
 class Progress:
-    view: str
+    view: ViewKey
     request_id: int
     fraction: float  # 0..1
     text: str = ""
 
 
 @dataclass(frozen=True)
-class TraversalRequest:
+class CancelRequest(Request):
+    """Takes the place of a view's running job, which then stops at its next check; answers nothing."""
+
+
+@dataclass(frozen=True)
+class DecodeRequest(ModelRequest):
+    """Decode `z` (float32 (d,)), or a code drawn from `seed` when z is None."""
+
+    z: Codes | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class DecodeResult(Result):
+    z: Codes  # float32 (d,): the code that was decoded
+    image: Image
+    decode_ms: float = 0.0
+    dropped: int = 0  # requests this worker has dropped as stale, so far
+
+
+@dataclass(frozen=True)
+class EncodeSampleRequest(ModelRequest):
+    """Encode one data-set image (by `index`, or chosen by `seed`) and decode its mean."""
+
+    seed: int = 0
+    index: int | None = None
+
+
+@dataclass(frozen=True)
+class EncodeSampleResult(Result):
+    index: int
+    z: Codes  # the encoder mean, float32 (d,)
+    original: Image
+    image: Image  # the reconstruction
+
+
+@dataclass(frozen=True)
+class TraversalRequest(ModelRequest):
     """Rows = `dims` (in order), columns = z[dim] + linspace(-span, span, steps)."""
 
-    view: str
-    request_id: int
-    model_id: int
-    z: np.ndarray
+    z: Codes
     dims: tuple[int, ...]
     steps: int = 11
     span: float | tuple[float, ...] = 3.0  # or one per row
 
 
 @dataclass(frozen=True)
-class InterpolationRequest:
+class TraversalResult(Result):
+    image: Image  # the grid
+    tiles: Image  # (rows * steps, H, W[, 3]) in row order
+    z: Codes
+    dims: tuple[int, ...]
+    steps: int
+    span: float | tuple[float, ...]
+
+    @property
+    def rows(self) -> int:
+        return len(self.dims)
+
+
+@dataclass(frozen=True)
+class InterpolationRequest(Request):
     """One row per model from a to b; or, with 4 `corners`, an n x n grid for the first model.
 
     Each end is a code (float32 (d,)) or an int seed of a prior sample drawn on the worker.
     """
 
-    view: str
-    request_id: int
-    model_ids: tuple[int, ...]
-    a: np.ndarray | int
-    b: np.ndarray | int
+    models: tuple[int, ...]
+    a: Codes | int
+    b: Codes | int
     steps: int = 8
     slerp: bool = False
-    corners: tuple | None = None
+    corners: tuple[Codes | int, ...] | None = None
 
     @property
-    def model_id(self) -> int:
-        return self.model_ids[0]
+    def model_ids(self) -> tuple[int, ...]:
+        return self.models
 
 
 @dataclass(frozen=True)
-class ReconstructionRequest:
+class InterpolationResult(Result):
+    image: Image
+    rows: int
+    steps: int
+    slerp: bool
+    a: Codes  # the two ends as decoded (seeds resolved)
+    b: Codes
+    corners: Codes | None = None  # (4, d) for a corner grid
+
+    def metadata(self) -> dict[str, Any]:
+        """What an export records: mode, steps, the ends (and corners)."""
+        data: dict[str, Any] = {
+            "mode": "slerp" if self.slerp else "linear",
+            "steps": self.steps,
+            "from": self.a.tolist(),
+            "to": self.b.tolist(),
+        }
+        if self.corners is not None:
+            data["corners"] = self.corners.tolist()
+        return data
+
+
+@dataclass(frozen=True)
+class ReconstructionRequest(Request):
     """K data samples drawn with `seed`; originals on top, then one row per model."""
 
-    view: str
-    request_id: int
-    model_ids: tuple[int, ...]
+    models: tuple[int, ...]
     n: int = 8
     seed: int = 0
 
     @property
-    def model_id(self) -> int:
-        return self.model_ids[0]
+    def model_ids(self) -> tuple[int, ...]:
+        return self.models
 
 
 @dataclass(frozen=True)
-class GridResult:
-    """A rendered grid (uint8) with its tiles and whatever the view needs to label or export it."""
-
-    view: str
-    request_id: int
-    model_id: int
-    image: np.ndarray
-    tiles: np.ndarray
-    rows: int
-    cols: int
-    details: dict
+class ReconstructionResult(Result):
+    image: Image
+    indices: tuple[int, ...]  # the data samples, left to right
+    mse: npt.NDArray[np.float64]  # (models, K) mean squared pixel error in [0, 1] units
 
 
 @dataclass(frozen=True)
-class EncodeDatasetRequest:
+class EncodeDatasetRequest(ModelRequest):
     """Encode n samples of the model's data set (GAN: sample n codes and a statistic of their images)."""
 
-    view: str
-    request_id: int
-    model_id: int
     n: int = 10_000
     seed: int = 0
 
 
 @dataclass(frozen=True)
-class CodesResult:
-    view: str
-    request_id: int
-    model_id: int
-    codes: np.ndarray  # float32 (N, d): encoder means (or prior samples for a GAN)
-    indices: np.ndarray  # int64 (N,) data-set indices (-1 for a GAN)
-    colours: dict  # name -> (N,) values to colour by: labels, factors, or image statistics
+class EncodeDatasetResult(Result):
+    codes: Codes  # float32 (N, d): encoder means (or prior samples for a GAN)
+    indices: npt.NDArray[np.int64]  # (N,) data-set indices (-1 for a GAN)
+    colours: dict[str, npt.NDArray[Any]]  # name -> (N,) values to colour by: labels, factors, or image statistics
     from_cache: bool = False
-    correlations: np.ndarray | None = None  # Pearson r (d, len(colours)), in colours' order; None without colours
+    correlations: npt.NDArray[np.float64] | None = None  # Pearson r (d, len(colours)), in colours' order
 
 
 @dataclass(frozen=True)
-class ImagesRequest:
+class ImagesRequest(ModelRequest):
     """Data-set images by index (originals for a clicked point, the nearest-data strip)."""
 
-    view: str
-    request_id: int
-    model_id: int
     indices: tuple[int, ...]
 
 
 @dataclass(frozen=True)
-class ImagesResult:
-    view: str
-    request_id: int
-    model_id: int
+class ImagesResult(Result):
     indices: tuple[int, ...]
-    images: np.ndarray  # uint8 (N, H, W[, 3])
+    images: Image  # uint8 (N, H, W[, 3])
 
 
 @dataclass(frozen=True)
-class CancelRequest:
-    """Takes the place of a view's running job, which then stops at its next check; answers nothing."""
-
-    view: str
-    request_id: int
-    model_id: int = -1
-
-
-@dataclass(frozen=True)
-class AnalysisRequest:
+class AnalysisRequest(ModelRequest):
     """The Analysis tab's look at n data samples (the scatter's sample for the same n and seed)."""
 
-    view: str
-    request_id: int
-    model_id: int
     n: int = 10_000
     seed: int = 0
     top_k: int = 24  # thumbnails per ranked list
@@ -261,44 +316,49 @@ class RankedSamples:
 
     kind: str  # "elbo" | "mse" | "rarity"
     title: str  # what the score is, said to the user
-    indices: np.ndarray  # int64 (K,) data-set indices
-    scores: np.ndarray  # float64 (K,)
-    codes: np.ndarray  # float32 (K, d) encoder means
-    images: np.ndarray  # uint8 (K, H, W[, 3])
+    indices: npt.NDArray[np.int64]  # (K,) data-set indices
+    scores: npt.NDArray[np.float64]  # (K,)
+    codes: Codes  # float32 (K, d) encoder means
+    images: Image  # uint8 (K, H, W[, 3])
     score_text: tuple[str, ...] = ()  # one tooltip line per sample
 
 
 @dataclass(frozen=True)
-class AnalysisResult:
-    view: str
-    request_id: int
-    model_id: int
+class AnalysisResult(Result):
     n: int
     factor_names: tuple[str, ...]  # columns of `mutual_information` (factors, or the label)
-    mutual_information: np.ndarray | None  # float64 (d, F): I(z_d; factor) / H(factor), binned as MIG bins
-    edges: np.ndarray  # float64 (bins + 1,) histogram edges shared by every dimension
-    histograms: np.ndarray  # float64 (d, bins) density of samples of the aggregate posterior q(z_d)
+    mutual_information: npt.NDArray[np.float64] | None  # (d, F): I(z_d; factor) / H(factor), binned as MIG bins
+    edges: npt.NDArray[np.float64]  # (bins + 1,) histogram edges shared by every dimension
+    histograms: npt.NDArray[np.float64]  # (d, bins) density of samples of the aggregate posterior q(z_d)
     rankings: tuple[RankedSamples, ...]  # outliers by ELBO / reconstruction error, then rarity
-    kl_per_dim: np.ndarray | None = None  # float64 (d,) mean KL over the samples, nats (None for an AE)
+    kl_per_dim: npt.NDArray[np.float64] | None = None  # (d,) mean KL over the samples, nats (None for an AE)
     from_cache: bool = False
 
 
 @dataclass(frozen=True)
-class MetricsRequest:
+class MetricsRequest(ModelRequest):
     """The metrics of one model: stored in the checkpoint or its sidecar, or (compute) measured now."""
 
-    view: str
-    request_id: int
-    model_id: int
     path: str
     compute: bool = False
     n: int = 10_000  # samples, as `latent-train eval --n` (its cache is shared)
 
 
 @dataclass(frozen=True)
-class MetricsResult:
-    view: str
-    request_id: int
-    model_id: int
-    metrics: dict | None  # `trainer.metrics.evaluate`'s keys, or None when nothing is stored
+class MetricsResult(Result):
+    metrics: dict[str, Any] | None  # `trainer.metrics.evaluate`'s keys, or None when nothing is stored
     source: str  # "checkpoint", "cache", "computed", or why there is nothing ("no encoder", ...)
+
+
+# The request kinds the worker serves (latest wins per view key), each answered by its result kind.
+RESULT_OF: dict[type[Request], type[Result]] = {
+    DecodeRequest: DecodeResult,
+    EncodeSampleRequest: EncodeSampleResult,
+    TraversalRequest: TraversalResult,
+    InterpolationRequest: InterpolationResult,
+    ReconstructionRequest: ReconstructionResult,
+    EncodeDatasetRequest: EncodeDatasetResult,
+    ImagesRequest: ImagesResult,
+    AnalysisRequest: AnalysisResult,
+    MetricsRequest: MetricsResult,
+}

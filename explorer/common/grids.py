@@ -66,10 +66,3 @@ def square_shape(n: int) -> tuple[int, int]:
     """(rows, cols) of a near-square grid for n tiles, cols >= rows."""
     cols = math.ceil(math.sqrt(n))
     return math.ceil(n / cols), cols
-
-
-def dims_by_kl(kl: tuple[float, ...] | None, latent_dim: int) -> list[int]:
-    """All dimensions, largest KL first (index order when the checkpoint has no KL)."""
-    if not kl:
-        return list(range(latent_dim))
-    return sorted(range(latent_dim), key=lambda d: (-kl[d], d))

@@ -9,9 +9,6 @@ stored metrics or the `latent-train eval` sidecar, or runs `trainer.metrics.eval
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,11 +16,11 @@ import numpy as np
 import torch
 
 import checkpoints
-from checkpoints.atomic import atomic_write_bytes
 from checkpoints.images import to_uint8
-from explorer.engine import jobs as worker_jobs
+from explorer.engine import encoding
 from explorer.protocol import AnalysisRequest, AnalysisResult, MetricsRequest, MetricsResult, RankedSamples
 from trainer import evaluation
+from trainer.losses import kl_terms
 from trainer.metrics import Cancelled, aggregate_log_density, kl_per_dim
 from trainer.metrics.mig import factor_entropies, mutual_information_matrix
 
@@ -43,13 +40,15 @@ def analysis(
     """None when stopped for a newer request of the view."""
     n = min(request.n, len(data))
     indices = np.sort(np.random.default_rng(request.seed).choice(len(data), size=n, replace=False))
-    cache = _cache_path(model, data.name, n, request.seed)
-    stored = _read(cache)
+    cache = encoding.cache_path(encoding.ANALYSIS, model, data.name, n, request.seed)
+    stored = encoding.read_arrays(cache)
     if stored is None:
         stored = _encode(model, data, indices, should_stop, report)
         if stored is None:
             return None
-        _write(cache, stored)
+        encoding.write_arrays(cache, stored)
+    else:
+        stored["cached"] = np.asarray(True)
         _fill_scatter_cache(model, data, request, stored)
     try:
         log_q = aggregate_log_density(stored["mu"], stored.get("logvar"), should_stop=should_stop)
@@ -100,7 +99,7 @@ def _encode(model, data, indices, should_stop, report) -> dict | None:
             parts["mu"].append(mu)
             if logvar is not None:
                 parts["logvar"].append(logvar)
-                parts["kl"].append(0.5 * (mu.square() + logvar.exp() - 1 - logvar).sum(1))
+                parts["kl"].append(kl_terms(mu, logvar).sum(1))
             done = start + len(x)
             report(0.9 * done / len(indices), f"encoded and decoded {done:,} of {len(indices):,} {data.name} images")
     out = {k: torch.cat(v).float().cpu().numpy() for k, v in parts.items() if v}
@@ -159,7 +158,7 @@ def _ranked(data, indices, stored, kind, scores, ascending, title, text, k) -> R
 
 def _mutual_information(data, indices, mu) -> tuple[tuple[str, ...], np.ndarray | None]:
     """MI of each dimension with each factor (or the label), over the factor's entropy: (d, F)."""
-    colours = worker_jobs.data_colours(data, indices)
+    colours = encoding.data_colours(data, indices)
     names = tuple(n for n in colours if len(np.unique(colours[n])) > 1)
     if not names:
         return (), None
@@ -178,35 +177,12 @@ def _histograms(mu: np.ndarray, logvar: np.ndarray | None, seed: int) -> tuple[n
     return edges, np.stack([np.histogram(z[:, d], edges, density=True)[0] for d in range(z.shape[1])])
 
 
-def _cache_path(model, dataset: str, n: int, seed: int) -> Path:
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "latent-explorer" / "analysis"
-    key = hashlib.sha256(f"{model.sha256}|{dataset}|{model.image_shape}|{n}|{seed}|v1".encode()).hexdigest()[:32]
-    return root / f"{key}.npz"
-
-
-def _read(path: Path) -> dict | None:
-    if not path.exists():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            return {**{k: stored[k] for k in stored.files}, "cached": True}
-    except (OSError, ValueError):
-        return None  # a damaged cache is recomputed
-
-
-def _write(path: Path, arrays: dict) -> None:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
 def _fill_scatter_cache(model, data, request: AnalysisRequest, stored: dict) -> None:
     """The scatter's own cache file for the same sample, so its Encode is then instant (its format)."""
-    path = worker_jobs.cache_path(model, data.name, request.n, request.seed)
+    path = encoding.cache_path(encoding.CODES, model, data.name, request.n, request.seed)
     if not path.exists():
-        colours = worker_jobs.data_colours(data, stored["indices"])
-        _write(
+        colours = encoding.data_colours(data, stored["indices"])
+        encoding.write_arrays(
             path,
             {"codes": stored["mu"], "indices": stored["indices"], **{f"colour_{k}": v for k, v in colours.items()}},
         )

@@ -22,7 +22,7 @@ import numpy as np
 
 import checkpoints
 from explorer.common import exporting
-from explorer.common.grids import dims_by_kl
+from explorer.common.dims import dimension_order
 from explorer.engine import rendering
 
 
@@ -128,7 +128,7 @@ def _sources(args: argparse.Namespace, models: list[checkpoints.Model]) -> list[
 
 def parse_dims(text: str, model: checkpoints.Model) -> list[int]:
     if text == "all":
-        return dims_by_kl(model.meta.kl_per_dim, model.latent_dim)
+        return dimension_order(model.meta.kl_per_dim, model.meta.latent_std, model.latent_dim)
     try:
         dims = [int(part) for part in text.split(",")]
     except ValueError:

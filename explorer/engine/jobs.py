@@ -1,68 +1,117 @@
-"""What the worker does for each request type (worker thread only; torch lives here and in rendering.py).
+"""What the worker does for each request kind: `HANDLERS`, one function per request class (worker thread).
 
-Each job takes the worker's models and data sets, a `should_stop()` that turns true once a newer
-request for the same view is waiting, and a `report(fraction, text)` for progress.
+Each handler takes a `Job` (the request's models, the data set of a model, `should_stop()` that turns
+true once a newer request for the same view key is waiting, and `report(fraction, text)` for
+progress) and the request, and returns the request's result, or None when it stopped for a newer one.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
+import time
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
 import checkpoints
-from checkpoints.atomic import atomic_write_bytes
 from checkpoints.images import to_uint8
 from checkpoints.statistics import factor_correlations
-from explorer.engine import rendering
+from explorer.engine import encoding, rendering
 from explorer.protocol import (
-    CodesResult,
+    AnalysisRequest,
+    DecodeRequest,
+    DecodeResult,
     EncodeDatasetRequest,
-    GridResult,
+    EncodeDatasetResult,
+    EncodeSampleRequest,
+    EncodeSampleResult,
     ImagesRequest,
     ImagesResult,
     InterpolationRequest,
+    InterpolationResult,
+    MetricsRequest,
     ReconstructionRequest,
+    ReconstructionResult,
+    Request,
+    Result,
     TraversalRequest,
+    TraversalResult,
 )
 
 ENCODE_BATCH = 500
 
 
-def traversal(model: checkpoints.Model, request: TraversalRequest, should_stop: Callable[[], bool]) -> GridResult:
-    dims = list(request.dims)
-    grid, tiles = rendering.render_traversal(model, request.z, dims, request.steps, request.span, should_stop)
-    details = {"dims": dims, "steps": request.steps, "range": request.span, "z": np.asarray(request.z).tolist()}
-    return GridResult(
-        request.view, request.request_id, request.model_id, grid, tiles, len(dims), request.steps, details
+@dataclass(frozen=True)
+class Job:
+    """What a handler may use besides its request (built by the worker for each request)."""
+
+    models: list[checkpoints.Model]  # the request's model_ids, in order
+    dataset: Callable[[checkpoints.Model], Any]  # the model's data set (raises UnsupportedOperation without one)
+    should_stop: Callable[[], bool]
+    report: Callable[[float, str], None]
+    serve_decodes: Callable[[], None]  # serve waiting slider decodes (between batches of long jobs)
+    dropped: Callable[[], int]  # requests dropped as stale so far
+
+    @property
+    def model(self) -> checkpoints.Model:
+        return self.models[0]
+
+    def should_stop_serving(self) -> bool:
+        """For long jobs: keep the sliders live in between, and stop for a newer request of the view."""
+        self.serve_decodes()
+        return self.should_stop()
+
+
+def decode(job: Job, request: DecodeRequest) -> DecodeResult:
+    model = job.model
+    if request.z is None:
+        z = rendering.random_codes(1, model.latent_dim, request.seed)[0]
+    else:
+        z = np.asarray(request.z, dtype=np.float32)
+    start = time.perf_counter()
+    image = to_uint8(model.decode(torch.from_numpy(z)[None]))[0]
+    ms = (time.perf_counter() - start) * 1e3
+    return DecodeResult(request.view, request.request_id, request.model_id, z, image, ms, job.dropped())
+
+
+def encode_sample(job: Job, request: EncodeSampleRequest) -> EncodeSampleResult:
+    model = job.model
+    data = job.dataset(model)
+    index = request.index
+    if index is None:
+        index = int(np.random.default_rng(request.seed).integers(len(data)))
+    x = data.images([index])
+    mu, _ = model.encode(x)
+    image = to_uint8(model.decode(mu))[0]
+    z = mu[0].cpu().numpy().astype(np.float32)
+    return EncodeSampleResult(request.view, request.request_id, request.model_id, index, z, to_uint8(x)[0], image)
+
+
+def traversal(job: Job, request: TraversalRequest) -> TraversalResult:
+    z = np.asarray(request.z, np.float32)
+    grid, tiles = rendering.render_traversal(
+        job.model, z, list(request.dims), request.steps, request.span, job.should_stop
+    )
+    return TraversalResult(
+        request.view, request.request_id, request.model_id, grid, tiles, z, request.dims, request.steps, request.span
     )
 
 
-def interpolation(
-    models: list[checkpoints.Model], request: InterpolationRequest, should_stop: Callable[[], bool]
-) -> GridResult:
-    d = models[0].latent_dim
+def interpolation(job: Job, request: InterpolationRequest) -> InterpolationResult:
+    d = job.model.latent_dim
     a, b = _code(request.a, d), _code(request.b, d)
-    details = {
-        "mode": "slerp" if request.slerp else "linear",
-        "steps": request.steps,
-        "from": a.tolist(),
-        "to": b.tolist(),
-    }
+    corners = None
     if request.corners is not None:
         corners = np.stack([_code(c, d) for c in request.corners])
-        grid = rendering.render_corner_grid(models[0], corners, request.steps, should_stop)
-        rows, details["corners"] = request.steps, corners.tolist()
+        grid = rendering.render_corner_grid(job.model, corners, request.steps, job.should_stop)
+        rows = request.steps
     else:
-        grid = rendering.render_interpolation(models, a, b, request.steps, request.slerp, should_stop)
-        rows = len(models)
-    return GridResult(
-        request.view, request.request_id, request.model_id, grid, np.zeros(0), rows, request.steps, details
+        grid = rendering.render_interpolation(job.models, a, b, request.steps, request.slerp, job.should_stop)
+        rows = len(job.models)
+    return InterpolationResult(
+        request.view, request.request_id, request.model_ids[0], grid, rows, request.steps, request.slerp, a, b, corners
     )
 
 
@@ -73,91 +122,96 @@ def _code(value: np.ndarray | int, d: int) -> np.ndarray:
     return np.asarray(value, np.float32)
 
 
-def reconstruction(models: list[checkpoints.Model], data, request: ReconstructionRequest) -> GridResult:
+def reconstruction(job: Job, request: ReconstructionRequest) -> ReconstructionResult:
+    data = job.dataset(job.model)
     indices = np.random.default_rng(request.seed).choice(len(data), size=min(request.n, len(data)), replace=False)
-    grid, errors = rendering.render_reconstruction(models, data.images(indices))
-    details = {"indices": indices.tolist(), "mse": errors.tolist()}
-    return GridResult(
-        request.view, request.request_id, request.model_id, grid, np.zeros(0), len(models) + 1, len(indices), details
+    grid, errors = rendering.render_reconstruction(job.models, data.images(indices))
+    return ReconstructionResult(
+        request.view, request.request_id, request.model_ids[0], grid, tuple(int(i) for i in indices), errors
     )
 
 
-def images(data, request: ImagesRequest) -> ImagesResult:
-    pixels = to_uint8(data.images(np.asarray(request.indices, dtype=np.int64)))
+def images(job: Job, request: ImagesRequest) -> ImagesResult:
+    pixels = to_uint8(job.dataset(job.model).images(np.asarray(request.indices, dtype=np.int64)))
     return ImagesResult(request.view, request.request_id, request.model_id, request.indices, pixels)
 
 
-def encode_dataset(
-    model: checkpoints.Model,
-    data,
-    request: EncodeDatasetRequest,
-    should_stop: Callable[[], bool],
-    report: Callable[[float, str], None],
-) -> CodesResult | None:
+def encode_dataset(job: Job, request: EncodeDatasetRequest) -> EncodeDatasetResult | None:
     """Encoder means of n samples with labels and factors to colour by; cached on disk by checkpoint hash."""
+    model = job.model
     if not model.has_encoder:
-        return _gan_statistics(model, request, should_stop, report)
-    cache = cache_path(model, data.name, request.n, request.seed)
-    if cache.exists():
-        with np.load(cache, allow_pickle=False) as stored:
-            colours = {k.removeprefix("colour_"): stored[k] for k in stored.files if k.startswith("colour_")}
-            return _codes_result(request, stored["codes"], stored["indices"], colours, from_cache=True)
+        return _gan_statistics(job, request)
+    data = job.dataset(model)
+    cache = encoding.cache_path(encoding.CODES, model, data.name, request.n, request.seed)
+    stored = encoding.read_arrays(cache)
+    if stored is not None and {"codes", "indices"} <= stored.keys():
+        colours = {k.removeprefix("colour_"): v for k, v in stored.items() if k.startswith("colour_")}
+        return _codes_result(request, stored["codes"], stored["indices"], colours, from_cache=True)
     n = min(request.n, len(data))
     indices = np.sort(np.random.default_rng(request.seed).choice(len(data), size=n, replace=False))
     codes = np.empty((n, model.latent_dim), np.float32)
-    with torch.inference_mode():
-        for start in range(0, n, ENCODE_BATCH):
-            if should_stop():
-                return None
-            chunk = indices[start : start + ENCODE_BATCH]
-            codes[start : start + len(chunk)] = model.encode(data.images(chunk))[0].cpu().numpy()
-            report((start + len(chunk)) / n, f"encoded {start + len(chunk):,} of {n:,} {data.name} images")
-    colours = data_colours(data, indices)
-    buffer = io.BytesIO()
-    np.savez(buffer, codes=codes, indices=indices, **{f"colour_{k}": v for k, v in colours.items()})
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(cache, buffer.getvalue())
+    for start in range(0, n, ENCODE_BATCH):
+        if job.should_stop():
+            return None
+        chunk = indices[start : start + ENCODE_BATCH]
+        codes[start : start + len(chunk)] = model.encode(data.images(chunk))[0].cpu().numpy()
+        job.report((start + len(chunk)) / n, f"encoded {start + len(chunk):,} of {n:,} {data.name} images")
+    colours = encoding.data_colours(data, indices)
+    encoding.write_arrays(cache, {"codes": codes, "indices": indices, **{f"colour_{k}": v for k, v in colours.items()}})
     return _codes_result(request, codes, indices, colours)
 
 
 def _codes_result(
-    request: EncodeDatasetRequest, codes: np.ndarray, indices: np.ndarray, colours: dict, from_cache: bool = False
-) -> CodesResult:
+    request: EncodeDatasetRequest,
+    codes: np.ndarray,
+    indices: np.ndarray,
+    colours: dict[str, np.ndarray],
+    from_cache: bool = False,
+) -> EncodeDatasetResult:
     """The result, with each dimension's correlation to each colour (the compare view links dimensions by them)."""
     correlations = factor_correlations(codes, np.stack(list(colours.values()), axis=1)) if colours else None
-    return CodesResult(
+    return EncodeDatasetResult(
         request.view, request.request_id, request.model_id, codes, indices, colours, from_cache, correlations
     )
 
 
-def data_colours(data, indices: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-sample values to colour a scatter by: the label, then each factor's class index."""
-    colours = {}
-    if data.labels is not None:
-        colours["label"] = np.asarray(data.labels)[indices]
-    if data.factor_names and hasattr(data, "factors_of"):
-        for i, name in enumerate(data.factor_names):
-            colours[name] = data.factors_of(indices)[:, i]
-    return colours
-
-
-def _gan_statistics(model, request, should_stop, report) -> CodesResult | None:
+def _gan_statistics(job: Job, request: EncodeDatasetRequest) -> EncodeDatasetResult | None:
     """A GAN has no encoder: sample codes from the prior and colour them by statistics of their images."""
-    codes = rendering.random_codes(request.n, model.latent_dim, request.seed)
-    stats = {"brightness": [], "contrast": []}
+    codes = rendering.random_codes(request.n, job.model.latent_dim, request.seed)
+    brightness, contrast = [], []
     for start in range(0, len(codes), ENCODE_BATCH):
-        if should_stop():
+        if job.should_stop():
             return None
-        tiles = rendering.decode_tiles(model, codes[start : start + ENCODE_BATCH]).astype(np.float32) / 255
+        tiles = rendering.decode_tiles(job.model, codes[start : start + ENCODE_BATCH]).astype(np.float32) / 255
         flat = tiles.reshape(len(tiles), -1)
-        stats["brightness"].append(flat.mean(1))
-        stats["contrast"].append(flat.std(1))
-        report(min(1.0, (start + ENCODE_BATCH) / len(codes)), f"sampled {start + len(tiles):,} codes")
-    colours = {k: np.concatenate(v) for k, v in stats.items()}
+        brightness.append(flat.mean(1))
+        contrast.append(flat.std(1))
+        job.report(min(1.0, (start + ENCODE_BATCH) / len(codes)), f"sampled {start + len(tiles):,} codes")
+    colours = {"brightness": np.concatenate(brightness), "contrast": np.concatenate(contrast)}
     return _codes_result(request, codes, np.full(len(codes), -1, np.int64), colours)
 
 
-def cache_path(model: checkpoints.Model, dataset: str, n: int, seed: int) -> Path:
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "latent-explorer" / "codes"
-    key = hashlib.sha256(f"{model.sha256}|{dataset}|{model.image_shape}|{n}|{seed}".encode()).hexdigest()[:32]
-    return root / f"{key}.npz"
+def analysis(job: Job, request: AnalysisRequest) -> Result | None:
+    from explorer.engine import analysis  # scikit-learn loads only once someone asks for it
+
+    return analysis.analysis(job.model, job.dataset(job.model), request, job.should_stop_serving, job.report)
+
+
+def metrics(job: Job, request: MetricsRequest) -> Result | None:
+    from explorer.engine import analysis
+
+    return analysis.metrics(job.model, lambda: job.dataset(job.model), request, job.should_stop_serving, job.report)
+
+
+Handler = Callable[[Job, Any], Result | None]
+HANDLERS: dict[type[Request], Handler] = {
+    DecodeRequest: decode,
+    EncodeSampleRequest: encode_sample,
+    TraversalRequest: traversal,
+    InterpolationRequest: interpolation,
+    ReconstructionRequest: reconstruction,
+    ImagesRequest: images,
+    EncodeDatasetRequest: encode_dataset,
+    AnalysisRequest: analysis,
+    MetricsRequest: metrics,
+}

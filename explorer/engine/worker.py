@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,28 +19,20 @@ import torch
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 import checkpoints
-from checkpoints.images import to_uint8
 from checkpoints.statistics import ACTIVE_KL_NATS, ACTIVE_STD
 from explorer.engine import jobs
-from explorer.engine.rendering import Cancelled, open_model, random_codes
+from explorer.engine.rendering import Cancelled, open_model
 from explorer.protocol import (
-    AnalysisRequest,
     CancelRequest,
     DecodeRequest,
-    DecodeResult,
-    EncodeDatasetRequest,
-    EncodeSampleRequest,
     Failure,
-    ImagesRequest,
-    InterpolationRequest,
     LoadFailed,
     LoadRequest,
-    MetricsRequest,
     ModelInfo,
     Progress,
-    ReconstructionRequest,
-    SampleEncoded,
-    TraversalRequest,
+    Request,
+    Result,
+    ViewKey,
 )
 
 log = logging.getLogger(__name__)
@@ -51,7 +42,7 @@ USER_ERRORS = (checkpoints.CheckpointError, checkpoints.InferenceError, checkpoi
 class InferenceWorker(QObject):
     model_loaded = Signal(object)  # ModelInfo
     load_failed = Signal(object)  # LoadFailed
-    result_ready = Signal(object)  # DecodeResult | SampleEncoded | GridResult | CodesResult | ImagesResult
+    result_ready = Signal(object)  # a protocol.Result: the answer's kind is the request's (RESULT_OF)
     failed = Signal(object)  # Failure
     notice = Signal(str)  # e.g. a fall-back from CUDA to the CPU
     progress = Signal(object)  # Progress
@@ -64,7 +55,7 @@ class InferenceWorker(QObject):
         self.dropped = 0
         self._models: dict[int, checkpoints.Model] = {}
         self._datasets: dict[tuple, object] = {}
-        self._pending: dict[str, object] = {}  # view -> newest request; guarded by _lock
+        self._pending: dict[ViewKey, Request] = {}  # view key -> newest request; guarded by _lock
         self._lock = threading.Lock()
         self._drain_scheduled = False
         self._wake.connect(self._drain)
@@ -88,7 +79,7 @@ class InferenceWorker(QObject):
         self.model_loaded.emit(model_info(request, model))
 
     @Slot(object)
-    def submit(self, request: object) -> None:
+    def submit(self, request: Request) -> None:
         """Any thread: keep only the newest request per view and wake the worker if it sleeps."""
         with self._lock:
             if request.view in self._pending:
@@ -98,7 +89,7 @@ class InferenceWorker(QObject):
         if wake:
             self._wake.emit()
 
-    def superseded(self, request: object) -> bool:
+    def superseded(self, request: Request) -> bool:
         """True once a newer request for the same view is waiting (checked between batches)."""
         with self._lock:
             return request.view in self._pending
@@ -119,7 +110,7 @@ class InferenceWorker(QObject):
     def close_model(self, model_id: int) -> None:
         self._models.pop(model_id, None)
         with self._lock:
-            self._pending = {v: r for v, r in self._pending.items() if model_id not in _model_ids(r)}
+            self._pending = {v: r for v, r in self._pending.items() if model_id not in r.model_ids}
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
 
@@ -133,6 +124,16 @@ class InferenceWorker(QObject):
     @property
     def model_count(self) -> int:
         return len(self._models)
+
+    def model(self, model_id: int) -> checkpoints.Model:
+        """An open model (worker thread, or tests that drive the worker synchronously)."""
+        return self._models[model_id]
+
+    @property
+    def waiting(self) -> int:
+        """Requests stored and not yet served (any thread)."""
+        with self._lock:
+            return len(self._pending)
 
     # ---- serving ---------------------------------------------------------------------------------
     @Slot()
@@ -151,7 +152,7 @@ class InferenceWorker(QObject):
             else:
                 (self.failed if isinstance(result, Failure) else self.result_ready).emit(result)
 
-    def run_now(self, request: object) -> object:
+    def run_now(self, request: Request) -> Result | Failure | None:
         """Serve one request synchronously: its result, a Failure, or None if it was superseded."""
         try:
             return self._serve(request)
@@ -168,76 +169,29 @@ class InferenceWorker(QObject):
             log.exception("request %r failed", request)
             return Failure(request.view, request.request_id, f"internal error: {type(exc).__name__}: {exc}")
 
-    def _serve(self, request: object) -> object:
+    def _serve(self, request: Request) -> Result | None:
         if isinstance(request, CancelRequest):
             raise Cancelled
-        model = self._models.get(request.model_id)
-        if model is None:
+        handler = jobs.HANDLERS.get(type(request))
+        if handler is None:
+            raise TypeError(f"unknown request {type(request).__name__}")
+        if any(m not in self._models for m in request.model_ids):
             raise ValueError("that model is no longer open")
         self.served += 1
-        stop = lambda: self.superseded(request)  # noqa: E731
+
+        def report(fraction: float, text: str) -> None:
+            self.progress.emit(Progress(request.view, request.request_id, fraction, text))
+
+        job = jobs.Job(
+            models=[self._models[m] for m in request.model_ids],
+            dataset=self._dataset,
+            should_stop=lambda: self.superseded(request),
+            report=report,
+            serve_decodes=self.serve_decodes,
+            dropped=lambda: self.dropped,
+        )
         with torch.inference_mode():
-            if isinstance(request, DecodeRequest):
-                return self._decode(model, request)
-            if isinstance(request, EncodeSampleRequest):
-                return self._encode_sample(model, request)
-            if isinstance(request, TraversalRequest):
-                return jobs.traversal(model, request, stop)
-            if isinstance(request, InterpolationRequest):
-                return jobs.interpolation(self._models_of(request), request, stop)
-            if isinstance(request, ReconstructionRequest):
-                return jobs.reconstruction(self._models_of(request), self._dataset(model), request)
-            if isinstance(request, ImagesRequest):
-                return jobs.images(self._dataset(model), request)
-            if isinstance(request, EncodeDatasetRequest):
-                data = self._dataset(model) if model.has_encoder else None
-                report = lambda f, text: self.progress.emit(Progress(request.view, request.request_id, f, text))  # noqa: E731
-                return jobs.encode_dataset(model, data, request, stop, report)
-            if isinstance(request, (AnalysisRequest, MetricsRequest)):
-                from explorer.engine import (
-                    analysis as analysis_jobs,  # scikit-learn loads only once someone asks for it
-                )
-
-                stop = lambda: self.serve_decodes() or self.superseded(request)  # noqa: E731
-                report = lambda f, text: self.progress.emit(Progress(request.view, request.request_id, f, text))  # noqa: E731
-                if isinstance(request, MetricsRequest):
-                    return analysis_jobs.metrics(model, lambda: self._dataset(model), request, stop, report)
-                return analysis_jobs.analysis(model, self._dataset(model), request, stop, report)
-        raise TypeError(f"unknown request {type(request).__name__}")
-
-    def _models_of(self, request) -> list[checkpoints.Model]:
-        missing = [m for m in request.model_ids if m not in self._models]
-        if missing:
-            raise ValueError("a model of this view is no longer open")
-        return [self._models[m] for m in request.model_ids]
-
-    def _decode(self, model: checkpoints.Model, request: DecodeRequest) -> DecodeResult:
-        if request.z is None:
-            z = random_codes(1, model.latent_dim, request.seed)[0]
-        else:
-            z = np.asarray(request.z, dtype=np.float32)
-        start = time.perf_counter()
-        image = to_uint8(model.decode(torch.from_numpy(z)[None]))[0]
-        ms = (time.perf_counter() - start) * 1e3
-        return DecodeResult(request.view, request.request_id, request.model_id, z, image, ms, self.dropped)
-
-    def _encode_sample(self, model: checkpoints.Model, request: EncodeSampleRequest) -> SampleEncoded:
-        data = self._dataset(model)
-        index = (
-            request.index if request.index is not None else int(np.random.default_rng(request.seed).integers(len(data)))
-        )
-        x = data.images([index])
-        mu, _ = model.encode(x)
-        image = to_uint8(model.decode(mu))[0]
-        return SampleEncoded(
-            request.view,
-            request.request_id,
-            request.model_id,
-            index,
-            mu[0].cpu().numpy().astype(np.float32),
-            to_uint8(x)[0],
-            image,
-        )
+            return handler(job, request)
 
     def _dataset(self, model: checkpoints.Model):
         from trainer import datasets  # only needed once a user asks for data
@@ -270,10 +224,6 @@ class InferenceWorker(QObject):
             model.to(self.device)
         self.notice.emit(f"The GPU failed ({str(exc).splitlines()[0]}); continuing on the CPU.")
         return True
-
-
-def _model_ids(request: object) -> tuple[int, ...]:
-    return tuple(getattr(request, "model_ids", ())) or (request.model_id,)
 
 
 def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from explorer.gui import session
 from explorer.gui.actions.code import CodeActions
 from explorer.gui.actions.files import FileActions
+from explorer.gui.latest import Latest
 from explorer.gui.views.banner import MessageBanner
 from explorer.gui.views.base import Anchor, ViewContext
 from explorer.gui.views.bookmarks import BookmarkList
@@ -36,18 +37,20 @@ from explorer.gui.views.run_scrubber import RunScrubber
 from explorer.gui.views.sliders import LatentSliderPanel
 from explorer.gui.views.tabs import AnalysisTabs
 from explorer.protocol import (
-    CodesResult,
+    MAIN,
     DecodeRequest,
     DecodeResult,
+    EncodeDatasetResult,
     EncodeSampleRequest,
+    EncodeSampleResult,
     Failure,
     LoadFailed,
     LoadRequest,
     ModelInfo,
-    SampleEncoded,
+    Request,
+    Result,
 )
 
-MAIN = "main"  # the view key of the decoded image
 WELCOME = """<h2>No model open</h2>
 <p>Open a checkpoint with <b>File ▸ Open</b> (Ctrl+O), or drop one here: a <code>.safetensors</code> file, a
 disentangling-vae results folder or its <code>model.pt</code>, a state dict, a TorchScript generator,
@@ -65,6 +68,7 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         """`worker`: an InferenceWorker in its own thread, or a fake with the same signals and slots."""
         super().__init__()
         self.settings = settings
+        self._ids = itertools.count(1)
         self.models: dict[int, ModelInfo] = {}
         self.codes: dict[int, np.ndarray] = {}
         self.posteriors: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -72,14 +76,12 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         self.current: int | None = None
         self.pending_loads: dict[int, str] = {}
         self.runs: dict[int, tuple[str, str]] = {}  # model_id -> (folder, stem) of a training run
-        self.latest: dict[str, int] = {}
-        self._ids = itertools.count(1)
+        self.latest = Latest(self._ids)
         self._seeds = itertools.count(1)
         self._restore_z: dict[str, np.ndarray] = {}
         self._select_path: str | None = None
         self.start_tab: str | None = None  # a tab to show once the files given at start are open
         self.start_sample: int | None = None  # a data-set index to encode once they are open
-        self._shown_main = 0  # request id of the image on screen
         self.setWindowTitle("latent-explorer")
         self.setAcceptDrops(True)
         self._build_views()
@@ -206,7 +208,7 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
             self.start_tab = None
         info = self.models.get(self.current)
         if self.start_sample is not None and info is not None and info.can_encode_data:
-            self._send(EncodeSampleRequest(MAIN, self._next_id(MAIN), self.current, index=self.start_sample))
+            self._send(EncodeSampleRequest(MAIN, self.latest.next_id(MAIN), self.current, index=self.start_sample))
         self.start_sample = None
 
     def _on_worker_load_failed(self, failure: LoadFailed) -> None:
@@ -241,7 +243,7 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
 
     def request_decode(self, seed: int | None = None) -> None:
         z = None if seed is not None else self.codes[self.current]
-        self._send(DecodeRequest(MAIN, self._next_id(MAIN), self.current, z, seed))
+        self._send(DecodeRequest(MAIN, self.latest.next_id(MAIN), self.current, z, seed))
         if seed is None:
             self._update_views()
 
@@ -255,25 +257,21 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         self.sliders.set_z(self.codes[self.current])
         self.request_decode()
 
-    def _next_id(self, view: str) -> int:
-        self.latest[view] = next(self._ids)
-        return self.latest[view]
-
-    def _send(self, request) -> None:
+    def _send(self, request: Request) -> None:
         self.decode_requested.emit(request)
 
-    def _on_worker_result_ready(self, result) -> None:
+    def _on_worker_result_ready(self, result: Result) -> None:
         if self.tabs.route_result(result):
             return
-        if result.request_id != self.latest.get(result.view) or result.model_id != self.current:
+        if not self.latest.accept(result.view, result.request_id) or result.model_id != self.current:
             return  # stale: a newer request for this view was sent since
-        if isinstance(result, CodesResult):
+        if isinstance(result, EncodeDatasetResult):
             low, high = np.quantile(result.codes, [0.01, 0.99], axis=0).astype(np.float32)
             self.posteriors[result.model_id] = (low, high)
             self.sliders.set_posterior(low, high)
             self.statusBar().showMessage(f"posterior ranges from {len(result.codes)} encoded samples", 5000)
             return
-        encoded = isinstance(result, SampleEncoded)
+        encoded = isinstance(result, EncodeSampleResult)
         if encoded:
             self.anchors[self.current] = Anchor(result.index, result.z)
             self.original_view.set_image(result.original)
@@ -286,7 +284,6 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         if moved or encoded:  # a new anchor changes where the other views start, even at the same code
             self._update_views()
         self.image_view.set_image(result.image)
-        self._shown_main = result.request_id
         if isinstance(result, DecodeResult):
             self.status.setText(f"{self.models[self.current].device} · decode {result.decode_ms:.1f} ms")
             self.status.setToolTip(f"{result.dropped} stale requests dropped so far")
@@ -294,10 +291,8 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
     def _on_worker_failed(self, failure: Failure) -> None:
         if self.tabs.route_failure(failure):
             return
-        if failure.request_id == self.latest.get(failure.view):
+        if self.latest.accept(failure.view, failure.request_id):  # answered, if not with a picture
             self.banner.show_message(failure.message)
-            if failure.view == MAIN:
-                self._shown_main = failure.request_id  # answered, if not with a picture
 
     def _update_status(self) -> None:
         waiting = len(self.pending_loads)
@@ -308,9 +303,7 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
     def is_idle(self) -> bool:
         """True once every load has finished and the current model's image is shown (screenshots)."""
         return (
-            not self.pending_loads
-            and (self.current is None or self._shown_main == self.latest.get(MAIN))
-            and self.tabs.is_idle()
+            not self.pending_loads and (self.current is None or not self.latest.waiting(MAIN)) and self.tabs.is_idle()
         )
 
     def close_without_saving(self) -> None:

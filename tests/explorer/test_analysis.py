@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 import checkpoints
-from explorer.protocol import AnalysisRequest, LoadRequest, MetricsRequest
+from explorer.protocol import MAIN, AnalysisRequest, LoadRequest, MetricsRequest, ViewKey
 from trainer.evaluation import sidecar_path
 
 from .conftest import make_model_file, open_and_wait
@@ -106,8 +106,8 @@ def test_a_gan_has_no_metrics_and_the_worker_says_why(qtbot, inference, tmp_path
     gan = make_model_file(tmp_path, "g", kind="gan", arch="dcgan", shape=(1, 32, 32), kl=None)
     with qtbot.waitSignal(worker.model_loaded, timeout=10_000):
         worker.load(LoadRequest(1, 1, str(gan)))
-    assert worker.run_now(MetricsRequest("analysis-metrics:1", 2, 1, str(gan))).source == "no encoder"
-    failure = worker.run_now(AnalysisRequest("analysis", 3, 1, 100))
+    assert worker.run_now(MetricsRequest(ViewKey("analysis", "metrics", 1), 2, 1, str(gan))).source == "no encoder"
+    failure = worker.run_now(AnalysisRequest(ViewKey("analysis"), 3, 1, 100))
     assert failure.message == "this model has no encoder"
 
 
@@ -120,7 +120,9 @@ def test_sliders_stay_live_while_metrics_are_measured(qapp, tmp_path):
     worker.load(LoadRequest(1, 1, str(path)))
     served = []
     worker.result_ready.connect(served.append)
-    worker._pending["main"] = DecodeRequest("main", 7, 1, np.zeros(2, np.float32))  # a slider moved meanwhile
-    measured = worker.run_now(MetricsRequest("analysis-metrics:1", 8, 1, str(path), compute=True, n=200))
+    worker.blockSignals(True)  # no event loop runs it: the decode waits in its slot, as while a job runs
+    worker.submit(DecodeRequest(MAIN, 7, 1, np.zeros(2, np.float32)))  # a slider moved meanwhile
+    worker.blockSignals(False)
+    measured = worker.run_now(MetricsRequest(ViewKey("analysis", "metrics", 1), 8, 1, str(path), compute=True, n=200))
     assert [type(r) for r in served] == [DecodeResult] and served[0].request_id == 7  # served mid-way
-    assert measured.source == "computed" and not worker._pending
+    assert measured.source == "computed" and worker.waiting == 0

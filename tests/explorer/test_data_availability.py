@@ -8,7 +8,7 @@ import numpy as np
 
 import checkpoints
 from explorer.engine.worker import InferenceWorker
-from explorer.protocol import EncodeSampleRequest, Failure, LoadRequest, SampleEncoded
+from explorer.protocol import MAIN, EncodeSampleRequest, EncodeSampleResult, Failure, LoadRequest
 from tests.trainer.test_folder import write_images
 
 from .conftest import open_and_wait
@@ -42,8 +42,8 @@ def test_a_folder_model_encodes_from_its_recorded_folder(qtbot, tmp_path):
     write_images(images, 4, size=(32, 32))
     worker, info = _load(qtbot, _folder_model(tmp_path, images))
     assert info.can_encode_data and info.data_note == ""
-    result = worker.run_now(EncodeSampleRequest("main", 1, 1, index=2))
-    assert isinstance(result, SampleEncoded) and result.original.shape == (32, 32) and result.z.shape == (2,)
+    result = worker.run_now(EncodeSampleRequest(MAIN, 1, 1, index=2))
+    assert isinstance(result, EncodeSampleResult) and result.original.shape == (32, 32) and result.z.shape == (2,)
 
 
 def test_without_its_folder_the_model_opens_and_says_why_it_cannot_encode(qtbot, window, tmp_path):
@@ -54,7 +54,7 @@ def test_without_its_folder_the_model_opens_and_says_why_it_cannot_encode(qtbot,
     worker, info = _load(qtbot, path)
     assert not info.can_encode_data
     assert info.data_note == f"its training images ({images}) are not on this computer"
-    failure = worker.run_now(EncodeSampleRequest("main", 1, 1, index=0))
+    failure = worker.run_now(EncodeSampleRequest(MAIN, 1, 1, index=0))
     assert isinstance(failure, Failure) and "are not on this computer" in failure.message
     open_and_wait(qtbot, window, [path])
     assert not window.sliders.encode_button.isEnabled()

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSlider
 
 from explorer.gui.views.sliders import POSTERIOR
-from explorer.protocol import DecodeResult
+from explorer.protocol import MAIN, DecodeResult
 
 from .conftest import expected_image, make_model_file, open_and_wait
 
@@ -48,13 +48,13 @@ def test_a_thousand_changes_in_a_tight_loop_build_no_queue(qtbot, window, tmp_pa
     assert inference.worker.dropped > 500
 
 
-def test_stale_results_are_ignored(qtbot, window, tmp_path):
+def test_stale_results_are_ignored(qtbot, window, inference, tmp_path):
     open_and_wait(qtbot, window, [make_model_file(tmp_path)])
-    stale = DecodeResult(
-        "main", window.latest["main"] - 1, window.current, np.zeros(3, np.float32), np.full((8, 8), 255, np.uint8)
-    )
+    window.random_z()  # request n; an answer to anything before it is stale
+    qtbot.waitUntil(window.is_idle, timeout=5000)
+    stale = DecodeResult(MAIN, 1, window.current, np.zeros(3, np.float32), np.full((8, 8), 255, np.uint8))
     with qtbot.assertNotEmitted(window.image_view.image_updated, wait=100):
-        window._on_worker_result_ready(stale)
+        inference.worker.result_ready.emit(stale)
 
 
 def test_reset_and_random_keys(qtbot, window, tmp_path):

@@ -29,8 +29,8 @@ def test_traversal_grid_equals_direct_decodes_and_exports_like_the_cli(qtbot, wi
     window.set_z(np.array([0.5, 0.0, -0.5], np.float32))
     view = window.tabs.traversal
     _show(qtbot, window, view)
-    qtbot.waitUntil(lambda: view.result.details["z"] == [0.5, 0.0, -0.5], timeout=5000)
-    assert view.result.details["dims"] == [1, 2, 0]
+    qtbot.waitUntil(lambda: view.result.z.tolist() == [0.5, 0.0, -0.5], timeout=5000)
+    assert view.result.dims == (1, 2, 0)
     codes = traversal_codes(np.array([0.5, 0.0, -0.5], np.float32), [1, 2, 0], 11, 3.0)
     expected = to_uint8(checkpoints.load(path).decode(torch.from_numpy(codes)))
     assert np.array_equal(view.result.tiles, expected)
@@ -55,6 +55,39 @@ def test_traversal_grid_equals_direct_decodes_and_exports_like_the_cli(qtbot, wi
     assert read_png_metadata(gui)["dims"] == [1, 2, 0]
 
 
+def _model_of_kind(folder, kind):
+    """A 3-dimension model whose KL (VAE) or code spread (AE) orders its dimensions [1, 2, 0]; a GAN has neither."""
+    arch = "dcgan" if kind == "gan" else "mlp"
+    shape = (1, 32, 32) if kind == "gan" else (1, 8, 8)
+    stats = {
+        "vae": {"kl_per_dim": (0.2, 2.0, 0.9), "latent_mean": (0.0,) * 3, "latent_std": (1.0, 0.5, 0.7)},
+        "ae": {"latent_mean": (0.0,) * 3, "latent_std": (0.3, 2.0, 0.9)},
+        "gan": {},
+    }[kind]
+    model = checkpoints.create_model(arch, kind, 3, shape, seed=1, dataset="digits" if kind != "gan" else None, **stats)
+    path = folder / f"{kind}.safetensors"
+    checkpoints.save(model, path)
+    return path
+
+
+@pytest.mark.parametrize(("kind", "rows"), [("ae", (1, 2, 0)), ("vae", (1, 2, 0)), ("gan", (0, 1, 2))])
+def test_the_traversal_tab_equals_export_traversal_dims_all(qtbot, window, tmp_path, kind, rows):
+    """The tab and `export traversal --dims all` order rows by one rule (an AE's by code spread) and agree."""
+    from explorer.cli import main
+
+    path = _model_of_kind(tmp_path, kind)
+    open_and_wait(qtbot, window, [path])
+    view = window.tabs.traversal
+    _show(qtbot, window, view)
+    assert view.result.dims == rows
+    gui = tmp_path / "gui.png"
+    view.export_png(str(gui))
+    cli = tmp_path / "cli.png"
+    assert main(["export", "traversal", str(path), "--out", str(cli), "--dims", "all", "--device", "cpu"]) == 0
+    assert read_png_metadata(cli)["dims"] == list(rows)
+    assert gui.read_bytes() == cli.read_bytes()  # pixel for pixel, metadata included
+
+
 def test_interpolation_has_one_row_per_model_of_the_same_size(qtbot, window, tmp_path):
     open_and_wait(
         qtbot,
@@ -71,15 +104,16 @@ def test_interpolation_has_one_row_per_model_of_the_same_size(qtbot, window, tmp
     qtbot.waitUntil(lambda: view.result.rows == 2, timeout=5000)
     assert view.result.image.shape == (2 * 8 + 2, 8 * 8 + 7 * 2)
     view.mode.setCurrentIndex(1)
-    qtbot.waitUntil(lambda: view.result.rows == 8 and "corners" in view.result.details, timeout=5000)
+    qtbot.waitUntil(lambda: view.result.rows == 8 and view.result.corners is not None, timeout=5000)
 
 
 def test_reconstruction_rows_and_errors(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, [make_model_file(tmp_path, "a"), make_model_file(tmp_path, "b", seed=2)])
     view = window.tabs.reconstruction
     _show(qtbot, window, view)
-    qtbot.waitUntil(lambda: view.result.rows == 3, timeout=5000)
-    errors = np.array(view.result.details["mse"])
+    qtbot.waitUntil(lambda: view.result is not None and len(view.result.mse) == 2, timeout=5000)
+    errors = view.result.mse
+    assert view.result.image.shape[0] == 3 * 8 + 2 * 2  # originals, then a row per model
     assert errors.shape == (2, 8) and (errors > 0).all()
 
 

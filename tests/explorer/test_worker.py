@@ -8,7 +8,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from explorer.engine.worker import InferenceWorker
-from explorer.protocol import DecodeRequest, DecodeResult, Failure, LoadRequest
+from explorer.protocol import MAIN, DecodeRequest, DecodeResult, Failure, LoadRequest
 
 from .conftest import expected_image, make_model_file, open_and_wait
 
@@ -24,26 +24,24 @@ def test_run_now_decodes_exactly_like_the_model(qtbot, tmp_path):
     path = make_model_file(tmp_path)
     worker = _loaded_worker(qtbot, path)
     z = np.array([0.3, -2.0, 1.0], np.float32)
-    result = worker.run_now(DecodeRequest("main", 7, 1, z))
+    result = worker.run_now(DecodeRequest(MAIN, 7, 1, z))
     assert isinstance(result, DecodeResult) and result.request_id == 7
     assert np.array_equal(result.image, expected_image(path, z))
 
 
 def test_a_bad_request_becomes_a_message_and_the_worker_keeps_serving(qtbot, tmp_path):
     worker = _loaded_worker(qtbot, make_model_file(tmp_path))
-    failure = worker.run_now(DecodeRequest("main", 2, 1, np.zeros(5, np.float32)))
+    failure = worker.run_now(DecodeRequest(MAIN, 2, 1, np.zeros(5, np.float32)))
     assert isinstance(failure, Failure)
     assert failure.message == "expected a code batch of shape (n, 3), got (1, 5)"
-    assert isinstance(worker.run_now(DecodeRequest("main", 3, 1, np.zeros(3, np.float32))), DecodeResult)
-    assert (
-        worker.run_now(DecodeRequest("main", 4, 99, np.zeros(3, np.float32))).message == "that model is no longer open"
-    )
+    assert isinstance(worker.run_now(DecodeRequest(MAIN, 3, 1, np.zeros(3, np.float32))), DecodeResult)
+    assert worker.run_now(DecodeRequest(MAIN, 4, 99, np.zeros(3, np.float32))).message == "that model is no longer open"
 
 
 def test_a_gpu_failure_falls_back_to_the_cpu_with_a_notice(qtbot, tmp_path):
     worker = _loaded_worker(qtbot, make_model_file(tmp_path))
     worker.device = torch.device("cuda")  # pretend the models live on a GPU that now fails
-    network = worker._models[1].network
+    network = worker.model(1).network
     working, failures = network.images, []
 
     def fails_once(z):
@@ -54,7 +52,7 @@ def test_a_gpu_failure_falls_back_to_the_cpu_with_a_notice(qtbot, tmp_path):
 
     network.images = fails_once
     with qtbot.waitSignal(worker.notice, timeout=1000) as notice:
-        result = worker.run_now(DecodeRequest("main", 5, 1, np.zeros(3, np.float32)))
+        result = worker.run_now(DecodeRequest(MAIN, 5, 1, np.zeros(3, np.float32)))
     assert isinstance(result, DecodeResult)
     assert worker.device.type == "cpu"
     assert (

@@ -13,9 +13,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from explorer.common import exporting
-from explorer.protocol import EncodeDatasetRequest, EncodeSampleRequest
+from explorer.protocol import MAIN, POSTERIOR, EncodeDatasetRequest, EncodeSampleRequest
 
-MAIN = "main"
 POSTERIOR_SAMPLES = 2000  # encoded data samples behind the posterior 1-99 % slider ranges
 
 
@@ -32,7 +31,7 @@ class CodeActions:
     def encode_sample(self) -> None:
         info = self.models.get(self.current)
         if info and info.can_encode_data:
-            self._send(EncodeSampleRequest(MAIN, self._next_id(MAIN), self.current, next(self._seeds)))
+            self._send(EncodeSampleRequest(MAIN, self.latest.next_id(MAIN), self.current, next(self._seeds)))
 
     def encode_codes(self) -> None:
         info = self.models.get(self.current)
@@ -43,7 +42,7 @@ class CodeActions:
             )
             return
         self.statusBar().showMessage(f"encoding {info.dataset} samples for posterior ranges…")
-        self._send(EncodeDatasetRequest("codes", self._next_id("codes"), self.current, POSTERIOR_SAMPLES))
+        self._send(EncodeDatasetRequest(POSTERIOR, self.latest.next_id(POSTERIOR), self.current, POSTERIOR_SAMPLES))
 
     def export_image(self, path: str | None = None) -> str | None:
         """The decoded image as a PNG whose metadata holds the checkpoint and the code."""

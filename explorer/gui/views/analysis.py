@@ -24,11 +24,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.common.grids import dims_by_kl
+from explorer.common.dims import dimension_order
 from explorer.gui.views.analysis_plots import MutualInfoHeatmap, PosteriorHistograms
 from explorer.gui.views.analysis_widgets import MetricsTable, ThumbnailStrip
 from explorer.gui.views.base import AnalysisView
-from explorer.protocol import AnalysisRequest, AnalysisResult, CancelRequest, MetricsRequest, MetricsResult, Progress
+from explorer.protocol import (
+    AnalysisRequest,
+    AnalysisResult,
+    Failure,
+    MetricsRequest,
+    MetricsResult,
+    Progress,
+    Result,
+    ViewKey,
+)
 
 HISTOGRAM_NOTE = (
     "aggregate posterior q(z_d) per dimension (blue: one sample z = μ + σ·ε per encoded data "
@@ -110,8 +119,6 @@ class AnalysisPanel(AnalysisView):
         for strip in (self.outliers, self.rare):
             strip.sample_chosen.connect(lambda row, s=strip: self._on_strip_sample_chosen(s, row))
         self.result: AnalysisResult | None = None
-        self.latest: dict[str, int] = {}  # "analysis-metrics:<model>" -> request id
-        self.shown: dict[str, int] = {}
         self._asked: set[int] = set()
         self._measuring: set[int] = set()  # models whose metrics are being computed
         self.metrics_n = 10_000  # as `latent-train eval`, whose sidecar cache the table shares
@@ -132,7 +139,7 @@ class AnalysisPanel(AnalysisView):
         self.analyse_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.bar.setValue(0)
-        self.send(lambda rid: AnalysisRequest(self.name, rid, info.model_id, self.n.value()))
+        self.send(lambda rid: AnalysisRequest(self.key, rid, info.model_id, self.n.value()))
 
     def measure(self) -> None:
         """Run the fast metrics for every open model that has none stored (one after the other)."""
@@ -146,58 +153,51 @@ class AnalysisPanel(AnalysisView):
             self.measure_button.setEnabled(False)
 
     def _ask_metrics(self, model_id: int, compute: bool) -> None:
-        key = f"{self.name}-metrics:{model_id}"
-        self.latest[key] = next(self._ids)
-        info = self.context.models[model_id]
-        self.requested.emit(MetricsRequest(key, self.latest[key], model_id, info.path, compute, self.metrics_n))
+        key = ViewKey(self.name, "metrics", model_id)
+        path = self.context.models[model_id].path
+        self.send(lambda rid: MetricsRequest(key, rid, model_id, path, compute, self.metrics_n), key)
 
     def cancel(self) -> None:
-        self.latest_id = next(self._ids)  # the running job's answer is no longer wanted
-        self.requested.emit(CancelRequest(self.name, self.latest_id))
+        self.cancel_key(self.key)
         for model_id in self._measuring:
-            key = f"{self.name}-metrics:{model_id}"
-            self.latest[key] = self.shown[key] = next(self._ids)
-            self.requested.emit(CancelRequest(key, self.latest[key]))
+            self.cancel_key(ViewKey(self.name, "metrics", model_id))
             self.table.set_metrics(model_id, None, "not measured")
         self._measuring.clear()
         self.measure_button.setEnabled(bool(self.table.missing()))
-        self._idle()
+        self.on_failure()
         self.bar.setFormat("cancelled")
 
-    def _idle(self) -> None:
+    def on_failure(self, failure: Failure | None = None) -> None:
         self.analyse_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
 
     # ---- answers --------------------------------------------------------------------------------
     def show_progress(self, progress: Progress) -> None:
-        if progress.request_id == self.latest_id or progress.request_id == self.latest.get(progress.view):
+        if progress.view.part in ("", "metrics"):
             self.bar.setValue(int(progress.fraction * 1000))
             self.bar.setFormat(progress.text)
 
-    def is_idle(self) -> bool:
-        return super().is_idle() and all(self.shown.get(k) == v for k, v in self.latest.items())
-
-    def accept(self, result) -> None:
+    def show_result(self, result: Result) -> None:
         if isinstance(result, MetricsResult):
-            if self.latest.get(result.view) == result.request_id:
-                self.shown[result.view] = result.request_id
-                self._measuring.discard(result.model_id)
-                self.table.set_metrics(result.model_id, result.metrics, result.source)
-                self.measure_button.setEnabled(bool(self.table.missing()))
-                if result.source == "computed" and self.latest_id in (0, getattr(self, "shown_id", 0)):
-                    self._idle()
-                    self.bar.setFormat(f"measured {self.context.models[result.model_id].name}")
-            return
-        super().accept(result)
+            self._measuring.discard(result.model_id)
+            self.table.set_metrics(result.model_id, result.metrics, result.source)
+            self.measure_button.setEnabled(bool(self.table.missing()))
+            if result.source == "computed" and not self.latest.waiting(self.key):
+                self.on_failure()
+                self.bar.setFormat(f"measured {self.context.models[result.model_id].name}")
+        elif isinstance(result, AnalysisResult):
+            self.show_analysis(result)
 
-    def show_result(self, result: AnalysisResult) -> None:
-        self._idle()
+    def show_analysis(self, result: AnalysisResult) -> None:
+        self.on_failure()
         self.result = result
         self.bar.setValue(1000)
         self.bar.setFormat(f"{result.n:,} samples" + (" (cached)" if result.from_cache else ""))
         self.heatmap.set_matrix(result.mutual_information, result.factor_names)
         kl = result.kl_per_dim
-        order = dims_by_kl(tuple(kl) if kl is not None else None, len(result.histograms))
+        info = self.context.models.get(result.model_id)
+        std = info.latent_std if info is not None else None
+        order = dimension_order(tuple(kl) if kl is not None else None, std, len(result.histograms))
         self.histograms.set_histograms(result.edges, result.histograms, order, kl)
         outliers = [r for r in result.rankings if r.kind != "rarity"]
         self.ranking.blockSignals(True)

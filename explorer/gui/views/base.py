@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from explorer.common import exporting
-from explorer.protocol import ModelInfo
+from explorer.gui.latest import Latest
+from explorer.protocol import CancelRequest, Failure, ModelInfo, Progress, Request, Result, ViewKey
 
 
 @dataclass(frozen=True)
@@ -33,21 +35,29 @@ class ViewContext:
 
     @property
     def info(self) -> ModelInfo | None:
-        return self.models.get(self.current)
+        return self.models.get(self.current) if self.current is not None else None
 
 
 class AnalysisView(QWidget):
-    """Subclasses build requests in `refresh()` and draw answers in `show_result()`."""
+    """Subclasses build requests in `refresh()` and draw answers in `show_result()`.
 
-    requested = Signal(object)  # a request for the worker
+    Answers reach `accept`, failures `fail` and progress `show_progress` (from the tab router); each
+    passes only if it answers the newest request sent for its view key.
+    """
+
+    requested = Signal(object)  # a protocol.Request for the worker
     failed = Signal(str)  # a sentence for the window's banner
     name = "view"
 
-    def __init__(self, ids: itertools.count) -> None:
+    def __init__(self, ids: itertools.count[int]) -> None:
         super().__init__()
-        self._ids = ids
-        self.latest_id = 0
+        self.latest = Latest(ids)
         self.context = ViewContext()
+
+    @property
+    def key(self) -> ViewKey:
+        """The view's main request stream."""
+        return ViewKey(self.name)
 
     def set_context(self, context: ViewContext) -> None:
         self.context = context
@@ -56,19 +66,34 @@ class AnalysisView(QWidget):
     def refresh(self) -> None:
         """Ask the worker for what the view shows now."""
 
-    def send(self, make: Any) -> None:
-        """`make(request_id)` builds the request; the view then waits for exactly that answer."""
-        self.latest_id = next(self._ids)
-        self.requested.emit(make(self.latest_id))
+    def send(self, make: Callable[[int], Request], key: ViewKey | None = None) -> None:
+        """`make(request_id)` builds the request for `key` (default: the view's); the view then waits for it."""
+        self.requested.emit(make(self.latest.next_id(key or self.key)))
 
-    def accept(self, result: Any) -> None:
-        if result.request_id == self.latest_id:
-            self.shown_id = result.request_id
+    def cancel_key(self, key: ViewKey) -> None:
+        """Stop the worker's job for `key` (a CancelRequest takes its place) and want no answer to it."""
+        self.requested.emit(CancelRequest(key, self.latest.next_id(key)))
+        self.latest.give_up(key)
+
+    def accept(self, result: Result) -> None:
+        if self.latest.accept(result.view, result.request_id):
             self.show_result(result)
+
+    def fail(self, failure: Failure) -> None:
+        """A failed request of this view: say it, if it was still wanted."""
+        if self.latest.accept(failure.view, failure.request_id):
+            self.on_failure(failure)
+            self.failed.emit(failure.message)
+
+    def on_failure(self, failure: Failure) -> None:
+        """Put the view back to rest after a failed request (progress bars, buttons)."""
+
+    def show_progress(self, progress: Progress) -> None:
+        """Progress of a long job of this view (only the newest request's reaches here)."""
 
     def is_idle(self) -> bool:
         """Nothing asked for is still missing (screenshots wait for this)."""
-        return self.latest_id in (0, getattr(self, "shown_id", 0))
+        return self.latest.is_idle()
 
     def show_result(self, result: Any) -> None:
         raise NotImplementedError
@@ -77,7 +102,7 @@ class AnalysisView(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, title, f"{self.name}.{suffix}", f"*.{suffix}")
         return path or None
 
-    def save_png(self, image: np.ndarray, metadata: dict, path: str | None = None) -> str | None:
+    def save_png(self, image: np.ndarray, metadata: dict[str, Any], path: str | None = None) -> str | None:
         path = path or self.ask_path("Export PNG", "png")
         if path:
             exporting.save_png(path, image, metadata)

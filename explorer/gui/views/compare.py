@@ -19,17 +19,19 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from superqt.utils import signals_blocked
 
-from explorer.common.grids import dims_by_kl
+from explorer.common.dims import dimension_order
 from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.grid_view import LabelledGridView
 from explorer.protocol import (
-    CodesResult,
     DecodeRequest,
     EncodeDatasetRequest,
+    EncodeDatasetResult,
     EncodeSampleRequest,
-    GridResult,
-    SampleEncoded,
+    EncodeSampleResult,
+    Result,
     TraversalRequest,
+    TraversalResult,
+    ViewKey,
 )
 
 BY_INDEX, BY_FACTOR = "link dimensions by index", "match dimensions by factor"
@@ -95,8 +97,6 @@ class CompareView(AnalysisView):
         self.link.currentIndexChanged.connect(self.refresh)
         self.show_mode.currentIndexChanged.connect(self.refresh)
         self.views: dict[int, LabelledGridView] = {}
-        self.latest: dict[str, int] = {}
-        self.shown: dict[str, int] = {}
         self.correlations: dict[int, np.ndarray] = {}
         self.bases: dict[tuple[int, int], np.ndarray] = {}  # (model id, data index) -> its encoding of that sample
         self.mapped_z: dict[int, np.ndarray] = {}
@@ -184,22 +184,16 @@ class CompareView(AnalysisView):
         if self.link.currentText() == BY_FACTOR:
             for info in comparable.values():
                 if info.model_id not in self.correlations and info.can_encode_data:
-                    self._send_to(
-                        f"compare-codes:{info.model_id}",
-                        lambda rid, i=info: EncodeDatasetRequest(
-                            f"compare-codes:{i.model_id}", rid, i.model_id, MATCH_SAMPLES
-                        ),
-                    )
+                    key = ViewKey(self.name, "codes", info.model_id)
+                    self.send(lambda rid, k=key: EncodeDatasetRequest(k, rid, k.model_id, MATCH_SAMPLES), key)
         anchor = self.context.anchor
         traversal = self.show_mode.currentIndex() == 1
-        order = dims_by_kl(ref.kl_per_dim or ref.latent_std, ref.latent_dim)[:TRAVERSAL_ROWS]
+        order = dimension_order(ref.kl_per_dim, ref.latent_std, ref.latent_dim)[:TRAVERSAL_ROWS]
         for model_id in comparable:
             if anchor is not None and self.needs_base(model_id) and (model_id, anchor.index) not in self.bases:
-                key = f"compare-anchor:{model_id}"
-                if self.latest.get(key) is None or self.shown.get(key) == self.latest[key]:
-                    self._send_to(
-                        key, lambda rid, k=key, m=model_id: EncodeSampleRequest(k, rid, m, index=anchor.index)
-                    )
+                key = ViewKey(self.name, "anchor", model_id)
+                if not self.latest.waiting(key):
+                    self.send(lambda rid, k=key, m=model_id: EncodeSampleRequest(k, rid, m, index=anchor.index), key)
                 continue
             z = self.linked_code(model_id)
             self.mapped_z[model_id] = z
@@ -210,14 +204,12 @@ class CompareView(AnalysisView):
                 if rows:
                     dims = tuple(dst for dst, _ in rows)
                     spans = tuple(TRAVERSAL_SPAN * gain for _, gain in rows)
-                    self._send_to(
+                    self.send(
+                        lambda rid, k=key, zz=z, dd=dims, ss=spans: TraversalRequest(k, rid, k.model_id, zz, dd, 7, ss),
                         key,
-                        lambda rid, m=model_id, zz=z, dd=dims, ss=spans: TraversalRequest(
-                            key_of(m), rid, m, zz, dd, 7, ss
-                        ),
                     )
             else:
-                self._send_to(key, lambda rid, m=model_id, zz=z: DecodeRequest(key_of(m), rid, m, zz))
+                self.send(lambda rid, k=key, zz=z: DecodeRequest(k, rid, k.model_id, zz), key)
         linked = sum(len(self.links(m)) for m in comparable if m != ref.model_id)
         start = (
             f"data sample #{anchor.index}, encoded by each model"
@@ -228,22 +220,12 @@ class CompareView(AnalysisView):
             f"driven by {ref.name}'s sliders; {linked} linked dimension(s) in the other models; starting from {start}"
         )
 
-    def _send_to(self, key: str, make) -> None:
-        self.latest[key] = next(self._ids)
-        self.requested.emit(make(self.latest[key]))
-
-    def is_idle(self) -> bool:
-        return all(self.shown.get(k) == v for k, v in self.latest.items())
-
-    def accept(self, result) -> None:
-        if self.latest.get(result.view) != result.request_id:
-            return
-        self.shown[result.view] = result.request_id
-        if isinstance(result, SampleEncoded):
+    def show_result(self, result: Result) -> None:
+        if isinstance(result, EncodeSampleResult):
             self.bases[(result.model_id, result.index)] = result.z
             self.refresh()
             return
-        if isinstance(result, CodesResult):
+        if isinstance(result, EncodeDatasetResult):
             if result.correlations is not None:
                 self.correlations[result.model_id] = result.correlations
                 self.refresh()
@@ -251,11 +233,12 @@ class CompareView(AnalysisView):
         view = self.views.get(result.model_id)
         if view is None:
             return
-        if isinstance(result, GridResult):
-            view.set_grid(result.image, result.tiles.shape[1:3], [f"z{d}" for d in result.details["dims"]])
+        if isinstance(result, TraversalResult):
+            view.set_grid(result.image, result.tiles.shape[1:3], [f"z{d}" for d in result.dims])
         else:
             view.set_grid(result.image, result.image.shape[:2], [])
 
 
-def key_of(model_id: int) -> str:
-    return f"compare:{model_id}"
+def key_of(model_id: int) -> ViewKey:
+    """The key of a model's column (its image or traversal)."""
+    return ViewKey("compare", "", model_id)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushBu
 
 from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.grid_view import LabelledGridView
-from explorer.protocol import GridResult, InterpolationRequest
+from explorer.protocol import InterpolationRequest, InterpolationResult
 
 
 class InterpolationView(AnalysisView):
@@ -48,7 +48,7 @@ class InterpolationView(AnalysisView):
             signal.connect(self.refresh)
         self.seed_a.valueChanged.connect(lambda: self._unpin("a"))
         self.seed_b.valueChanged.connect(lambda: self._unpin("b"))
-        self.result: GridResult | None = None
+        self.result: InterpolationResult | None = None
         self._rows: list[str] = []
 
     def _pin(self, end: str) -> None:
@@ -79,7 +79,7 @@ class InterpolationView(AnalysisView):
             self.note.setText(f"corners: A, B on top; prior samples with seeds {lower[0]}, {lower[1]} below")
             self.send(
                 lambda rid: InterpolationRequest(
-                    self.name, rid, (info.model_id,), a, b, self.steps.value(), corners=(a, b, *lower)
+                    self.key, rid, (info.model_id,), a, b, self.steps.value(), corners=(a, b, *lower)
                 )
             )
             return
@@ -89,11 +89,11 @@ class InterpolationView(AnalysisView):
         self.note.setText(f"{len(same)} model(s) with {d} latent dimensions, one row each")
         self.send(
             lambda rid: InterpolationRequest(
-                self.name, rid, tuple(m.model_id for m in same), a, b, self.steps.value(), self.slerp.isChecked()
+                self.key, rid, tuple(m.model_id for m in same), a, b, self.steps.value(), self.slerp.isChecked()
             )
         )
 
-    def show_result(self, result: GridResult) -> None:
+    def show_result(self, result: InterpolationResult) -> None:
         self.result = result
         shape = self.context.info.image_shape[1:] if self.context.info else result.image.shape[:2]
         self.view.set_grid(result.image, shape, self._rows)
@@ -103,5 +103,5 @@ class InterpolationView(AnalysisView):
             return None
         sources = [m.source for m in self.context.models.values() if m.name in self._rows] or [self.context.info.source]
         return self.save_png(
-            self.result.image, {"view": "interpolation", "checkpoints": sources, **self.result.details}, path
+            self.result.image, {"view": "interpolation", "checkpoints": sources, **self.result.metadata()}, path
         )

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxL
 
 from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.grid_view import LabelledGridView
-from explorer.protocol import GridResult, ReconstructionRequest
+from explorer.protocol import ReconstructionRequest, ReconstructionResult
 
 
 class ReconstructionView(AnalysisView):
@@ -31,7 +31,7 @@ class ReconstructionView(AnalysisView):
         layout.addLayout(controls)
         layout.addWidget(self.note)
         layout.addWidget(self.view, 1)
-        self.result: GridResult | None = None
+        self.result: ReconstructionResult | None = None
         self._models: list = []
 
     def refresh(self) -> None:
@@ -48,11 +48,11 @@ class ReconstructionView(AnalysisView):
         self._models.sort(key=lambda m: m.model_id != info.model_id)
         self.note.setText(f"{info.dataset}: originals, then {len(self._models)} model(s) with the same data set")
         ids = tuple(m.model_id for m in self._models)
-        self.send(lambda rid: ReconstructionRequest(self.name, rid, ids, self.n.value(), self.seed.value()))
+        self.send(lambda rid: ReconstructionRequest(self.key, rid, ids, self.n.value(), self.seed.value()))
 
-    def show_result(self, result: GridResult) -> None:
+    def show_result(self, result: ReconstructionResult) -> None:
         self.result = result
-        captions = [[""] * result.cols] + [[f"{e * 1000:.1f}" for e in row] for row in result.details["mse"]]
+        captions = [[""] * len(result.indices)] + [[f"{e * 1000:.1f}" for e in row] for row in result.mse]
         rows = ["data"] + [m.name for m in self._models]
         self.view.set_grid(result.image, self.context.info.image_shape[1:], rows, captions)
         self.view.setToolTip("under each reconstruction: mean squared pixel error × 1000")
@@ -64,6 +64,7 @@ class ReconstructionView(AnalysisView):
             "view": "reconstruction",
             "checkpoints": [m.source for m in self._models],
             "dataset": self.context.info.dataset,
-            **self.result.details,
+            "indices": list(self.result.indices),
+            "mse": self.result.mse.tolist(),
         }
         return self.save_png(self.result.image, metadata, path)

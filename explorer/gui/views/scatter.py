@@ -21,19 +21,22 @@ from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.image_view import DecodedImageView
 from explorer.gui.views.point_cloud import PointCloudItem, palette
 from explorer.protocol import (
-    CancelRequest,
-    CodesResult,
     EncodeDatasetRequest,
+    EncodeDatasetResult,
     EncodeSampleRequest,
+    EncodeSampleResult,
+    Failure,
     ImagesRequest,
     ImagesResult,
     Progress,
-    SampleEncoded,
+    Result,
+    ViewKey,
 )
 
 PCA = "PCA"
 MAX_CATEGORIES = 20  # more distinct values than this are coloured as a continuous quantity
 NEAREST_K = 8
+NEAREST, PICK = ViewKey("scatter", "nearest"), ViewKey("scatter", "pick")
 
 
 class LatentScatterView(AnalysisView):
@@ -100,11 +103,10 @@ class LatentScatterView(AnalysisView):
         for combo in (self.x_axis, self.y_axis, self.colour):
             combo.currentIndexChanged.connect(self.redraw)
         self.colour.currentIndexChanged.connect(self._fill_groups)
-        self.codes: CodesResult | None = None
+        self.codes: EncodeDatasetResult | None = None
         self._pca: tuple[np.ndarray, np.ndarray] | None = None  # mean (d,), components (2, d)
         self._xy = np.zeros((0, 2))
         self._last_marker: tuple[float, float] | None = None
-        self._nearest_id = self._pick_id = self._nearest_shown = 0
 
     # ---- encoding -------------------------------------------------------------------------------
     def encode(self) -> None:
@@ -117,39 +119,33 @@ class LatentScatterView(AnalysisView):
         self.encode_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.bar.setValue(0)
-        self.send(lambda rid: EncodeDatasetRequest(self.name, rid, info.model_id, self.n.value()))
+        self.send(lambda rid: EncodeDatasetRequest(self.key, rid, info.model_id, self.n.value()))
 
     def cancel(self) -> None:
-        self.latest_id = next(self._ids)  # the running job's answer is no longer wanted
-        self.requested.emit(CancelRequest(self.name, self.latest_id))  # takes its place on the worker
-        self._idle()
+        self.cancel_key(self.key)
+        self.on_failure()
         self.bar.setFormat("cancelled")
 
-    def _idle(self) -> None:
+    def on_failure(self, failure: Failure | None = None) -> None:
         self.encode_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
 
     def show_progress(self, progress: Progress) -> None:
-        if progress.request_id == self.latest_id:
+        if progress.view == self.key:
             self.bar.setValue(int(progress.fraction * 1000))
             self.bar.setFormat(progress.text)
 
-    def is_idle(self) -> bool:
-        return super().is_idle() and self._nearest_id in (0, self._nearest_shown)
-
-    def accept(self, result) -> None:
-        if isinstance(result, ImagesResult):
-            self._nearest_shown = result.request_id
-        if isinstance(result, SampleEncoded) and result.request_id == self._pick_id:
+    def show_result(self, result: Result) -> None:
+        if isinstance(result, EncodeSampleResult):  # a clicked point's data sample
             self.original.set_image(result.original)
             self.reconstruction.set_image(result.image)
-        elif isinstance(result, ImagesResult) and result.request_id == self._nearest_id:
+        elif isinstance(result, ImagesResult):  # the nearest data strip
             self.nearest.set_image(tile_grid(result.images, 1, len(result.images)))
-        else:
-            super().accept(result)
+        elif isinstance(result, EncodeDatasetResult):
+            self.show_codes(result)
 
-    def show_result(self, result: CodesResult) -> None:
-        self._idle()
+    def show_codes(self, result: EncodeDatasetResult) -> None:
+        self.on_failure()
         self.bar.setValue(1000)
         self.bar.setFormat(f"{len(result.codes):,} codes" + (" (cached)" if result.from_cache else ""))
         self.codes = result
@@ -228,9 +224,9 @@ class LatentScatterView(AnalysisView):
             self.marker.setPos(x, y)
         if self.codes.indices[0] >= 0:
             nearest = np.argsort(((self.codes.codes - z) ** 2).sum(1))[:NEAREST_K]
-            self._nearest_id = next(self._ids)
             indices = tuple(int(i) for i in self.codes.indices[nearest])
-            self.requested.emit(ImagesRequest("scatter-nearest", self._nearest_id, self.context.current, indices))
+            current = self.context.current
+            self.send(lambda rid: ImagesRequest(NEAREST, rid, current, indices), NEAREST)
 
     # ---- interaction ----------------------------------------------------------------------------
     def _on_plot_clicked(self, event) -> None:
@@ -244,8 +240,8 @@ class LatentScatterView(AnalysisView):
         self.z_changed.emit(z)
         index = int(self.codes.indices[row])
         if index >= 0:
-            self._pick_id = next(self._ids)
-            self.requested.emit(EncodeSampleRequest("scatter-pick", self._pick_id, self.context.current, index=index))
+            current = self.context.current
+            self.send(lambda rid: EncodeSampleRequest(PICK, rid, current, index=index), PICK)
 
     def _on_marker_moved(self) -> None:
         if self.codes is None or self._last_marker is None:

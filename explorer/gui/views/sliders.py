@@ -1,4 +1,4 @@
-"""`LatentSliderPanel`: one labelled float slider per latent dimension, ordered by KL.
+"""`LatentSliderPanel`: one labelled float slider per latent dimension, ordered by KL (else code spread).
 
 Range modes: the prior ±kσ (k editable), the posterior's 1–99 % quantiles once codes were
 encoded, and the aggregate posterior's mean ±2σ when the checkpoint records it.
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleSlider
 from superqt.utils import signals_blocked
 
+from explorer.common.dims import dimension_order
 from explorer.protocol import ModelInfo
 
 PRIOR, POSTERIOR, AGGREGATE = "prior", "posterior", "aggregate"
@@ -53,14 +54,6 @@ class _ArrowKeys(QObject):
         s = self.slider
         s.setValue(min(s.maximum(), max(s.minimum(), s.value() + NUDGES[event.key()] * s.singleStep())))
         return True
-
-
-def dimension_order(info: ModelInfo) -> list[int]:
-    """Dimensions by per-dimension KL, largest first; by code spread for an AE; else by index."""
-    key = info.kl_per_dim or info.latent_std
-    if key is None:
-        return list(range(info.latent_dim))
-    return sorted(range(info.latent_dim), key=lambda d: (-key[d], d))
 
 
 class LatentSliderPanel(QWidget):
@@ -133,7 +126,7 @@ class LatentSliderPanel(QWidget):
         if info is None:
             return
         kl, std = info.kl_per_dim, info.latent_std
-        for row, dim in enumerate(dimension_order(info)):
+        for row, dim in enumerate(dimension_order(info.kl_per_dim, info.latent_std, info.latent_dim)):
             name = QLabel(f"z{dim}")
             detail = QLabel(f"KL {kl[dim]:.2f}" if kl else f"σ {std[dim]:.2f}" if std else "")
             detail.setStyleSheet("color: gray")

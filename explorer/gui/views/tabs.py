@@ -1,7 +1,7 @@
 """`AnalysisTabs`: the tab widget holding the explore page and every analysis view.
 
 It routes the worker's answers, progress and failures to the view that asked (by the view key's
-prefix) and gives only the visible view the current context, so hidden views cost nothing.
+view) and gives only the visible view the current context, so hidden views cost nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from explorer.gui.views.interpolation import InterpolationView
 from explorer.gui.views.reconstruction import ReconstructionView
 from explorer.gui.views.scatter import LatentScatterView
 from explorer.gui.views.traversal import TraversalGrid
-from explorer.protocol import Failure, Progress
+from explorer.protocol import Failure, Progress, Result, ViewKey
 
 
 class AnalysisTabs(QTabWidget):
@@ -63,9 +63,9 @@ class AnalysisTabs(QTabWidget):
         if view is self.analysis and self.context.info is not None and self.analysis.result is None:
             self.analysis.analyse()
 
-    def view_for(self, key: str) -> AnalysisView | None:
-        """'compare-codes:3' and 'compare:3' belong to the compare view, 'scatter-pick' to the scatter."""
-        return self.views.get(key.split(":")[0].split("-")[0])
+    def view_for(self, key: ViewKey) -> AnalysisView | None:
+        """The view a request's key belongs to (None: the main window's own)."""
+        return self.views.get(key.view)
 
     def set_context(self, context: ViewContext) -> None:
         self.context = context
@@ -76,7 +76,7 @@ class AnalysisTabs(QTabWidget):
         if isinstance(view, AnalysisView) and view.context is not self.context:
             view.set_context(self.context)
 
-    def route_result(self, result) -> bool:
+    def route_result(self, result: Result) -> bool:
         view = self.view_for(result.view)
         if view is None:
             return False
@@ -85,16 +85,12 @@ class AnalysisTabs(QTabWidget):
 
     def route_progress(self, progress: Progress) -> None:
         view = self.view_for(progress.view)
-        if view is not None and hasattr(view, "show_progress"):
+        if view is not None and view.latest.wants(progress.view, progress.request_id):
             view.show_progress(progress)
 
     def route_failure(self, failure: Failure) -> bool:
         view = self.view_for(failure.view)
         if view is None:
             return False
-        wanted = {view.latest_id, *getattr(view, "latest", {}).values()}
-        if failure.request_id in wanted:
-            if hasattr(view, "_idle"):
-                view._idle()
-            self.failed.emit(failure.message)
+        view.fail(failure)
         return True

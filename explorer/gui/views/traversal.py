@@ -7,12 +7,12 @@ import itertools
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
 from explorer.common import exporting
-from explorer.common.grids import dims_by_kl
+from explorer.common.dims import dimension_order, order_basis
 from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.grid_view import LabelledGridView
-from explorer.protocol import GridResult, TraversalRequest
+from explorer.protocol import TraversalRequest, TraversalResult
 
-ROW_CHOICES = {"all dimensions (by KL)": None, "top 5 by KL": 5, "top 10 by KL": 10}
+ROW_CHOICES = {"all dimensions": None, "top 5": 5, "top 10": 10}  # ordered by KL, else code spread
 
 
 class TraversalGrid(AnalysisView):
@@ -28,7 +28,8 @@ class TraversalGrid(AnalysisView):
         export_png = QPushButton("Export PNG…", clicked=lambda: self.export_png())
         export_gif = QPushButton("Export GIF…", clicked=lambda: self.export_gif())
         controls = QHBoxLayout()
-        for widget in (QLabel("Columns"), self.steps, self.span, QLabel("Rows"), self.rows):
+        self.rows_label = QLabel("Rows")
+        for widget in (QLabel("Columns"), self.steps, self.span, self.rows_label, self.rows):
             controls.addWidget(widget)
         controls.addStretch(1)
         controls.addWidget(export_png)
@@ -39,11 +40,11 @@ class TraversalGrid(AnalysisView):
         layout.addWidget(self.view, 1)
         for signal in (self.steps.valueChanged, self.span.valueChanged, self.rows.currentIndexChanged):
             signal.connect(self.refresh)
-        self.result: GridResult | None = None
+        self.result: TraversalResult | None = None
 
     def dims(self) -> list[int]:
         info = self.context.info
-        order = dims_by_kl(info.kl_per_dim or info.latent_std, info.latent_dim)
+        order = dimension_order(info.kl_per_dim, info.latent_std, info.latent_dim)
         limit = ROW_CHOICES[self.rows.currentText()]
         return order[:limit] if limit else order
 
@@ -51,24 +52,26 @@ class TraversalGrid(AnalysisView):
         info = self.context.info
         if info is None:
             return
+        self.rows_label.setText(f"Rows (by {order_basis(info.kl_per_dim, info.latent_std)})")
         dims = tuple(self.dims())
         self.send(
             lambda rid: TraversalRequest(
-                self.name, rid, info.model_id, self.context.z.copy(), dims, self.steps.value(), self.span.value()
+                self.key, rid, info.model_id, self.context.z.copy(), dims, self.steps.value(), self.span.value()
             )
         )
 
-    def show_result(self, result: GridResult) -> None:
+    def show_result(self, result: TraversalResult) -> None:
         self.result = result
         info = self.context.models.get(result.model_id)
         kl = info.kl_per_dim if info else None
-        labels = [f"z{d}" + (f"  KL {kl[d]:.2f}" if kl else "") for d in result.details["dims"]]
+        labels = [f"z{d}" + (f"  KL {kl[d]:.2f}" if kl else "") for d in result.dims]
         self.view.set_grid(result.image, result.tiles.shape[1:3], labels)
 
     def metadata(self) -> dict:
-        d = self.result.details
-        info = self.context.models[self.result.model_id]
-        return exporting.traversal_metadata([info.source], d["z"], d["dims"], d["steps"], d["range"])
+        r = self.result
+        info = self.context.models[r.model_id]
+        span = r.span if isinstance(r.span, float) else list(r.span)
+        return exporting.traversal_metadata([info.source], r.z.tolist(), list(r.dims), r.steps, span)
 
     def export_png(self, path: str | None = None) -> str | None:
         return self.save_png(self.result.image, self.metadata(), path) if self.result else None
@@ -78,6 +81,6 @@ class TraversalGrid(AnalysisView):
             return None
         path = path or self.ask_path("Export GIF", "gif")
         if path:
-            frames = exporting.traversal_frames(self.result.tiles, self.result.rows, self.result.cols)
+            frames = exporting.traversal_frames(self.result.tiles, self.result.rows, self.result.steps)
             exporting.save_gif(path, frames, self.metadata())
         return path
