@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .format import FORMAT_VERSION, Meta
     from .importers import LatentDimRequiredError
     from .importers.convert import convert
-    from .loading import load, load_training_state, save, training_state_path
+    from .loading import load, load_training_state, save, training_state_path, with_data
     from .model import Model, create_model
 
 _LAZY = {
@@ -44,6 +44,7 @@ _LAZY = {
     "load_training_state": ".loading",
     "save": ".loading",
     "training_state_path": ".loading",
+    "with_data": ".loading",
     "Model": ".model",
     "create_model": ".model",
 }
@@ -79,4 +80,5 @@ __all__ = [
     "resolve_device",
     "save",
     "training_state_path",
+    "with_data",
 ]

@@ -43,38 +43,127 @@ def load(
     *,
     latent_dim: int | None = None,
     arch_file: str | Path | None = None,
+    model_class: str | None = None,
+    model_args: str | Mapping[str, Any] | None = None,
+    output_range: tuple[float, float] | None = None,
+    encoder: str | Path | None = None,
+    dataset: str | None = None,
+    data_dir: str | Path | None = None,
+    data_file: str | Path | None = None,
     trust_code: bool = False,
 ) -> Model:
     """Open a checkpoint on `device` (auto: cuda, mps, cpu). Raises CheckpointError.
 
     `path` is our `.safetensors` file or anything an importer recognises (checkpoints/importers,
-    docs/importing.md: a disentangling-vae folder or model.pt, a TorchScript generator, a state
-    dict of one of our architectures). `latent_dim` is for TorchScript generators that do not
-    record it (importers.LatentDimRequiredError says when); our own files record theirs.
+    docs/importing.md: a well-known public layout, a disentangling-vae or JointVAE folder, a TorchScript
+    generator, an `.onnx` decoder, a state dict of one of our architectures). `latent_dim` is for
+    TorchScript and ONNX generators that do not record it (importers.LatentDimRequiredError says when),
+    and for an `arch_file` without LATENT_DIM; our own files record theirs.
     `arch_file` is the user's Python file that builds the networks of a state dict of any other
-    architecture: it RUNS that file, so pass it only on the user's explicit request. It applies to
-    torch files and safetensors files without our metadata; our own checkpoints ignore it.
-    `trust_code`: the user agreed to run the compiled code of a TorchScript file (naming an
-    `arch_file` counts as agreeing); without it such a file raises CodeConsentRequiredError before
-    any of its code runs.
+    architecture, `model_class` ("FILE.py:ClassName", built with `model_args`: a dict, a JSON object or
+    `key=value` pairs) the user's own class: both RUN that file, so pass them only on the user's
+    explicit request. They apply to torch files and safetensors files without our metadata; our own
+    checkpoints ignore them. `output_range` ((-1, 1) or (0, 1)) overrides the range measured on a
+    probe batch for `model_class` and ONNX decoders; `encoder` is the ONNX encoder beside an ONNX decoder.
+    `dataset` (with `data_dir` or `data_file`) records the data set to encode for this model (see
+    `with_data`). `trust_code`: the user agreed to run the compiled code of a TorchScript file (naming an
+    `arch_file` or `model_class` counts as agreeing); without it such a file raises
+    CodeConsentRequiredError before any of its code runs.
     """
     path = Path(path)
-    if not (trust_code or arch_file is not None):
+    if not (trust_code or arch_file is not None or model_class is not None):
         require_consent(path)
+    if path.suffix.lower() == ".onnx":
+        model = _open_onnx(path, device, latent_dim, encoder, output_range)
+    else:
+        if encoder is not None:
+            raise CheckpointError(
+                f"--encoder is for ONNX decoders (.onnx); {path.name}'s encoder, if it has one, is inside it"
+            )
+        imports: dict[str, Any] = {"model_class": model_class, "model_args": model_args, "output_range": output_range}
+        model = _open(path, device, latent_dim, arch_file, imports)
+    return with_data(model, dataset, data_dir, data_file)
+
+
+def with_data(
+    model: Model, dataset: str | None, data_dir: str | Path | None = None, data_file: str | Path | None = None
+) -> Model:
+    """Record the data set to encode for `model`: `meta.dataset` and `meta.train_config["data_dir" | "data_file"]`.
+
+    That is where trainer.datasets.for_model / unavailable_reason and `latent-train eval` look, so an
+    imported model gets reconstructions, scatter and metrics like one of ours. The names are not checked
+    here (checkpoints does not know the data sets); the folder or file must exist. Returns `model`.
+    """
+    if dataset is None:
+        if data_dir is not None or data_file is not None:
+            raise CheckpointError("--data-dir and --data-file say where a data set is; name it with --dataset NAME")
+        return model
+    if data_dir is not None and data_file is not None:
+        raise CheckpointError("give --data-dir (a folder) or --data-file (one file), not both")
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise CheckpointError(f"--data-dir {data_dir} is not a folder")
+    if data_file is not None and not Path(data_file).is_file():
+        raise CheckpointError(f"--data-file {data_file} does not exist")
+    config = dict(model.meta.train_config)
+    if dataset != model.meta.dataset or data_dir is not None or data_file is not None:
+        config.pop("data_dir", None)
+        config.pop("data_file", None)
+    if data_dir is not None:
+        config["data_dir"] = str(Path(data_dir).resolve())
+    if data_file is not None:
+        config["data_file"] = str(Path(data_file).resolve())
+    return model.with_meta(dataset=dataset, train_config=config)
+
+
+def _open_onnx(
+    path: Path,
+    device: str | torch.device,
+    latent_dim: int | None,
+    encoder: str | Path | None,
+    output_range: tuple[float, float] | None,
+) -> Model:
+    from .importers.onnx_model import open_onnx
+
+    data = _read(path)
+    try:
+        target = resolve_device(device)
+    except ValueError as exc:
+        raise CheckpointError(f"{path.name}: {exc}") from None
+    sha256 = hashlib.sha256(data).hexdigest()
+    network, meta = open_onnx(
+        path,
+        data,
+        sha256,
+        target,
+        latent_dim=latent_dim,
+        encoder=Path(encoder) if encoder is not None else None,
+        output_range=output_range,
+    )
+    return Model(network.to(target), meta, sha256=sha256)
+
+
+def _open(
+    path: Path,
+    device: str | torch.device,
+    latent_dim: int | None,
+    arch_file: str | Path | None,
+    imports: dict[str, Any],
+) -> Model:
     # Other people's files (folders, pickles, zips) go to the importers, which never unpickle
     # except through torch.load(weights_only=True).
     if path.is_dir():
-        return open_foreign(path, None, device, latent_dim)
+        return open_foreign(path, None, device, latent_dim, **imports)
     data = _read(path)
     if is_pickle(data) or is_zip(data):
-        return open_foreign(path, data, device, latent_dim, arch_file)
+        return open_foreign(path, data, device, latent_dim, arch_file, **imports)
     sniff(path, data)
     try:
         doc, shapes = _read_header(path)
     except MissingMetadataError:
-        if arch_file is None:
+        if arch_file is None and imports["model_class"] is None:
             raise
-        return open_foreign(path, data, device, latent_dim, arch_file)  # someone else's safetensors state dict
+        # someone else's safetensors state dict
+        return open_foreign(path, data, device, latent_dim, arch_file, **imports)
     kind, cls, config, meta = _parse_document(path, doc)
     with torch.device("meta"):
         skeleton = cls(config, kind)

@@ -15,7 +15,9 @@ Nothing is unpickled except by `torch.load(weights_only=True)`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import safetensors.torch
 import torch
@@ -28,6 +30,7 @@ from ..model import Model
 from ..sniff import is_pickle, is_zip
 from . import disentangling_vae, layouts, state_dicts
 from .arch_file import open_with_arch_file
+from .model_class import open_with_model_class
 from .torchfile import is_torchscript, read_torch_file, zip_names
 from .torchscript import LatentDimRequiredError, open_torchscript
 
@@ -40,12 +43,18 @@ def open_foreign(
     device: str | torch.device = "auto",
     latent_dim: int | None = None,
     arch_file: str | Path | None = None,
+    *,
+    model_class: str | None = None,
+    model_args: str | Mapping[str, Any] | None = None,
+    output_range: tuple[float, float] | None = None,
 ) -> Model:
     """Open `path` (a folder, or a torch or plain safetensors file whose bytes are `data`) on `device`.
 
-    `latent_dim` is the latent size of a TorchScript generator that does not record it; for any
-    other file it is checked against the file's own. `arch_file` builds the networks of a state
-    dict with the user's code (arch_file.py). Raises CheckpointError.
+    `latent_dim` is the latent size of a TorchScript generator that does not record it (or of an
+    `arch_file`'s or `model_class`'s decoder); for any other file it is checked against the file's own.
+    `arch_file` builds the networks of a state dict with the user's code (arch_file.py); `model_class`
+    ("FILE.py:ClassName", with `model_args`) instantiates the user's class (model_class.py).
+    `output_range` overrides the measured range of a `model_class` decoder. Raises CheckpointError.
     """
     if data is None:
         path = _model_in_folder(path)
@@ -54,9 +63,14 @@ def open_foreign(
     network: Network
     if is_zip(data) and is_torchscript(zip_names(path, data)):
         network, meta = open_torchscript(path, data, sha256, latent_dim)
+    elif model_class is not None:
+        state, _ = state_dicts.unwrap(path, _tensors(path, data))
+        network, meta = open_with_model_class(
+            path, state, model_class, model_args, sha256, latent_dim=latent_dim, output_range=output_range
+        )
     elif arch_file is not None:
         state, _ = state_dicts.unwrap(path, _tensors(path, data))
-        network, meta = open_with_arch_file(path, state, Path(arch_file), sha256)
+        network, meta = open_with_arch_file(path, state, Path(arch_file), sha256, latent_dim=latent_dim)
     else:
         network, meta = _open_state_dict(path, read_torch_file(path, data), sha256)
     if latent_dim is not None and latent_dim != network.config.latent_dim:

@@ -23,9 +23,6 @@ encoder returns (mean, log-variance), else an AE.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -38,6 +35,7 @@ from ..architectures.common import MAX_LATENT_DIM
 from ..errors import ArchitectureMismatchError, CheckpointError
 from ..format import Meta
 from .foreign import ForeignNetwork, last_line, probe_decoder, split_encoding
+from .model_class import import_user_file
 
 ARCH = "arch-file"  # in Meta.arch; not a registered architecture, so `convert` refuses it
 
@@ -47,14 +45,23 @@ def open_with_arch_file(
     state: Mapping[str, torch.Tensor],
     arch_file: Path,
     sha256: str,
+    *,
+    latent_dim: int | None = None,
 ) -> tuple[ForeignNetwork, Meta]:
-    """Import `arch_file`, build its decoder (and encoder) from `state`, check them. Raises CheckpointError."""
+    """Import `arch_file`, build its decoder (and encoder) from `state`, check them. Raises CheckpointError.
+
+    `latent_dim` (--latent-dim) stands in for a missing LATENT_DIM, so one file serves every latent size.
+    """
     user = _import(arch_file)
     name = arch_file.name
-    latent_dim = getattr(user, "LATENT_DIM", None)
+    declared_dim = getattr(user, "LATENT_DIM", None)
+    if declared_dim is not None and latent_dim is not None and declared_dim != latent_dim:
+        raise CheckpointError(f"{name} sets LATENT_DIM = {declared_dim!r}, but --latent-dim {latent_dim} was given")
+    latent_dim = declared_dim if declared_dim is not None else latent_dim
     if not _is_int(latent_dim) or not 1 <= latent_dim <= MAX_LATENT_DIM:
         raise CheckpointError(
-            f"{name} must set LATENT_DIM to the decoder's input width (1..{MAX_LATENT_DIM}), not {latent_dim!r}"
+            f"{name} must set LATENT_DIM to the decoder's input width (1..{MAX_LATENT_DIM}), or give it with "
+            f"--latent-dim N; not {latent_dim!r}"
         )
     if not callable(getattr(user, "build_decoder", None)):
         raise CheckpointError(f"{name} must define build_decoder(state_dict) returning the decoder module")
@@ -76,26 +83,8 @@ def open_with_arch_file(
 
 
 def _import(arch_file: Path) -> ModuleType:
-    """Run the user's file as a module (it stays in sys.modules under a name of its own)."""
-    if not arch_file.is_file():
-        raise CheckpointError(f"--arch-file {arch_file} does not exist; give the Python file that defines the decoder")
-    if arch_file.suffix != ".py":
-        raise CheckpointError(f"--arch-file {arch_file.name} is not a Python file (.py)")
-    digest = hashlib.sha256(str(arch_file.resolve()).encode()).hexdigest()[:12]
-    module_name = f"latent_explorer_arch_{digest}"
-    spec = importlib.util.spec_from_file_location(module_name, arch_file)
-    assert spec is not None and spec.loader is not None  # an existing .py file always gets a source loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # so dataclasses and pickling inside the user's code find it
-    try:
-        spec.loader.exec_module(module)
-    except (Exception, SystemExit) as exc:  # the user's code may raise anything; say what and where
-        sys.modules.pop(module_name, None)
-        raise CheckpointError(
-            f"{arch_file.name} failed while being imported ({type(exc).__name__}: "
-            f"{last_line(exc)}); fix the file and open again"
-        ) from None
-    return module
+    """Run the user's file as a module, its folder and repository root on sys.path meanwhile (model_class.py)."""
+    return import_user_file(arch_file, "--arch-file")
 
 
 def _declared(user: ModuleType, name: str) -> dict[str, Any]:

@@ -93,8 +93,9 @@ def probe_decoder(
             failures.append(last_line(exc))
     else:
         raise ArchitectureMismatchError(
-            f"{path.name}: the decoder fails on codes of shape ({PROBE_CODES}, {latent_dim}) ({failures[0]}); "
-            "check the latent size"
+            f"{path.name}: the decoder does not take codes of size {latent_dim} (it fails on both "
+            f"({PROBE_CODES}, {latent_dim}) and ({PROBE_CODES}, {latent_dim}, 1, 1): {failures[-1]}); "
+            "give its real latent size with --latent-dim N"
         )
     if not isinstance(out, torch.Tensor) or out.ndim != 4 or out.shape[0] != PROBE_CODES:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
