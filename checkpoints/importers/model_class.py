@@ -10,9 +10,9 @@ name the class: `checkpoints.load(path, model_class=...)`. Then:
    when they parse, else as strings): `--model-args latent_dim=16 hidden=[64,32]`.
 3. `load_state_dict(state, strict=True)`, the state as saved or without a common prefix (`model.`).
 4. The decoder is the first of `decode`, `generate`, `forward` that maps codes (N, d) or (N, d, 1, 1)
-   to images (N, C, H, W); d is `latent_dim` (given), else `model_args`' or the instance's `latent_dim`,
-   `z_dim`, `nz` or `latent_size`. Its output range is measured on a probe batch (below zero: [-1, 1],
-   else [0, 1]) unless `output_range` is given.
+   to images (N, C, H, W); d is `latent_dim` (given), else `model_args`', the instance's or the
+   constructor's default `latent_dim`, `z_dim`, `nz` or `latent_size`. Its output range is measured on
+   a probe batch (below zero: [-1, 1], else [0, 1]) unless `output_range` is given.
 5. `encode`, when there is one, gives (mu, logvar), a `torch.distributions.Normal`, or a mean alone (an
    AE); it receives images in the decoder's range (a [-1, 1] model was trained on [-1, 1] images).
 """
@@ -203,14 +203,15 @@ def open_with_model_class(
 
 
 def _load_strict(path: Path, net: nn.Module, state: Mapping[str, torch.Tensor], class_name: str) -> None:
-    first: Exception | None = None
-    for candidate in candidates(state):
+    names = set(net.state_dict())
+    best: Exception | None = None  # the error of the candidate sharing the most names: the telling one
+    for candidate in sorted(candidates(state), key=lambda c: -len(names & set(c))):
         try:
             net.load_state_dict(candidate, strict=True)
             return
         except Exception as exc:  # RuntimeError listing missing/unexpected keys and size mismatches
-            first = first or exc
-    text = " ".join(line.strip() for line in str(first).splitlines() if line.strip())
+            best = best or exc
+    text = " ".join(line.strip() for line in str(best).splitlines() if line.strip())
     raise ArchitectureMismatchError(
         f"{path.name} does not fit {class_name}: {text[:400]}; check --model-args (the sizes it was built with)"
     )
@@ -218,10 +219,14 @@ def _load_strict(path: Path, net: nn.Module, state: Mapping[str, torch.Tensor], 
 
 def _latent_dim(net: nn.Module, args: Mapping[str, Any], given: int | None, class_name: str) -> int:
     found = given
+    try:
+        defaults = {n: p.default for n, p in inspect.signature(type(net)).parameters.items()}
+    except (TypeError, ValueError):  # a signature inspect cannot read
+        defaults = {}
     for name in LATENT_NAMES:
         if found is not None:
             break
-        value = args.get(name, getattr(net, name, None))
+        value = args.get(name, getattr(net, name, defaults.get(name)))
         if isinstance(value, int) and not isinstance(value, bool):
             found = value
     if found is None:
