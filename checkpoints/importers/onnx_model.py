@@ -137,7 +137,7 @@ def open_onnx(
     d, rank = _code_shape(path, probe, latent_dim)
     decoder = OnnxDecoder(probe.session, path.name, rank)
     declared: dict[str, Any] = {} if output_range is None else {"output_range": list(output_range)}
-    probed = probe_decoder(path, decoder, d, declared, "--output-range")
+    probed = probe_decoder(path, decoder, d, declared, "the command line (--output-range)")
     config = ForeignConfig(d, probed.image_shape, probed.output_range)  # the module itself reshapes the codes
     onnx_encoder, kind = None, "gan"
     if encoder is not None:
