@@ -171,10 +171,11 @@ class DecodeResult(Result):
 
 @dataclass(frozen=True)
 class EncodeSampleRequest(ModelRequest):
-    """Encode one data-set image (by `index`, or chosen by `seed`) and decode its mean."""
+    """Encode one data-set image (by `index`, by its factor classes, or chosen by `seed`) and decode its mean."""
 
     seed: int = 0
     index: int | None = None
+    factors: tuple[int, ...] | None = None  # one class index per factor of the data set
 
 
 @dataclass(frozen=True)

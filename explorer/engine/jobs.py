@@ -80,6 +80,8 @@ def encode_sample(job: Job, request: EncodeSampleRequest) -> EncodeSampleResult:
     model = job.model
     data = job.dataset(model)
     index = request.index
+    if request.factors is not None:
+        index = int(data.index_of([list(request.factors)])[0])
     if index is None:
         index = int(np.random.default_rng(request.seed).integers(len(data)))
     x = data.images([index])

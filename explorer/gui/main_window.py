@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -27,6 +28,7 @@ from explorer.gui import session
 from explorer.gui.actions.code import CodeActions
 from explorer.gui.actions.files import FileActions
 from explorer.gui.latest import Latest
+from explorer.gui.state import OpenModel
 from explorer.gui.views.banner import MessageBanner
 from explorer.gui.views.base import Anchor, ViewContext
 from explorer.gui.views.bookmarks import BookmarkList
@@ -61,32 +63,47 @@ a training run's folder.</p>
 
 class MainWindow(FileActions, CodeActions, QMainWindow):
     load_requested = Signal(object)  # LoadRequest
-    decode_requested = Signal(object)  # any request of explorer.protocol for the worker
+    decode_requested = Signal(object)  # any protocol.Request for the worker
     close_model_requested = Signal(int)
 
-    def __init__(self, worker, settings: QSettings) -> None:
-        """`worker`: an InferenceWorker in its own thread, or a fake with the same signals and slots."""
+    def __init__(self, worker: Any | None, settings: QSettings) -> None:
+        """`worker`: an InferenceWorker in its own thread, a fake with the same signals and slots, or None
+        until `attach` (the window then paints before torch has loaded; files asked for meanwhile wait)."""
         super().__init__()
         self.settings = settings
         self._ids = itertools.count(1)
-        self.models: dict[int, ModelInfo] = {}
-        self.codes: dict[int, np.ndarray] = {}
-        self.posteriors: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.anchors: dict[int, Anchor] = {}  # model_id -> the data sample its code was encoded from
+        self.open: dict[int, OpenModel] = {}  # every model in the list, loaded or still loading
         self.current: int | None = None
-        self.pending_loads: dict[int, str] = {}
-        self.runs: dict[int, tuple[str, str]] = {}  # model_id -> (folder, stem) of a training run
         self.latest = Latest(self._ids)
         self._seeds = itertools.count(1)
-        self._restore_z: dict[str, np.ndarray] = {}
         self._select_path: str | None = None
+        self._unsent: list[LoadRequest] = []  # loads asked for before a worker was attached
+        self._attached = False
         self.start_tab: str | None = None  # a tab to show once the files given at start are open
-        self.start_sample: int | None = None  # a data-set index to encode once they are open
+        self.start_sample: int | tuple[int, ...] | None = None  # a data-set index (or factor classes) to encode then
         self.setWindowTitle("latent-explorer")
         self.setAcceptDrops(True)
         self._build_views()
         self._build_menus()
-        self._connect(worker)
+        self._connect_views()
+        if worker is not None:
+            self.attach(worker)
+
+    @property
+    def models(self) -> dict[int, ModelInfo]:
+        """The loaded models, in the order they were opened."""
+        return {m: o.info for m, o in self.open.items() if o.info is not None}
+
+    @property
+    def loading(self) -> list[int]:
+        """Models whose file is being loaded now."""
+        return [m for m, o in self.open.items() if o.loading is not None]
+
+    @property
+    def code(self) -> np.ndarray:
+        """The current model's code, float32 (d,) (empty when none is open)."""
+        entry = self.open.get(self.current) if self.current is not None else None
+        return entry.z if entry is not None else np.zeros(0, np.float32)
 
     # ---- construction -------------------------------------------------------------------------
     def _build_views(self) -> None:
@@ -151,7 +168,8 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         for key, slot in (("R", self.reset_z), ("Space", self.random_z)):
             QShortcut(QKeySequence(key), self, slot)
 
-    def _connect(self, worker) -> None:
+    def attach(self, worker: Any) -> None:
+        """Connect the worker's signals and slots, and send the loads that were waiting for it."""
         self.load_requested.connect(worker.load)
         # direct: submit only fills the worker's lock-guarded latest-request slot, on this thread
         self.decode_requested.connect(worker.submit, Qt.DirectConnection)
@@ -161,6 +179,20 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         worker.result_ready.connect(self._on_worker_result_ready)
         worker.failed.connect(self._on_worker_failed)
         worker.notice.connect(lambda text: self.banner.show_message(text, "notice"))
+        worker.progress.connect(self.tabs.route_progress)
+        self._attached = True
+        for request in self._unsent:
+            self.load_requested.emit(request)
+        self._unsent.clear()
+
+    def request_load(self, request: LoadRequest) -> None:
+        """Send a load to the worker, or keep it until one is attached."""
+        if self._attached:
+            self.load_requested.emit(request)
+        else:
+            self._unsent.append(request)
+
+    def _connect_views(self) -> None:
         self.model_list.model_selected.connect(self._on_model_list_model_selected)
         self.model_list.close_requested.connect(self.close_model)
         self.sliders.latent_changed.connect(self._on_sliders_latent_changed)
@@ -169,7 +201,6 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         self.sliders.encode_requested.connect(self.encode_sample)
         self.bookmarks.bookmark_activated.connect(self._on_bookmarks_bookmark_activated)
         self.scrubber.snapshot_chosen.connect(self._on_scrubber_snapshot_chosen)
-        worker.progress.connect(self.tabs.route_progress)
         self.tabs.requested.connect(self._send)
         self.tabs.failed.connect(self.banner.show_message)
         self.tabs.scatter.z_changed.connect(self.set_z)
@@ -177,27 +208,23 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         self.tabs.scatter.direction_added.connect(self.sliders.add_direction)
 
     def _on_worker_model_loaded(self, info: ModelInfo) -> None:
-        if self.pending_loads.pop(info.model_id, None) is None:
-            return
-        if info.model_id in self.models:  # another snapshot of a run: same list entry, same code
-            self.models[info.model_id] = info
-            self.model_list.update_model(info)
+        entry = self.open.get(info.model_id)
+        if entry is None or entry.loading is None:
+            return  # closed while it was loading
+        first = entry.info is None
+        entry.loaded(info)
+        self.model_list.add_model(info)  # fills in the placeholder (or re-describes a run's entry)
+        if not first:  # another snapshot of a run: same list entry, same code
             if info.model_id == self.current:
-                self.sliders.set_model(info, self.codes[info.model_id], self.posteriors.get(info.model_id))
+                self.sliders.set_model(info, entry.z, entry.posterior)
                 self.request_decode()
             self._update_status()
             return
-        self.models[info.model_id] = info
-        z = self._restore_z.pop(info.path, None)
-        self.codes[info.model_id] = (
-            z if z is not None and z.shape == (info.latent_dim,) else np.zeros(info.latent_dim, np.float32)
-        )
         session.remember_recent(self.settings, info.path)
-        self.model_list.add_model(info)
         if self.current is None or info.path == self._select_path:
             self.model_list.select_model(info.model_id)
         self._update_views()
-        if not self.pending_loads:
+        if not self.loading:
             self._start_views()
         self._update_status()
 
@@ -206,55 +233,73 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         if self.start_tab:
             self.tabs.open_tab(self.start_tab)
             self.start_tab = None
-        info = self.models.get(self.current)
-        if self.start_sample is not None and info is not None and info.can_encode_data:
-            self._send(EncodeSampleRequest(MAIN, self.latest.next_id(MAIN), self.current, index=self.start_sample))
-        self.start_sample = None
+        info = self.models.get(self.current) if self.current is not None else None
+        sample, self.start_sample = self.start_sample, None
+        if sample is not None and info is not None and info.can_encode_data:
+            index, factors = (sample, None) if isinstance(sample, int) else (None, sample)
+            request_id = self.latest.next_id(MAIN)
+            self._send(EncodeSampleRequest(MAIN, request_id, info.model_id, index=index, factors=factors))
 
     def _on_worker_load_failed(self, failure: LoadFailed) -> None:
-        self.pending_loads.pop(failure.request_id, None)
-        if failure.needs_latent_dim and (latent_dim := ask_latent_dim(self, Path(failure.path).name)) is not None:
-            self.pending_loads[failure.request_id] = failure.path  # request ids of loads are model ids
-            self.load_requested.emit(LoadRequest(failure.request_id, failure.request_id, failure.path, latent_dim))
+        entry = self.open.get(failure.request_id)  # request ids of loads are model ids
+        if entry is None:
             return
+        entry.loading = None
+        if failure.needs_latent_dim and (latent_dim := ask_latent_dim(self, Path(failure.path).name)) is not None:
+            entry.loading = failure.path
+            self.request_load(LoadRequest(failure.request_id, failure.request_id, failure.path, latent_dim))
+            return
+        if entry.info is None:  # nothing of it is open: its placeholder goes
+            del self.open[failure.request_id]
+            self.model_list.remove_model(failure.request_id)
         self.banner.show_message(failure.message)
+        if not self.loading:
+            self._start_views()
         self._update_status()
 
     # ---- the current model and its code -------------------------------------------------------
     def _on_model_list_model_selected(self, model_id: int | None) -> None:
         self.current = model_id
-        info = self.models.get(model_id)
+        entry = self.open.get(model_id) if model_id is not None else None
+        info = entry.info if entry is not None else None
         self.stack.setCurrentIndex(1 if info else 0)
         self.original_view.hide()
         self.image_view.clear()
-        self.sliders.set_model(info, self.codes.get(model_id, np.zeros(0, np.float32)), self.posteriors.get(model_id))
-        folder, stem = self.runs.get(model_id, (None, None))
-        self.scrubber.show_run(folder, stem, info.path if info else None)
-        if info:
-            self.caption.setText(
-                f"{info.name} — {info.summary}" + (f" — {info.description}" if info.description else "")
-            )
-            self.request_decode()
+        if entry is None or info is None:
+            self.sliders.set_model(None, np.zeros(0, np.float32), None)
+            self.scrubber.show_run(None, None, None)
+            return
+        self.sliders.set_model(info, entry.z, entry.posterior)
+        folder, stem = entry.run or (None, None)
+        self.scrubber.show_run(folder, stem, info.path)
+        self.caption.setText(f"{info.name} — {info.summary}" + (f" — {info.description}" if info.description else ""))
+        self.request_decode()
 
     def _on_sliders_latent_changed(self, z: np.ndarray) -> None:
         if self.current is not None:
-            self.codes[self.current] = z
+            self.open[self.current].z = z
             self.request_decode()
 
     def request_decode(self, seed: int | None = None) -> None:
-        z = None if seed is not None else self.codes[self.current]
+        if self.current is None:
+            return
+        z = None if seed is not None else self.code
         self._send(DecodeRequest(MAIN, self.latest.next_id(MAIN), self.current, z, seed))
         if seed is None:
             self._update_views()
 
     def _update_views(self) -> None:
-        z = self.codes.get(self.current, np.zeros(0, np.float32))
-        self.tabs.set_context(ViewContext(dict(self.models), self.current, z.copy(), self.anchors.get(self.current)))
+        entry = self.open.get(self.current) if self.current is not None else None
+        anchor = entry.anchor if entry is not None else None
+        self.tabs.set_context(ViewContext(self.models, self.current, self.code.copy(), anchor))
 
     def set_z(self, z: np.ndarray) -> None:
-        self.anchors.pop(self.current, None)
-        self.codes[self.current] = np.asarray(z, np.float32)
-        self.sliders.set_z(self.codes[self.current])
+        if self.current is None:
+            return
+        entry = self.open[self.current]
+        entry.anchor = None
+        entry.z = np.asarray(z, np.float32)
+        self.sliders.set_z(entry.z)
         self.request_decode()
 
     def _send(self, request: Request) -> None:
@@ -265,27 +310,30 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
             return
         if not self.latest.accept(result.view, result.request_id) or result.model_id != self.current:
             return  # stale: a newer request for this view was sent since
+        entry = self.open[self.current]
         if isinstance(result, EncodeDatasetResult):
             low, high = np.quantile(result.codes, [0.01, 0.99], axis=0).astype(np.float32)
-            self.posteriors[result.model_id] = (low, high)
+            entry.posterior = (low, high)
             self.sliders.set_posterior(low, high)
             self.statusBar().showMessage(f"posterior ranges from {len(result.codes)} encoded samples", 5000)
             return
+        if not isinstance(result, (DecodeResult, EncodeSampleResult)):
+            return
         encoded = isinstance(result, EncodeSampleResult)
-        if encoded:
-            self.anchors[self.current] = Anchor(result.index, result.z)
+        if isinstance(result, EncodeSampleResult):
+            entry.anchor = Anchor(result.index, result.z)
             self.original_view.set_image(result.original)
             self.original_view.show()
             self.original_view.setToolTip(f"data sample #{result.index} (left) and its reconstruction")
-        moved = not np.array_equal(result.z, self.codes[self.current])
+        moved = not np.array_equal(result.z, entry.z)
         if moved:
-            self.codes[self.current] = result.z
+            entry.z = result.z
             self.sliders.set_z(result.z)
         if moved or encoded:  # a new anchor changes where the other views start, even at the same code
             self._update_views()
         self.image_view.set_image(result.image)
-        if isinstance(result, DecodeResult):
-            self.status.setText(f"{self.models[self.current].device} · decode {result.decode_ms:.1f} ms")
+        if isinstance(result, DecodeResult) and entry.info is not None:
+            self.status.setText(f"{entry.info.device} · decode {result.decode_ms:.1f} ms")
             self.status.setToolTip(f"{result.dropped} stale requests dropped so far")
 
     def _on_worker_failed(self, failure: Failure) -> None:
@@ -295,23 +343,23 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
             self.banner.show_message(failure.message)
 
     def _update_status(self) -> None:
-        waiting = len(self.pending_loads)
+        waiting = len(self.loading)
         self.statusBar().showMessage(
             f"opening {waiting} file{'s' * (waiting != 1)}…" if waiting else "", 0 if waiting else 1
         )
 
     def is_idle(self) -> bool:
         """True once every load has finished and the current model's image is shown (screenshots)."""
-        return (
-            not self.pending_loads and (self.current is None or not self.latest.waiting(MAIN)) and self.tabs.is_idle()
-        )
+        return not self.loading and (self.current is None or not self.latest.waiting(MAIN)) and self.tabs.is_idle()
 
     def close_without_saving(self) -> None:
         self._save_on_close = False
         self.close()
-        QApplication.instance().quit()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: Any) -> None:
         if getattr(self, "_save_on_close", True):
             self.save_session()
         super().closeEvent(event)

@@ -67,7 +67,7 @@ def expected_image(path, z) -> np.ndarray:
 
 def open_and_wait(qtbot, window, paths):
     window.open_files([str(p) for p in paths])
-    qtbot.waitUntil(lambda: not window.pending_loads and window.image_view.image() is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.loading and window.image_view.image() is not None, timeout=10_000)
 
 
 ARCH_FILE = """

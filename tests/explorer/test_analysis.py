@@ -60,7 +60,7 @@ def test_heat_map_table_histograms_and_an_outlier_click(qtbot, window, tmp_path,
     assert view.outliers.count() == 24 and view.rare.count() == 24
     for strip in (view.outliers, view.rare):
         qtbot.mouseClick(strip.viewport(), Qt.LeftButton, pos=strip.visualItemRect(strip.item(3)).center())
-        np.testing.assert_array_equal(window.codes[first], strip.samples.codes[3])
+        np.testing.assert_array_equal(window.open[first].z, strip.samples.codes[3])
         np.testing.assert_array_equal(window.sliders.z(), strip.samples.codes[3])
     assert np.all(np.diff(view.rare.samples.scores) >= 0)  # rarest first: ascending log q(z)
     elbo = view.result.rankings[0].scores

@@ -25,7 +25,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "disentangling-vae
 
 def wait_open(qtbot, window, count):
     qtbot.waitUntil(
-        lambda: not window.pending_loads and len(window.models) == count and window.image_view.image() is not None,
+        lambda: not window.loading and len(window.models) == count and window.image_view.image() is not None,
         timeout=10_000,
     )
 

@@ -29,7 +29,7 @@ def test_scan_finds_complete_snapshots_only(tmp_path):
 def test_scrubbing_keeps_the_code_and_the_watcher_adds_new_snapshots(qtbot, window, tmp_path):
     paths = [_snapshot(tmp_path, step, seed) for seed, step in enumerate((100, 200, 300))]
     window.open_files([str(tmp_path)])
-    qtbot.waitUntil(lambda: not window.pending_loads and window.image_view.image() is not None, timeout=5000)
+    qtbot.waitUntil(lambda: not window.loading and window.image_view.image() is not None, timeout=5000)
     assert window.model_list.count() == 1 and window.scrubber.isVisible()
     assert window.models[window.current].steps == 300
     z = np.array([0.5, -1.0, 2.0], np.float32)
@@ -51,7 +51,7 @@ def test_a_snapshot_copied_in_is_shown_only_once_whole(qtbot, window, tmp_path):
     run.mkdir(), elsewhere.mkdir()
     _snapshot(run, 100, 0)
     window.open_files([str(run)])
-    qtbot.waitUntil(lambda: not window.pending_loads and window.image_view.image() is not None, timeout=5000)
+    qtbot.waitUntil(lambda: not window.loading and window.image_view.image() is not None, timeout=5000)
     data = _snapshot(elsewhere, 200, 5).read_bytes()  # written elsewhere, then copied in place, slowly
     target = run / "run-step0000200.safetensors"
     with open(target, "wb") as f:

@@ -98,7 +98,7 @@ def test_prior_k_and_posterior_ranges(qtbot, window, tmp_path):
     assert window.sliders.slider(0).minimum() == -2.0 and window.sliders.slider(0).maximum() == 2.0
     window.encode_codes()
     qtbot.waitUntil(lambda: window.sliders.mode.currentData() == POSTERIOR, timeout=10_000)
-    low, high = window.posteriors[window.current]
+    low, high = window.open[window.current].posterior
     assert (low < high).all()
     assert window.sliders.slider(1).minimum() == float(low[1])
 

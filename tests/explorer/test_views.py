@@ -193,7 +193,7 @@ def test_direction_slider_moves_the_code_along_the_difference(qtbot, window, tmp
     window.sliders.add_direction("label 3 − 8", direction)
     window.sliders.directions[0].setValue(0.5)
     assert np.allclose(window.sliders.z(), 0.5 * direction)
-    assert np.allclose(window.codes[window.current], 0.5 * direction)
+    assert np.allclose(window.code, 0.5 * direction)
 
 
 def test_grid_tiles_are_where_the_layout_says(tmp_path):
@@ -280,18 +280,18 @@ def test_compare_starts_every_model_from_its_own_encoding_of_the_sample(qtbot, w
     window.encode_sample()
     qtbot.waitUntil(
         lambda: (
-            window.anchors.get(window.current) is not None
-            and (b_id, window.anchors[window.current].index) in view.bases
+            window.open[window.current].anchor is not None
+            and (b_id, window.open[window.current].anchor.index) in view.bases
         ),
         timeout=5000,
     )
-    index = window.anchors[window.current].index
+    index = window.open[window.current].anchor.index
     from trainer import datasets
 
     model_b = checkpoints.load(b, device="cpu")
     own = model_b.encode(datasets.get("digits", image_size=8).images([index]))[0][0].numpy()
     assert np.allclose(view.mapped_z[b_id], own, atol=1e-6)  # b shows its own reconstruction of the sample
-    nudged = window.codes[window.current].copy()
+    nudged = window.code.copy()
     nudged[1] += 0.5
     window.sliders.latent_changed.emit(nudged)  # a slider drag keeps the sample as the starting point
     qtbot.waitUntil(lambda: not np.allclose(view.mapped_z[b_id], own), timeout=5000)

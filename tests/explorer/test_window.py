@@ -78,7 +78,7 @@ def test_session_restores_models_and_codes_and_skips_missing_files(qtbot, infere
     second = MainWindow(inference.worker, settings)
     qtbot.addWidget(second)
     assert second.restore_session()
-    qtbot.waitUntil(lambda: not second.pending_loads and second.image_view.image() is not None, timeout=5000)
+    qtbot.waitUntil(lambda: not second.loading and second.image_view.image() is not None, timeout=5000)
     assert [i.name for i in second.models.values()] == ["b"]
     assert second.sliders.z().tolist() == [0.25, 0.5, 0.75]
     assert "Skipped 1 file(s) from the last session that no longer exist: a.safetensors" in second.banner.text()

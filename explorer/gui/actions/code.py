@@ -25,7 +25,7 @@ class CodeActions:
 
     def random_z(self) -> None:
         if self.current is not None:
-            self.anchors.pop(self.current, None)  # a prior sample: no data sample behind it
+            self.open[self.current].anchor = None  # a prior sample: no data sample behind it
             self.request_decode(seed=next(self._seeds))
 
     def encode_sample(self) -> None:
@@ -52,9 +52,7 @@ class CodeActions:
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, "Export image", f"{info.name}.png", "*.png")
         if path:
-            exporting.save_png(
-                path, image, {"view": "image", "checkpoints": [info.source], "z": self.codes[self.current].tolist()}
-            )
+            exporting.save_png(path, image, {"view": "image", "checkpoints": [info.source], "z": self.code.tolist()})
         return path or None
 
     def copy_z(self) -> None:
@@ -63,7 +61,7 @@ class CodeActions:
             doc = {
                 "model": info.name,
                 "sha256": info.sha256,
-                "z": [round(float(v), 6) for v in self.codes[self.current]],
+                "z": [round(float(v), 6) for v in self.code],
             }
             QGuiApplication.clipboard().setText(json.dumps(doc))
 
@@ -80,7 +78,7 @@ class CodeActions:
 
     def bookmark_z(self) -> None:
         if self.current is not None:
-            self.bookmarks.add(self.models[self.current].path, self.codes[self.current])
+            self.bookmarks.add(self.models[self.current].path, self.code)
 
     def _on_bookmarks_bookmark_activated(self, path: str, z: np.ndarray) -> None:
         for model_id, info in self.models.items():

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from explorer.common.runs import scan_runs
 from explorer.gui import session
+from explorer.gui.state import OpenModel
 from explorer.gui.views.open_dialogs import choose_checkpoints
 from explorer.protocol import LoadRequest
 
@@ -26,38 +27,42 @@ class FileActions:
         latent_dim: int | None = None,
         arch_file: str | None = None,
     ) -> None:
-        """Ask the worker to load each file; codes: a z to show per path once it is open.
+        """Ask the worker to load each file (a placeholder shows in the list meanwhile); codes: a z per path.
 
         `latent_dim` and `arch_file` (the command line's flags) go to checkpoints.load for every path.
         """
+        codes = codes or {}
         for path in paths:
             path = str(Path(path).expanduser().absolute())
             runs = scan_runs(path) if Path(path).is_dir() else {}
             if runs:
-                if codes and path in codes:
-                    self._restore_z.update({steps[-1][1]: codes[path] for steps in runs.values()})
-                self._open_runs(path, runs)
+                for stem, steps in runs.items():  # a folder of snapshots: one model per run, at its newest
+                    self._start_load(path, steps[-1][1], codes.get(path), run=(path, stem))
                 continue
-            model_id = next(self._ids)
-            self.pending_loads[model_id] = path
-            if codes and path in codes:
-                self._restore_z[path] = codes[path]
-            self.load_requested.emit(LoadRequest(model_id, model_id, path, latent_dim, arch_file))
+            self._start_load(path, path, codes.get(path), latent_dim=latent_dim, arch_file=arch_file)
         self._update_status()
 
-    def _open_runs(self, folder: str, runs: dict[str, list[tuple[int, str]]]) -> None:
-        """A folder of snapshots: one model per run, showing its newest snapshot."""
-        for stem, steps in runs.items():
-            model_id = next(self._ids)
-            self.runs[model_id] = (folder, stem)
-            self.pending_loads[model_id] = steps[-1][1]
-            self.load_requested.emit(LoadRequest(model_id, model_id, steps[-1][1]))
+    def _start_load(
+        self,
+        path: str,
+        file: str,
+        z: np.ndarray | None,
+        *,
+        run: tuple[str, str] | None = None,
+        latent_dim: int | None = None,
+        arch_file: str | None = None,
+    ) -> None:
+        model_id = next(self._ids)
+        self.open[model_id] = OpenModel(path, loading=file, run=run, restore_z=z)
+        self.model_list.add_placeholder(model_id, run[1] if run else Path(file).name)
+        self.request_load(LoadRequest(model_id, model_id, file, latent_dim, arch_file))
 
     def _on_scrubber_snapshot_chosen(self, path: str) -> None:
         """Swap the current run's weights for another snapshot; the code stays."""
-        if self.current in self.runs and self.models[self.current].path != path:
-            self.pending_loads[self.current] = path
-            self.load_requested.emit(LoadRequest(self.current, self.current, path))
+        entry = self.open.get(self.current) if self.current is not None else None
+        if entry is not None and entry.run is not None and entry.info is not None and entry.info.path != path:
+            entry.loading = path
+            self.request_load(LoadRequest(self.current, self.current, path))
 
     def open_dialog(self) -> None:
         self.open_files(choose_checkpoints(self))
@@ -73,13 +78,9 @@ class FileActions:
             self.open_files([folder])
 
     def close_model(self, model_id: int | None) -> None:
-        if model_id is None or model_id not in self.models:
+        if model_id is None or model_id not in self.open:
             return
-        del self.models[model_id]
-        self.runs.pop(model_id, None)
-        self.codes.pop(model_id, None)
-        self.posteriors.pop(model_id, None)
-        self.anchors.pop(model_id, None)
+        del self.open[model_id]
         self.model_list.remove_model(model_id)
         self.close_model_requested.emit(model_id)
         if not self.models:
@@ -120,11 +121,9 @@ class FileActions:
         return bool(models)
 
     def save_session(self) -> None:
-        models = [
-            (self.runs[m][0] if m in self.runs else self.models[m].path, self.codes[m])
-            for m in self.model_list.model_ids()
-        ]
-        selected = self.models[self.current].path if self.current in self.models else None
+        models = [(self.open[m].session_path, self.open[m].z) for m in self.model_list.model_ids() if m in self.models]
+        info = self.models.get(self.current) if self.current is not None else None
+        selected = info.path if info is not None else None
         session.save_session(
             self.settings, models, selected, self.bookmarks.entries(), self.saveGeometry(), self.saveState()
         )

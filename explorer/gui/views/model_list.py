@@ -19,16 +19,28 @@ class ModelListView(QListWidget):
         self.customContextMenuRequested.connect(self._on_context_menu)
         self.currentItemChanged.connect(self._on_current_item_changed)
 
-    def add_model(self, info: ModelInfo) -> None:
-        item = QListWidgetItem()
-        item.setData(Qt.UserRole, info.model_id)
-        self._describe(item, info)
+    def add_placeholder(self, model_id: int, name: str) -> None:
+        """An entry for a file being opened: greyed out and not selectable until `add_model` fills it in."""
+        item = QListWidgetItem(f"{name}\nopening…")
+        item.setData(Qt.UserRole, model_id)
+        item.setFlags(item.flags() & ~(Qt.ItemIsSelectable | Qt.ItemIsEnabled))
         self.addItem(item)
 
-    def update_model(self, info: ModelInfo) -> None:
+    def add_model(self, info: ModelInfo) -> None:
+        """Fill in the model's placeholder (or its entry, for another snapshot of a run), else add one."""
+        item = self._item(info.model_id)
+        if item is None:
+            item = QListWidgetItem()
+            item.setData(Qt.UserRole, info.model_id)
+            self.addItem(item)
+        item.setFlags(item.flags() | Qt.ItemIsSelectable | Qt.ItemIsEnabled)
+        self._describe(item, info)
+
+    def _item(self, model_id: int) -> QListWidgetItem | None:
         for row in range(self.count()):
-            if self.item(row).data(Qt.UserRole) == info.model_id:
-                self._describe(self.item(row), info)
+            if self.item(row).data(Qt.UserRole) == model_id:
+                return self.item(row)
+        return None
 
     @staticmethod
     def _describe(item: QListWidgetItem, info: ModelInfo) -> None:
