@@ -9,11 +9,14 @@ from typing import Any
 
 KINDS = ("ae", "vae", "gan")
 DEFAULT_LR = {"ae": 5e-4, "vae": 5e-4, "gan": 2e-4}  # Burgess et al. / disentangling-vae; DCGAN (Radford)
-# Flags a resumed run may change; everything else must match what the checkpoint was trained with.
-RESUME_MAY_CHANGE = frozenset({"steps", "out", "device", "every", "checkpoint_every", "resume", "workers"})
-# Flags a resumed run keeps from the checkpoint unless given again: precision and compile (how the steps
-# run), and the per-process batch (to keep the global batch when the number of torchrun processes changes).
-RESUME_MAY_OVERRIDE = frozenset({"batch_size", "precision", "compile"})
+# A resume is the same run: it keeps every recorded setting. These may be given again to change how it goes
+# on (the total, where it runs, how often it saves, how its steps run; the per-process batch, to keep the
+# global batch when the number of torchrun processes changes); any other flag must match the checkpoint.
+RESUME_MAY_CHANGE = frozenset(
+    {"steps", "device", "every", "checkpoint_every", "workers", "batch_size", "precision", "compile"}
+)
+# Not settings of the run: which files it reads and writes, and whether it may replace them.
+FILE_FLAGS = frozenset({"out", "resume", "overwrite"})
 PRECISIONS = ("fp32", "bf16", "fp16")
 
 
@@ -103,12 +106,13 @@ class TrainConfig:
         return self.arch or ("dcgan" if self.kind == "gan" else "conv")
 
     def recorded(self) -> dict[str, Any]:
-        """What goes into the checkpoint's meta: everything except where files are, the device and the
-        worker count; precision, compile and warmup only when they are not the defaults."""
+        """What goes into the checkpoint's meta, so a resume continues the same run: everything except where
+        the files are and the device (the resuming machine's own unless given); precision, compile, warmup
+        and workers only when they are not the defaults, so default runs write the same files as before."""
         values = dataclasses.asdict(self)
-        for key in ("out", "resume", "overwrite", "device", "workers"):
+        for key in (*FILE_FLAGS, "device"):
             values.pop(key)
-        for key in ("precision", "compile", "warmup"):
+        for key in ("precision", "compile", "warmup", "workers"):
             if values[key] == TrainConfig.__dataclass_fields__[key].default:
                 values.pop(key)
         if values["channels"] is None:  # set only for folder runs; the others record what they always did

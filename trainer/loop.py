@@ -23,7 +23,7 @@ from checkpoints import Model, create_model, resolve_device
 from checkpoints.atomic import check_output
 
 from . import datasets, distributed
-from .config import RESUME_MAY_CHANGE, RESUME_MAY_OVERRIDE, TrainConfig, check
+from .config import FILE_FLAGS, RESUME_MAY_CHANGE, TrainConfig, check
 from .distributed import StopRequest, World
 from .precision import check_precision
 from .run import HISTORY_ROWS, Run, latent_statistics, snapshot_path
@@ -48,16 +48,18 @@ class Interrupted(Exception):
         super().__init__(f"interrupted at step {step}; saved {path} — continue with --resume {path}")
 
 
-def prepare(config: TrainConfig, explicit: frozenset[str] = frozenset(), world: World = World()) -> Run:
+def prepare(config: TrainConfig, explicit: frozenset[str] | None = None, world: World = World()) -> Run:
     """Check the config, build the data set and model (or reload them to resume).
 
-    `explicit`: the fields the user set on the command line; on resume, those that would change
-    the model or its objective must agree with the checkpoint. `world`: torchrun's processes (this
-    joins their process group). Raises ValueError/CheckpointError.
+    `explicit`: the fields the user set on the command line (None: those that differ from the
+    defaults); on resume, only those in RESUME_MAY_CHANGE replace the checkpoint's, and the others
+    must agree with it. `world`: torchrun's processes (this joins their process group). Raises
+    ValueError/CheckpointError.
     """
     if config.resume:
-        config = merge_resumed(config, explicit)
+        config = merge_resumed(config, given_fields(config) if explicit is None else explicit)
     check(config)
+    assert config.out is not None  # check() requires --out or --resume, and merge_resumed defaults --out to it
     device = distributed.start(world, resolve_device(config.device))
     check_precision(config.precision, device)
     data = datasets.get(
@@ -96,9 +98,15 @@ def prepare(config: TrainConfig, explicit: frozenset[str] = frozenset(), world: 
     return Run(config, data, model.to(device), device, world)
 
 
+def given_fields(config: TrainConfig) -> frozenset[str]:
+    """The fields of `config` that differ from TrainConfig's defaults: what a caller of `train` asked for."""
+    return frozenset(f.name for f in dataclasses.fields(config) if getattr(config, f.name) != f.default)
+
+
 def merge_resumed(config: TrainConfig, explicit: frozenset[str] = frozenset()) -> TrainConfig:
-    """The recorded config of --resume's checkpoint, with the flags a resume may change taken from `config`
-    (those in RESUME_MAY_OVERRIDE only when given explicitly)."""
+    """The recorded config of --resume's checkpoint, with the flags in RESUME_MAY_CHANGE that were given
+    explicitly taken from `config`: a resume is the same run unless told otherwise."""
+    assert config.resume is not None  # prepare merges only for a resume
     recorded = _peek_train_config(config.resume)
     given = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
     if recorded.get("kind", config.kind) != config.kind:
@@ -106,15 +114,15 @@ def merge_resumed(config: TrainConfig, explicit: frozenset[str] = frozenset()) -
             f"{Path(config.resume).name} is a {recorded['kind']} run; resume it with `latent-train "
             f"{recorded['kind']} --resume ...`"
         )
-    for name in sorted(explicit - RESUME_MAY_CHANGE - RESUME_MAY_OVERRIDE):
+    for name in sorted(explicit - RESUME_MAY_CHANGE - FILE_FLAGS):
         if name in recorded and recorded[name] != given[name]:
             flag = "--" + name.replace("_", "-")
             raise ValueError(
                 f"{Path(config.resume).name} was trained with {flag} {recorded[name]}, not "
                 f"{given[name]}; drop {flag} to resume, or start a new run"
             )
-    merged = {**recorded, **{k: given[k] for k in RESUME_MAY_CHANGE | (RESUME_MAY_OVERRIDE & explicit)}}
-    merged["out"] = config.out or config.resume
+    merged = {**recorded, **{k: given[k] for k in RESUME_MAY_CHANGE & explicit}}
+    merged.update(out=config.out or config.resume, resume=config.resume, overwrite=config.overwrite)
     return TrainConfig(**{k: v for k, v in merged.items() if k in given})
 
 
@@ -174,7 +182,7 @@ def _can_write(path: Path) -> bool:
         return False
 
 
-def train(config: TrainConfig, progress: bool = True, explicit: frozenset[str] = frozenset()) -> Model:
+def train(config: TrainConfig, progress: bool = True, explicit: frozenset[str] | None = None) -> Model:
     """Run (or continue) training to `config.steps`; returns the trained model, saved at --out.
 
     Under torchrun every rank calls this; rank 0 shows the progress bar and writes the files.
