@@ -14,6 +14,7 @@ import typing
 from typing import Any, NoReturn
 
 from checkpoints import CheckpointError
+from checkpoints.flags import add_import_flags
 from checkpoints.statistics import ACTIVE_KL_NATS
 
 from .config import KINDS, TrainConfig
@@ -100,7 +101,11 @@ def add_eval_parser(commands: argparse._SubParsersAction) -> None:
         description="Measure a checkpoint on a data set with known factors; the result is "
         "cached in <stem>.metrics.json beside it.",
     )
-    ev.add_argument("checkpoint", metavar="CKPT", help="a .safetensors file or a disentangling-vae results folder")
+    ev.add_argument(
+        "checkpoint",
+        metavar="CKPT",
+        help="a .safetensors file, a results folder, or any model latent-explorer opens (docs/importing.md)",
+    )
     ev.add_argument("--dataset", help="data set with factors (default: the one the checkpoint records)")
     ev.add_argument("--n", type=int, default=10_000, help="encoded samples for MIG, DCI and SAP (default 10000)")
     ev.add_argument("--seed", type=int, default=0, help="seed of the samples and classifiers (default 0)")
@@ -111,6 +116,7 @@ def add_eval_parser(commands: argparse._SubParsersAction) -> None:
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     ev.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
+    add_import_flags(ev)  # the same flags the explorer opens models with, and --data-dir / --data-file
     ev.set_defaults(handler=_eval_command)
 
 

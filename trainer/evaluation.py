@@ -15,6 +15,7 @@ from typing import Any
 
 import checkpoints
 from checkpoints.atomic import atomic_write_bytes
+from checkpoints.flags import load_options
 from checkpoints.statistics import ACTIVE_KL_NATS, ACTIVE_STD
 
 from . import datasets
@@ -74,10 +75,12 @@ def dataset_for(model: checkpoints.Model, name: str | None) -> datasets.Dataset:
     if not name:
         raise ValueError("the checkpoint does not record its data set; pass --dataset NAME (e.g. dsprites)")
     options: dict[str, Any] = {"image_size": model.image_shape[1]}
-    if name == recorded:  # the files it was trained on, when the set reads files
+    if name == recorded:  # the files it was trained on (or given with --data-dir / --data-file)
         options.update(
             data_dir=model.meta.train_config.get("data_dir"), data_file=model.meta.train_config.get("data_file")
         )
+    if name == "folder":  # folder images are read at the model's size and channels
+        options["channels"] = model.image_shape[0]
     return datasets.get(name, **options)
 
 
@@ -121,7 +124,7 @@ def eval_command(args: Any) -> int:
     from .metrics import evaluate
     from .metrics.evaluate import check_model
 
-    model = checkpoints.load(args.checkpoint, device=args.device)
+    model = checkpoints.load(args.checkpoint, device=args.device, **load_options(args))
     check_model(model)
     data = dataset_for(model, args.dataset)
     key = cache_key(model.sha256 or "", data.name, args.n, args.seed, args.full)

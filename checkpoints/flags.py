@@ -1,0 +1,68 @@
+"""The command-line flags that open other people's models, shared by every command that loads one.
+
+    add_import_flags(parser)                       # --latent-dim, --arch-file, --model-class, ...
+    model = checkpoints.load(args.checkpoint, **load_options(args))
+
+Standard library only (no torch), so a GUI process can build its parser without loading torch.
+Flags a parser already has (say its own --latent-dim or --dataset) are left as they are;
+`load_options` reads whichever of them are there.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+IMPORT_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("--latent-dim", {"type": int, "metavar": "N", "help": "latent size of a TorchScript or ONNX generator, or of "
+                      "an --arch-file / --model-class decoder that does not say it"}),
+    ("--model-class", {"metavar": "FILE.py:CLASS", "help": "build the networks with your own class (runs FILE.py; "
+                       "its folder and repository root are importable), load the state dict strictly"}),
+    ("--model-args", {"metavar": "ARGS", "help": "constructor arguments for --model-class: JSON or key=value pairs, "
+                      "e.g. latent_dim=16 hidden=[64,32]"}),
+    ("--arch-file", {"metavar": "FILE.py", "help": "a Python file with build_decoder(state_dict) (runs it; "
+                     "docs/importing.md)"}),
+    ("--output-range", {"metavar": "LOW,HIGH", "help": "the decoder's pixel range, 0,1 or -1,1 (default: measured "
+                        "on a probe batch)"}),
+    ("--encoder", {"metavar": "ENC.onnx", "help": "the ONNX encoder beside an ONNX decoder"}),
+)  # fmt: skip
+
+DATA_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("--dataset", {"metavar": "NAME", "help": "the data set to encode for this model (dsprites, faces, digits, "
+                   "mnist, folder); default: the one the checkpoint records"}),
+    ("--data-dir", {"metavar": "DIR", "help": "the folder the data set reads (mnist, folder)"}),
+    ("--data-file", {"metavar": "FILE", "help": "the file the data set reads (the official dsprites .npz)"}),
+)  # fmt: skip
+
+
+def add_import_flags(parser: argparse.ArgumentParser, *, data: bool = True) -> None:
+    """Add the import flags (and, with `data`, the data-set flags) the parser does not have yet."""
+    have = set(parser._option_string_actions)  # argparse has no public way to ask
+    group = parser.add_argument_group("opening other people's models (docs/importing.md)")
+    for flag, options in IMPORT_FLAGS + (DATA_FLAGS if data else ()):
+        if flag not in have:
+            group.add_argument(flag, default=None, **options)
+
+
+def parse_output_range(text: str | None) -> tuple[float, float] | None:
+    """'0,1' or '-1,1' (or '-1:1') -> (low, high). Raises ValueError with the sentence to show."""
+    if text is None:
+        return None
+    parts = text.replace(":", ",").split(",")
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"--output-range {text!r} must be LOW,HIGH, e.g. 0,1 or -1,1") from None
+    if not low < high:
+        raise ValueError(f"--output-range {text!r}: LOW must be below HIGH")
+    return low, high
+
+
+def load_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The `checkpoints.load` keyword arguments the parsed flags ask for (absent flags are left out)."""
+    names = ("latent_dim", "model_class", "model_args", "arch_file", "encoder", "dataset", "data_dir", "data_file")
+    options = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    output_range = parse_output_range(getattr(args, "output_range", None))
+    if output_range is not None:
+        options["output_range"] = output_range
+    return options
