@@ -13,10 +13,12 @@ welcome view; `--zoo` (what `make run` passes) opens the zoo whatever the sessio
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 SCREENSHOT_TIMEOUT_S = 60
 FIRST_PICTURE = "faces-betavae.safetensors"  # selected, and compared with faces-vae, when the zoo opens
@@ -28,12 +30,10 @@ def zoo_files() -> list[str]:
     return sorted(str(p) for p in zoo.iterdir() if p.name.endswith(".safetensors")) if zoo.is_dir() else []
 
 
-def first_face() -> int:
-    """The faces data set's index of the face the zoo opens on: turned a little, half smiling."""
-    from trainer.datasets.faces import Faces
-
-    azimuth, elevation, smile, skin, hair, length, background, lighting = 6, 2, 8, 1, 1, 1, 0, 2
-    return int(Faces().index_of([[azimuth, elevation, smile, skin, hair, length, background, lighting]])[0])
+# The zoo opens on this face (factor classes of the faces data set: azimuth, elevation, smile, skin,
+# hair, hair length, background, lighting): turned a little, half smiling. The worker finds its index.
+FIRST_FACE = (6, 2, 8, 1, 1, 1, 0, 2)
+FIRST_PAINT_ENV = "LATENT_EXPLORER_FIRST_PAINT"  # "report" or "exit": print when the window first paints (bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,23 +80,20 @@ def main(argv: list[str] | None = None) -> int:
 
         return headless(argv)
     args = build_parser().parse_args(argv)
-    import checkpoints
-
     try:
-        checkpoints.resolve_device(args.device)
+        _check_device(args.device)
         _check_foreign_flags(args)
     except ValueError as exc:
         print(f"latent-explorer: error: {exc}", file=sys.stderr)
         return 2
     from PySide6.QtCore import QSettings, QTimer
 
-    from explorer.engine.worker import WorkerThread
+    from explorer.engine.thread import EngineThread
     from explorer.gui.app import create_app
     from explorer.gui.main_window import MainWindow
 
     app = create_app(sys.argv[:1])
-    inference = WorkerThread(args.device)
-    window = MainWindow(inference.worker, QSettings())
+    window = MainWindow(None, QSettings())  # paints before torch loads; the worker attaches when ready
     window.start_tab = args.tab
     if args.files:
         window.open_files(args.files, latent_dim=args.latent_dim, arch_file=args.arch_file)
@@ -105,19 +102,52 @@ def main(argv: list[str] | None = None) -> int:
         pair = [p for p in zoo if Path(p).name == FIRST_PICTURE]
         if pair and args.tab is None:
             window.start_tab = "compare"  # the β=1 VAE beside the β=250 β-VAE, linked by factor
-            window.start_sample = first_face()  # both models start from their encodings of one face
+            window.start_sample = FIRST_FACE  # both models start from their encodings of one face
             window.select_path(pair[0])
         window.open_files(zoo)
+    _report_first_paint(window, app)
     window.show()
+    app.processEvents()  # the first frame, before the worker thread starts importing torch
+    engine = EngineThread(args.device)
+    engine.worker_ready.connect(window.attach)
+    engine.start()
     outcome = {"code": 0}
     if args.screenshot:
         _grab_when_rendered(window, Path(args.screenshot), outcome, QTimer)
     else:
         app.aboutToQuit.connect(window.save_session)
     code = app.exec()
-    inference.stop()
+    engine.stop()
     window.deleteLater()
     return outcome["code"] or code
+
+
+def _check_device(name: str) -> None:
+    """An explicit GPU is checked now (that loads torch); `auto` and `cpu` are resolved on the worker."""
+    if name not in ("auto", "cpu"):
+        import checkpoints
+
+        checkpoints.resolve_device(name)
+
+
+def _report_first_paint(window: Any, app: Any) -> None:
+    """With $LATENT_EXPLORER_FIRST_PAINT set, say on stderr when the window first paints (and maybe exit)."""
+    mode = os.environ.get(FIRST_PAINT_ENV)
+    if not mode:
+        return
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: Any, event: Any) -> bool:
+            if event.type() == QEvent.Paint:
+                window.removeEventFilter(self)
+                print("latent-explorer: first paint", file=sys.stderr, flush=True)
+                if mode == "exit":
+                    QTimer.singleShot(0, window.close_without_saving)
+            return False
+
+    window._first_paint = FirstPaint(window)
+    window.installEventFilter(window._first_paint)
 
 
 def _check_foreign_flags(args: argparse.Namespace) -> None:

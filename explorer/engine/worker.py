@@ -281,7 +281,10 @@ def _correlations(value, latent_dim: int) -> tuple[tuple[float, ...], ...] | Non
 
 
 class WorkerThread:
-    """Starts an InferenceWorker in its own QThread; `stop()` quits and joins it (idempotent)."""
+    """An InferenceWorker built here and moved into its own QThread (tests, benchmarks); `stop()` joins it.
+
+    The application uses `EngineThread`, which builds the worker on its thread after the window painted.
+    """
 
     def __init__(self, device: str = "auto") -> None:
         self.worker = InferenceWorker(device)
