@@ -18,6 +18,10 @@ def convert(
     *,
     latent_dim: int | None = None,
     arch_file: str | Path | None = None,
+    model_class: str | None = None,
+    model_args: object = None,
+    output_range: tuple[float, float] | None = None,
+    encoder: str | Path | None = None,
     overwrite: bool = False,
 ) -> Model:
     """Open `src` on the CPU and save it atomically to `dst` (.safetensors), float32, weights unchanged.
@@ -30,6 +34,13 @@ def convert(
     never `src` itself.
     """
     src, dst = Path(src), Path(dst)
+    if model_class is not None or src.suffix.lower() == ".onnx" or encoder is not None:
+        how = f"--model-class {model_class}" if model_class is not None else "onnxruntime"
+        raise UnsupportedFormatError(
+            f"{src.name} opens with {how}, so it cannot be converted: latent-explorer's .safetensors files hold "
+            f"only its own architectures ({', '.join(ARCHITECTURES)}); open the original file instead"
+        )
+    del model_args, output_range  # they only matter to the refused --model-class and ONNX models
     if arch_file is not None:
         raise UnsupportedFormatError(
             f"{src.name} needs --arch-file {Path(arch_file).name}, so it cannot be converted: latent-explorer's "
@@ -51,8 +62,7 @@ def convert(
     if ARCHITECTURES.get(model.meta.arch) is not type(model.network):
         raise UnsupportedFormatError(
             f"{src.name} is a {model.meta.arch} model, which latent-explorer can open but not convert: its network "
-            f"is the file's own compiled code, not one of latent-explorer's architectures "
-            f"({', '.join(ARCHITECTURES)}), "
+            f"is not one of latent-explorer's architectures ({', '.join(ARCHITECTURES)}), "
             "and a .safetensors file holds weights only; open the original file instead"
         )
     if model.meta.source_sha256 is None:

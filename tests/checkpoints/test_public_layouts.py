@@ -202,3 +202,10 @@ def test_a_jointvae_folder_is_not_taken_for_disentangling_vae(files, tmp_path):
         checkpoints.ArchitectureMismatchError, match=r"nearest is JointVAE .*'fc_mean.weight' has shape"
     ):
         checkpoints.load(folder, device="cpu")
+
+
+def test_layouts_that_are_not_ours_open_but_do_not_convert(files, tmp_path):
+    with pytest.raises(checkpoints.UnsupportedFormatError, match="is a jointvae model, which latent-explorer can open"):
+        checkpoints.convert(files["jointvae"], tmp_path / "j.safetensors")
+    with pytest.raises(checkpoints.UnsupportedFormatError, match="opens with --model-class m.py:VAE, so it cannot"):
+        checkpoints.convert(files["examples-vae"], tmp_path / "v.safetensors", model_class="m.py:VAE")
