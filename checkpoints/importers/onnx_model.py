@@ -1,11 +1,12 @@
 """ONNX decoders and generators (`.onnx`), run by onnxruntime: no Python code from the file runs.
 
 The graph's first input is the code: (N, d) or (N, d, 1, 1), d a fixed number (the latent size); its
-first output the images (N, C, H, W), C 1 or 3. The output range is measured on a probe batch (below
-zero: [-1, 1], else [0, 1]) unless `output_range` is given. An optional encoder graph (`encoder=`) takes
-images (N, C, H, W) in the decoder's range and returns (mean, log-variance) as two outputs, or one output
-of width 2d (mean then log-variance) or d (a mean alone: an AE). onnxruntime runs on the CPU, and on
-CUDA when the model's device is a GPU and the CUDA provider is installed.
+first output the images (N, C, H, W), C 1 or 3 — or (N, H, W, C), as Keras and TensorFlow make them.
+The output range is measured on a probe batch (below zero: [-1, 1], else [0, 1]) unless `output_range`
+is given. An optional encoder graph (`encoder=`) takes images in the decoder's range and layout and
+returns (mean, log-variance) as two outputs, or one output of width 2d (mean then log-variance) or d (a
+mean alone: an AE). onnxruntime runs on the CPU, and on CUDA when the model's device is a GPU and the
+CUDA provider is installed.
 """
 
 from __future__ import annotations
@@ -71,13 +72,20 @@ class OnnxGraph(nn.Module):
         return [torch.from_numpy(np.asarray(o, dtype=np.float32)).to(x.device) for o in outs]
 
 
+def _channels_last(shape: list[Any]) -> bool:
+    """(N, H, W, C) with C 1 or 3, as Keras and TensorFlow lay images out, rather than torch's (N, C, H, W)."""
+    return len(shape) == 4 and shape[3] in (1, 3) and shape[1] not in (1, 3)
+
+
 class OnnxDecoder(OnnxGraph):
     def __init__(self, session: Any, name: str, code_rank: int) -> None:
         super().__init__(session, name)
         self.code_rank = code_rank
+        self.channels_last = _channels_last(list(session.get_outputs()[0].shape))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.run(z[:, :, None, None] if self.code_rank == 4 and z.ndim == 2 else z)[0]
+        out = self.run(z[:, :, None, None] if self.code_rank == 4 and z.ndim == 2 else z)[0]
+        return out.permute(0, 3, 1, 2) if self.channels_last and out.ndim == 4 else out
 
 
 class OnnxEncoder(OnnxGraph):
@@ -87,7 +95,8 @@ class OnnxEncoder(OnnxGraph):
         self.low, self.high = output_range
 
     def forward(self, x: torch.Tensor) -> Any:
-        outs = self.run(self.low + x * (self.high - self.low))
+        x = self.low + x * (self.high - self.low)
+        outs = self.run(x.permute(0, 2, 3, 1) if _channels_last(self.input_shape) else x)
         if len(outs) >= 2:
             return outs[0].flatten(1), outs[1].flatten(1)
         out = outs[0].flatten(1)

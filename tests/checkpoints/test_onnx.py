@@ -121,3 +121,24 @@ def test_onnx_errors_are_one_sentence(tmp_path):
         checkpoints.ArchitectureMismatchError, match=r"--encoder enc.onnx fails on images of the decoder"
     ):
         checkpoints.load(small, device="cpu", encoder=enc)
+
+
+class ChannelsLast(nn.Module):
+    """As a Keras decoder exported with tf2onnx lays images out: (N, H, W, C)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.decoder = MLPDecoder()
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z).permute(0, 2, 3, 1)
+
+
+def test_a_channels_last_decoder_opens_as_channels_first(tmp_path):
+    torch.manual_seed(0)
+    decoder = ChannelsLast().eval()
+    model = checkpoints.load(export(decoder, torch.randn(2, 6), tmp_path / "keras.onnx"), device="cpu")
+    assert model.image_shape == (3, 16, 16)
+    z = torch.randn(2, 6)
+    with torch.no_grad():
+        assert torch.allclose(model.decode(z), decoder(z).permute(0, 3, 1, 2), atol=1e-4)
