@@ -221,8 +221,12 @@ def save(
     tensors = {}
     for name, t in model.network.state_dict().items():
         t = t.detach().to("cpu", copy=True)
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            raise CheckpointError(
+                f"cannot save {path.name}: weight '{name}' holds NaN or Inf values; nothing was written"
+            )
         tensors[name] = (t.to(dtype) if t.is_floating_point() else t).contiguous()
-    data = safetensors.torch.save(tensors, metadata={METADATA_KEY: encode_document(model.kind, model.meta)})
+    data = safetensors.torch.save(tensors, metadata={METADATA_KEY: _document(path, model)})
     digest = hashlib.sha256(data).hexdigest()
     if optimizer_state is not None:
         state = {**optimizer_state, "model": {k: t.float() for k, t in model.network.state_dict().items()}}
@@ -230,6 +234,26 @@ def save(
     atomic_write_bytes(path, data)
     model.sha256 = digest
     return digest
+
+
+def _document(path: Path, model: Model) -> str:
+    """The metadata document, always valid JSON: a NaN or Inf in the meta is refused, naming its field."""
+    try:
+        return encode_document(model.kind, model.meta)
+    except ValueError:  # json's "Out of range float values are not JSON compliant"
+        fields = model.meta.to_json()
+        bad = [k for k, v in fields.items() if not _is_json(v)] or ["(unknown)"]
+        raise CheckpointError(
+            f"cannot save {path.name}: its metadata field '{bad[0]}' holds NaN or Inf; nothing was written"
+        ) from None
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        return False
+    return True
 
 
 def training_state_path(path: str | Path) -> Path:
@@ -351,7 +375,13 @@ def save_training_state(path: Path, state: Mapping[str, Any], model_sha256: str)
     tensors: dict[str, torch.Tensor] = {}
     tree = _flatten(state, tensors)
     doc = {"format_version": FORMAT_VERSION, "model_sha256": model_sha256, "tree": tree}
-    data = safetensors.torch.save(tensors, metadata={_STATE_KEY: json.dumps(doc)})
+    try:
+        text = json.dumps(doc, allow_nan=False)
+    except ValueError:
+        raise CheckpointError(
+            f"cannot save {path.name}: its training state holds NaN or Inf; nothing was written"
+        ) from None
+    data = safetensors.torch.save(tensors, metadata={_STATE_KEY: text})
     atomic_write_bytes(path, data)
 
 

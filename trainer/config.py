@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,6 +121,40 @@ class TrainConfig:
         return values
 
 
+MAX_COUNT = 10**9  # steps and step intervals: a billion steps is years of training on any machine
+MAX_SEED = 2**63 - 1  # seeds go to torch and numpy generators as signed 64-bit integers
+MAX_WORKERS = 64  # DataLoader processes per training process; more only compete for the same cores
+MAX_BATCH = 2**20  # images per step and process, before the memory check (trainer/budget.py) says more
+
+
+def _check_numbers(config: TrainConfig) -> None:
+    """Every float flag finite and in its range, every count bounded, the seed a 64-bit one."""
+    floats = {"lr": config.lr, "beta": config.beta, "sigma": config.sigma, "capacity": config.capacity}
+    floats["gamma"] = config.gamma
+    for name, value in floats.items():
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"--{name} must be a finite number, got {value}")
+    if config.gamma < 0:
+        raise ValueError(f"--gamma must be zero or positive, got {config.gamma}")
+    if config.capacity_steps < 1:
+        raise ValueError(f"--capacity-steps must be positive, got {config.capacity_steps}")
+    counts = {"steps": config.steps, "every": config.every, "checkpoint_every": config.checkpoint_every}
+    counts.update(warmup=config.warmup, capacity_steps=config.capacity_steps)
+    for name, count in counts.items():
+        if count is not None and count > MAX_COUNT:
+            raise ValueError(
+                f"--{name.replace('_', '-')} {count} is too large (at most {MAX_COUNT:,} steps, years of training)"
+            )
+    if not 0 <= config.seed <= MAX_SEED:
+        raise ValueError(f"--seed must be between 0 and 2^63-1 (a 64-bit generator seed), got {config.seed}")
+    if config.workers is not None and config.workers > MAX_WORKERS:
+        raise ValueError(
+            f"--workers {config.workers} is too many (at most {MAX_WORKERS}; more processes only compete for the cores)"
+        )
+    if config.batch_size > MAX_BATCH:
+        raise ValueError(f"--batch-size {config.batch_size} is too large (at most {MAX_BATCH:,} images per step)")
+
+
 def check(config: TrainConfig) -> None:
     """Raise ValueError with a one-line reason for values no run can use."""
     if config.kind not in KINDS:
@@ -143,6 +178,7 @@ def check(config: TrainConfig) -> None:
         raise ValueError(f"--workers must be zero or positive, got {config.workers}")
     if config.lr is not None:
         positive["lr"] = config.lr
+    _check_numbers(config)
     for name, value in positive.items():
         if not value > 0:
             raise ValueError(f"--{name.replace('_', '-')} must be positive, got {value}")

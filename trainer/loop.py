@@ -23,13 +23,16 @@ from checkpoints import Model, create_model, resolve_device
 from checkpoints.atomic import check_output
 
 from . import datasets, distributed
+from .budget import check_batch_fits
 from .config import FILE_FLAGS, RESUME_MAY_CHANGE, TrainConfig, check
 from .distributed import StopRequest, World
+from .divergence import Diverged
 from .precision import check_precision
 from .run import HISTORY_ROWS, Run, latent_statistics, snapshot_path
 
 __all__ = [
     "HISTORY_ROWS",
+    "Diverged",
     "Interrupted",
     "Run",
     "iterate",
@@ -69,6 +72,7 @@ def prepare(config: TrainConfig, explicit: frozenset[str] | None = None, world: 
         data_file=config.data_file,
         channels=config.channels,
     )
+    check_batch_fits(config.batch_size, config.architecture, config.kind, config.latent_dim, data.image_shape, device)
     if world.is_main:  # the only process that writes
         check_writable(Path(config.out))
         check_run_output(config)
@@ -151,6 +155,7 @@ def check_run_output(config: TrainConfig) -> None:
 
     A resume that writes back to its own --resume file continues that run, which is what it is for.
     """
+    assert config.out is not None  # check() requires --out, and a resume defaults it to --resume
     out = Path(config.out)
     sidecar = checkpoints.training_state_path(out)
     if config.resume is not None and _same_file(out, Path(config.resume)):
@@ -212,8 +217,12 @@ def _loop(run: Run, progress: bool) -> Model:
                     break
         except KeyboardInterrupt:  # where no signal handler could be installed (not the main thread)
             pass
+        except Diverged:
+            bar.close()  # the message goes on a line of its own
+            raise
         bar.close()
         if run.step_count < cfg.steps:
+            run.watch.check(run.out, network=run.model.network, step=run.step_count)
             run.save()
             raise Interrupted(run.step_count, run.out)
     run.model.network.eval()
@@ -238,6 +247,8 @@ def iterate(run: Run, bar: tqdm) -> None:
     """One turn of the training loop: a step, the loss record, the progress bar, any due save."""
     cfg = run.config
     means = run.record(run.step())
+    if run.watch.every_step or means is not None:  # see divergence.py for when the flag is read
+        run.watch.check(run.out)
     if means is not None:
         labels = ("loss", "d", "g") if cfg.kind == "gan" else ("loss", "recon", "kl")
         postfix = {k: f"{v:.4g}" for k, v in zip(labels, means)}
@@ -246,6 +257,7 @@ def iterate(run: Run, bar: tqdm) -> None:
     bar.update(1)
     snapshot = cfg.every is not None and run.step_count % cfg.every == 0
     if snapshot or run.step_count % cfg.checkpoint_every == 0 or run.step_count == cfg.steps:
+        run.watch.check(run.out, network=run.model.network, step=run.step_count)  # never save NaN weights
         run.save(snapshot=snapshot)
 
 

@@ -24,6 +24,7 @@ from checkpoints.architectures import DCGANDiscriminator, Network
 from . import datasets
 from .config import TrainConfig
 from .distributed import World, mean_over_ranks, wrap
+from .divergence import DivergenceWatch
 from .losses import capacity, gan_losses, generator_loss, kl_per_dim, reconstruction_loss, vae_objective, warmed_up
 from .pipeline import BatchStream, default_workers
 from .precision import Precision
@@ -68,6 +69,7 @@ class Run:
         assert config.out is not None  # check() requires --out, and a resume defaults it to --resume
         self.out = Path(config.out)
         self.step_count = 0
+        self.watch = DivergenceWatch(device, world)  # a NaN or Inf loss stops the run (divergence.py)
         self.history: list[list[float]] = []
         self._window: list[torch.Tensor] = []
         self._clock = (time.perf_counter(), 0.0)  # start of the loss window, data wait so far
@@ -126,6 +128,7 @@ class Run:
         parts = self._gan_step(x) if self.discriminator is not None else self._autoencoder_step(x)
         self.precision.end_step()
         self.step_count += 1
+        self.watch.see(parts, self.step_count)
         return parts
 
     def _autoencoder_step(self, x: torch.Tensor) -> torch.Tensor:
@@ -194,6 +197,7 @@ class Run:
 
     def restore(self, state: dict[str, Any]) -> None:
         self.step_count = int(state["step"])
+        self.watch.saved_step = self.step_count
         self.optimizer.load_state_dict(state["optimizer"])
         self.batches = self._open_batches(state)
         try:
@@ -222,5 +226,6 @@ class Run:
         )
         self.model.network.train()
         checkpoints.save(self.model, self.out, self.training_state())
+        self.watch.saved_step = self.step_count
         if snapshot:
             checkpoints.save(self.model, snapshot_path(self.out, self.step_count))
