@@ -151,8 +151,8 @@ def _open(
 ) -> Model:
     # Other people's files (folders, pickles, zips) go to the importers, which never unpickle
     # except through torch.load(weights_only=True).
-    if path.is_dir():
-        return open_foreign(path, None, device, latent_dim, **imports)
+    if path.is_dir():  # a results folder: its model.pt, with the same flags as the file itself
+        return open_foreign(path, None, device, latent_dim, arch_file, **imports)
     data = _read(path)
     if is_pickle(data) or is_zip(data):
         return open_foreign(path, data, device, latent_dim, arch_file, **imports)
@@ -264,6 +264,8 @@ def training_state_path(path: str | Path) -> Path:
 
 
 def _read(path: Path) -> bytes:
+    if not path.exists() and path.is_symlink():
+        raise CheckpointError(f"{path} is a symbolic link that leads nowhere (a loop or a missing target); fix it")
     if not path.exists():
         raise CheckpointError(f"{path} does not exist; check the path")
     if path.is_dir():

@@ -178,3 +178,16 @@ def test_arch_file_takes_its_latent_size_from_latent_dim_and_imports_beside_it(t
     z = torch.randn(2, 3)
     with torch.no_grad():
         assert torch.allclose(model.decode(z), net(z), atol=1e-6)
+
+
+def test_a_results_folder_takes_the_same_flags_as_its_model_pt(tmp_path):
+    file = _repo(tmp_path)
+    path, net = _saved(tmp_path, file, latent_dim=3)
+    folder = tmp_path / "results"
+    folder.mkdir()
+    path.rename(folder / "model.pt")
+    (folder / "specs.json").write_text('{"latent_spec": {"cont": 3}, "dataset": "mnist"}')  # a JointVAE-like folder
+    model = checkpoints.load(folder, device="cpu", model_class=f"{file}:VAE", model_args="latent_dim=3")
+    z = torch.randn(2, 3)
+    with torch.no_grad():
+        assert torch.allclose(model.decode(z), net.decode(z), atol=1e-6)
