@@ -30,7 +30,7 @@ from .errors import (
     UnsupportedFormatError,
 )
 from .format import FORMAT_VERSION, METADATA_KEY, WEIGHT_DTYPES, Meta, encode_document, parse_meta
-from .importers import open_foreign
+from .importers import is_known_state_dict, open_foreign
 from .model import Model
 from .sniff import holds_compiled_code, is_pickle, is_zip, sniff
 
@@ -160,9 +160,9 @@ def _open(
     try:
         doc, shapes = _read_header(path)
     except MissingMetadataError:
-        if arch_file is None and imports["model_class"] is None:
+        if arch_file is None and imports["model_class"] is None and not is_known_state_dict(path, data):
             raise
-        # someone else's safetensors state dict
+        # someone else's safetensors state dict: a well-known layout, or one the user's code builds
         return open_foreign(path, data, device, latent_dim, arch_file, **imports)
     kind, cls, config, meta = _parse_document(path, doc)
     with torch.device("meta"):
@@ -290,7 +290,7 @@ def _read_header(path: Path) -> tuple[Any, dict[str, tuple[str, tuple[int, ...]]
         raise MissingMetadataError(
             f"{path.name} is a safetensors file without latent-explorer metadata, so its architecture is "
             "unknown; save it with latent-explorer (latent-train, or `latent-explorer convert` from a "
-            "supported format), or open it with --arch-file YOUR_MODEL.py (docs/importing.md)"
+            "supported format), or open it with --model-class YOUR_FILE.py:ClassName (docs/importing.md)"
         )
     try:
         return json.loads(metadata[METADATA_KEY]), shapes

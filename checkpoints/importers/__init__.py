@@ -34,7 +34,7 @@ from .model_class import open_with_model_class
 from .torchfile import is_torchscript, read_torch_file, zip_names
 from .torchscript import LatentDimRequiredError, open_torchscript
 
-__all__ = ["LatentDimRequiredError", "open_foreign"]
+__all__ = ["LatentDimRequiredError", "is_known_state_dict", "open_foreign"]
 
 
 def open_foreign(
@@ -72,7 +72,7 @@ def open_foreign(
         state, _ = state_dicts.unwrap(path, _tensors(path, data))
         network, meta = open_with_arch_file(path, state, Path(arch_file), sha256, latent_dim=latent_dim)
     else:
-        network, meta = _open_state_dict(path, read_torch_file(path, data), sha256)
+        network, meta = _open_state_dict(path, _tensors(path, data), sha256)
     if latent_dim is not None and latent_dim != network.config.latent_dim:
         raise ArchitectureMismatchError(
             f"{path.name} has latent_dim={network.config.latent_dim}, but {latent_dim} was given"
@@ -111,6 +111,15 @@ def _open_state_dict(path: Path, obj: object, sha256: str) -> tuple[Network, Met
         description=f"{path.name} (imported {arch} state dict)",
     )
     return network, meta
+
+
+def is_known_state_dict(path: Path, data: bytes) -> bool:
+    """Whether a safetensors file without our metadata holds exactly a well-known public layout."""
+    try:
+        tensors = safetensors.torch.load(data)
+    except Exception:  # safetensors raises its own error types; the caller's message stands
+        return False
+    return layouts.recognise(tensors) is not None
 
 
 def _model_in_folder(folder: Path) -> Path:

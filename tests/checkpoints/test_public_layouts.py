@@ -209,3 +209,16 @@ def test_layouts_that_are_not_ours_open_but_do_not_convert(files, tmp_path):
         checkpoints.convert(files["jointvae"], tmp_path / "j.safetensors")
     with pytest.raises(checkpoints.UnsupportedFormatError, match="opens with --model-class m.py:VAE, so it cannot"):
         checkpoints.convert(files["examples-vae"], tmp_path / "v.safetensors", model_class="m.py:VAE")
+
+
+def test_a_public_layout_saved_as_safetensors_opens_too(files, tmp_path):
+    import safetensors.torch
+
+    state = {k: v.contiguous() for k, v in _state(files["examples-vae"]).items()}
+    safetensors.torch.save_file(state, tmp_path / "vae.safetensors")
+    model = checkpoints.load(tmp_path / "vae.safetensors", device="cpu")
+    assert (model.kind, model.latent_dim) == ("vae", 20)
+    del state["fc4.bias"]
+    safetensors.torch.save_file(state, tmp_path / "other.safetensors")
+    with pytest.raises(checkpoints.MissingMetadataError, match="--model-class YOUR_FILE.py:ClassName"):
+        checkpoints.load(tmp_path / "other.safetensors", device="cpu")
