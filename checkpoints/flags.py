@@ -22,8 +22,8 @@ IMPORT_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
                       "e.g. latent_dim=16 hidden=[64,32]"}),
     ("--arch-file", {"metavar": "FILE.py", "help": "a Python file with build_decoder(state_dict) (runs it; "
                      "docs/importing.md)"}),
-    ("--output-range", {"metavar": "LOW,HIGH", "help": "the decoder's pixel range, 0,1 or -1,1 (default: measured "
-                        "on a probe batch)"}),
+    ("--output-range", {"metavar": "LOW,HIGH", "help": "the decoder's pixel range: --output-range=0,1 or "
+                        "--output-range=-1,1 (with '=': it starts with a minus); default: measured on a probe batch"}),
     ("--encoder", {"metavar": "ENC.onnx", "help": "the ONNX encoder beside an ONNX decoder"}),
 )  # fmt: skip
 

@@ -70,3 +70,17 @@ def test_eval_on_a_data_set_of_the_wrong_shape_is_one_sentence(beta_vae_b, capsy
     err = capsys.readouterr().err
     assert code == 2
     assert "the model takes 1x64x64 images but the faces data set makes 3x64x64" in err
+
+
+def test_output_range_flag_with_a_minus(beta_vae_b, capsys):
+    import argparse
+
+    from checkpoints.flags import add_import_flags, load_options
+
+    parser = argparse.ArgumentParser()
+    add_import_flags(parser)
+    assert load_options(parser.parse_args(["--output-range=-1,1"])) == {"output_range": (-1.0, 1.0)}
+    assert load_options(parser.parse_args(["--dataset", "mnist", "--data-dir", "d"])) == {
+        "dataset": "mnist",
+        "data_dir": "d",
+    }
