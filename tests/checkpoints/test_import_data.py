@@ -72,7 +72,7 @@ def test_eval_on_a_data_set_of_the_wrong_shape_is_one_sentence(beta_vae_b, capsy
     assert "the model takes 1x64x64 images but the faces data set makes 3x64x64" in err
 
 
-def test_output_range_flag_with_a_minus(beta_vae_b, capsys):
+def test_output_range_flag_with_a_minus():
     import argparse
 
     from checkpoints.flags import add_import_flags, load_options
