@@ -222,3 +222,43 @@ def test_a_public_layout_saved_as_safetensors_opens_too(files, tmp_path):
     safetensors.torch.save_file(state, tmp_path / "other.safetensors")
     with pytest.raises(checkpoints.MissingMetadataError, match="--model-class YOUR_FILE.py:ClassName"):
         checkpoints.load(tmp_path / "other.safetensors", device="cpu")
+
+
+def _tensors_of(saved: dict) -> dict:
+    """The state dict inside a file as its authors save it."""
+    if "state_dict" in saved:
+        return saved["state_dict"]
+    if "model_states" in saved:
+        return saved["model_states"]["net"]
+    return saved
+
+
+NEAR_MISSES = {  # layout fixture: (its layout's name, a key to rename, a weight to give a wrong shape)
+    "examples-vae": ("pytorch/examples vae/main.py VAE", "fc3.bias", "fc4.weight"),
+    "examples-dcgan": ("pytorch/examples dcgan/main.py Generator", "main.4.running_mean", "main.3.weight"),
+    "pytorch-vae": ("AntixK/PyTorch-VAE VanillaVAE / BetaVAE", "model.fc_mu.bias", "model.decoder.1.0.weight"),
+    "beta-vae-h": ("1Konny/Beta-VAE BetaVAE_H", "encoder.2.bias", "encoder.4.weight"),
+    "beta-vae-b": ("1Konny/Beta-VAE BetaVAE_B", "encoder.2.bias", "decoder.2.weight"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEAR_MISSES))
+def test_every_layout_names_itself_for_a_renamed_key_or_a_wrong_shape(files, tmp_path, name):
+    layout, renamed, reshaped = NEAR_MISSES[name]
+    target = tmp_path / files[name].name
+
+    def rename(saved):
+        state = _tensors_of(saved)
+        state[renamed + "_old"] = state.pop(renamed)
+
+    def reshape(saved):
+        state = _tensors_of(saved)
+        shape = list(state[reshaped].shape)
+        state[reshaped] = torch.zeros(*shape[:-1], shape[-1] + 1)
+
+    for change, detail in ((rename, f"missing {renamed.removeprefix('model.')}"), (reshape, "has shape")):
+        _resave(files[name], target, change)
+        with pytest.raises(checkpoints.ArchitectureMismatchError) as info:
+            checkpoints.load(target, device="cpu")
+        assert f"the nearest is {layout}, which differs: " in str(info.value)
+        assert detail in str(info.value)
