@@ -97,16 +97,21 @@ VAE = Layout("pytorch/examples vae/main.py VAE", "pytorch-examples-vae", _vae_ta
 # ---- dcgan/main.py ------------------------------------------------------------------------------
 
 
-def _dcgan_config(state: State) -> dict[str, object]:
+def _dcgan_sizes(state: State) -> tuple[int, int, int]:
+    """(nz, ngf, nc): the first ConvTranspose2d's input, the last one's input and output channels."""
     last = "main.12.weight"
-    return {"latent_dim": size(state, "main.0.weight", 0, 100), "image_shape": [size(state, last, 1, 3), 64, 64],
-            "width": size(state, last, 0, 64)}  # fmt: skip
+    return size(state, "main.0.weight", 0, 100), size(state, last, 0, 64), size(state, last, 1, 3)
+
+
+def _dcgan_config(state: State) -> dict[str, Any]:
+    nz, ngf, nc = _dcgan_sizes(state)
+    return {"latent_dim": nz, "image_shape": [nc, 64, 64], "width": ngf}
 
 
 def _dcgan_table(state: State) -> Table:
-    raw = _dcgan_config(state)
+    nz, ngf, nc = _dcgan_sizes(state)
     cls = ARCHITECTURES["dcgan"]
-    config = cls.Config(raw["latent_dim"], tuple(raw["image_shape"]), raw["width"])  # type: ignore[arg-type]
+    config = cls.Config(nz, (nc, 64, 64), ngf)
     table = on_meta(lambda: cls(config, "gan"))
     return {k.removeprefix("decoder."): v for k, v in table.items()}
 
