@@ -20,7 +20,9 @@ from checkpoints.statistics import ACTIVE_KL_NATS, ACTIVE_STD
 
 from . import datasets
 
-METRICS_VERSION = 2  # bump when a metric's definition or default sizes change: old caches are then ignored
+# Bump when a metric's definition, estimator or default sizes change: old caches and stored figures are then
+# recomputed. 3: DCI by histogram boosted trees, FactorVAE votes from the encoded codes, n/2 test samples.
+METRICS_VERSION = 3
 FOLDER_SIDECAR = "latent-explorer.metrics.json"
 HEADLINE = (
     ("mig", "MIG"),
@@ -30,6 +32,33 @@ HEADLINE = (
     ("dci_informativeness", "DCI informativeness"),
     ("sap", "SAP"),
 )
+
+
+ESTIMATOR_OF = {  # headline key -> its entry in metrics["estimators"]
+    "mig": "mig",
+    "factorvae": "factorvae",
+    "dci_disentanglement": "dci",
+    "dci_completeness": "dci",
+    "dci_informativeness": "dci",
+    "sap": "sap",
+}
+
+
+def is_current(metrics: dict) -> bool:
+    """Whether `metrics` (cached or stored in a checkpoint) came from this version's estimators.
+
+    Older figures (the random-forest DCI, a few hundred FactorVAE votes) disagree with
+    disentanglement_lib by up to 0.08; they are recomputed rather than shown.
+    """
+    return metrics.get("metrics_version") == METRICS_VERSION and isinstance(metrics.get("estimators"), dict)
+
+
+def estimator_note(metrics: dict, key: str) -> str:
+    """How the headline figure `key` was measured, e.g. "histogram boosted trees (100 stages of depth 3),
+    10,000 training + 5,000 test samples, seed 0"; "" when `metrics` does not say."""
+    estimators = metrics.get("estimators")
+    note = estimators.get(ESTIMATOR_OF.get(key, key)) if isinstance(estimators, dict) else None
+    return note if isinstance(note, str) else ""
 
 
 def sidecar_path(checkpoint: str | Path) -> Path:
@@ -55,12 +84,14 @@ def read_cached(checkpoint: str | Path, key: str) -> dict | None:
 
 
 def write_cached(checkpoint: str | Path, key: str, metrics: dict) -> None:
-    """Add `metrics` under `key`, dropping entries of other versions of the checkpoint. Raises CheckpointError."""
+    """Add `metrics` under `key`, dropping entries of other versions of the checkpoint or of the estimators.
+
+    Raises CheckpointError."""
     path = sidecar_path(checkpoint)
-    sha = key.split("|", 1)[0]
+    sha, version = key.split("|", 1)[0], key.rsplit("|", 1)[-1]
     try:
         entries = json.loads(path.read_text())["entries"]
-        entries = {k: v for k, v in entries.items() if k.split("|", 1)[0] == sha}
+        entries = {k: v for k, v in entries.items() if k.split("|", 1)[0] == sha and k.rsplit("|", 1)[-1] == version}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         entries = {}
     entries[key] = metrics
@@ -86,18 +117,17 @@ def dataset_for(model: checkpoints.Model, name: str | None) -> datasets.Dataset:
 
 def format_table(name: str, metrics: dict, cached: bool) -> str:
     """The metrics as a readable table, with the mutual information matrix normalised by factor entropy."""
-    mode = "full" if metrics.get("full") else "fast"
+    mode = "full: disentanglement_lib's estimators" if metrics.get("full") else "fast"
+    test = f" + {metrics['n_test']:,} test" if metrics.get("n_test") else ""
     lines = [
-        f"{name} on {metrics.get('dataset')} (n={metrics.get('n', 0):,}, seed {metrics.get('seed')}, "
+        f"{name} on {metrics.get('dataset')} (n={metrics.get('n', 0):,}{test}, seed {metrics.get('seed')}, "
         f"{mode}{', cached' if cached else ''})"
     ]
-    notes = {
-        "factorvae": "{} training / {} evaluation votes".format(*metrics.get("factorvae_votes", ("?", "?"))),
-        "dci_disentanglement": metrics.get("dci_model", ""),
-        "dci_informativeness": "mean test accuracy",
-    }
+    notes = {key: estimator_note(metrics, key) for key, _ in HEADLINE}
+    notes["dci_completeness"] = "the same trees" if notes["dci_completeness"] else ""
+    notes["dci_informativeness"] = "their mean test accuracy" if notes["dci_informativeness"] else ""
     for key, label in HEADLINE:
-        note = f"   ({notes[key]})" if key in notes else ""
+        note = f"   ({notes[key]})" if notes[key] else ""
         lines.append(f"  {label:<22}{metrics[key]:6.3f}{note}")
     kl, active = metrics.get("kl_per_dim"), metrics.get("active_dims", [])
     dims = len(kl) if kl else len(metrics.get("mi_matrix", []))

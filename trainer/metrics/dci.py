@@ -4,8 +4,12 @@ One classifier per factor predicts the factor's class from the whole code. Its f
 form a (D, F) matrix R. Disentanglement weighs, per dimension, 1 - H(R[d, :]) (entropy in base F)
 by the dimension's share of the total importance; completeness does the same per factor with
 1 - H(R[:, f]) in base D; informativeness is the classifiers' mean test accuracy. As
-disentanglement_lib computes it (`dci.py`), with its gradient-boosted trees for the `full` variant
-and a random forest (far faster, the same impurity-based importances) by default.
+disentanglement_lib computes it (`dci.py`), with its gradient-boosted trees (scikit-learn's
+GradientBoostingClassifier() defaults: 100 stages of depth-3 trees, learning rate 0.1) for the
+`full` variant, and by default the same boosting on histograms (HistGradientBoostingClassifier with
+those settings, 255 bins per dimension), whose importance of a dimension is the loss reduction of
+its splits summed over every tree. On 10,000 dSprites codes the two agree to about 0.02 in D and C
+at a twentieth of the cost (5-10 s against 80-160 s on 2 cores).
 """
 
 from __future__ import annotations
@@ -14,13 +18,18 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import entropy
-from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
 
 from .common import Progress, ShouldStop, check_codes_factors, check_stop, report
 
 EPSILON = 1e-11  # disentanglement_lib adds this before taking entropies, so an all-zero row is uniform
-FOREST_TREES = 40
-FOREST_DEPTH = 8  # on the disentangling-vae dSprites models this lands within ~0.04 of the boosted trees' D and I
+# disentanglement_lib's GradientBoostingClassifier() defaults, which the histogram trees repeat
+BOOSTING_STAGES = 100
+BOOSTING_DEPTH = 3
+BOOSTING_RATE = 0.1
+FAST_MODEL = f"histogram boosted trees ({BOOSTING_STAGES} stages of depth {BOOSTING_DEPTH})"
+FULL_MODEL = f"gradient-boosted trees ({BOOSTING_STAGES} stages of depth {BOOSTING_DEPTH}, disentanglement_lib's)"
 
 
 @dataclass(frozen=True)
@@ -33,17 +42,39 @@ class DCIScore:
     model: str  # which classifier made `importance`
 
 
-def make_classifier(full: bool, seed: int):
-    """disentanglement_lib's GradientBoostingClassifier() for `full`, else a random forest."""
+def make_classifier(full: bool, seed: int) -> GradientBoostingClassifier | HistGradientBoostingClassifier:
+    """disentanglement_lib's GradientBoostingClassifier() for `full`, else the same boosting on histograms."""
     if full:
         return GradientBoostingClassifier(random_state=seed)
-    # All features at every split, like the boosted trees, so importance goes to the dimension that
-    # explains the factor rather than being spread by feature subsampling. Depth is limited because
-    # fully grown trees fit noise in every dimension and spread the importance (D 0.19 instead of
-    # the boosted trees' 0.30 on betaH_dsprites), while depth 4-6 overshoots (0.40-0.53).
-    return RandomForestClassifier(
-        n_estimators=FOREST_TREES, max_features=None, max_depth=FOREST_DEPTH, random_state=seed
+    # min_samples_leaf=1 and no early stopping, as GradientBoostingClassifier; no leaf-count limit
+    # beyond the depth (HistGradientBoosting's defaults are 31 leaves, 20 samples a leaf).
+    return HistGradientBoostingClassifier(
+        learning_rate=BOOSTING_RATE,
+        max_iter=BOOSTING_STAGES,
+        max_depth=BOOSTING_DEPTH,
+        max_leaf_nodes=None,
+        min_samples_leaf=1,
+        early_stopping=False,
+        random_state=seed,
     )
+
+
+def feature_importances(model: GradientBoostingClassifier | HistGradientBoostingClassifier, dims: int) -> np.ndarray:
+    """(D,) importances summing to 1 (or all 0): impurity-based for GradientBoosting, split gains for the histograms.
+
+    HistGradientBoostingClassifier has no `feature_importances_`; like GradientBoostingClassifier's
+    (each tree's impurity decrease per feature, averaged over trees), this sums each split's loss
+    reduction per feature over every tree of every class.
+    """
+    if isinstance(model, GradientBoostingClassifier):
+        return np.abs(np.asarray(model.feature_importances_, dtype=np.float64))
+    gains = np.zeros(dims)
+    for stage in model._predictors:  # one TreePredictor per class (one for two classes) per stage
+        for tree in stage:
+            splits = tree.nodes[tree.nodes["is_leaf"] == 0]
+            np.add.at(gains, splits["feature_idx"].astype(np.int64), np.maximum(splits["gain"], 0.0))
+    total = gains.sum()
+    return gains / total if total > 0 else gains
 
 
 def importance_matrix(
@@ -68,10 +99,13 @@ def importance_matrix(
         if len(np.unique(factors[:, f])) < 2:  # nothing to learn; the factor carries no information
             train[f] = test[f] = float(np.mean(factors_test[:, f] == factors[0, f]))
             continue
-        model = make_classifier(full, seed).fit(codes, factors[:, f])
-        importance[:, f] = np.abs(model.feature_importances_)
-        train[f] = model.score(codes, factors[:, f])
-        test[f] = model.score(codes_test, factors_test[:, f])
+        # One OpenMP thread: the histogram trees' threads spin, and on cores shared with torch or
+        # another process they ran 50x slower (660 s instead of 12 s for a dSprites VAE).
+        with threadpool_limits(limits=1, user_api="openmp"):
+            model = make_classifier(full, seed).fit(codes, factors[:, f])
+            importance[:, f] = feature_importances(model, codes.shape[1])
+            train[f] = model.score(codes, factors[:, f])
+            test[f] = model.score(codes_test, factors_test[:, f])
         report(progress, (f + 1) / num_factors)
     return importance, train, test
 
@@ -125,5 +159,5 @@ def dci(
         informativeness=float(test.mean()),
         informativeness_train=float(train.mean()),
         importance=importance,
-        model="gradient-boosted trees" if full else f"random forest: {FOREST_TREES} trees of depth {FOREST_DEPTH}",
+        model=FULL_MODEL if full else FAST_MODEL,
     )
