@@ -9,7 +9,7 @@ import pytest
 import checkpoints
 import trainer.metrics
 from trainer.cli import main
-from trainer.evaluation import sidecar_path
+from trainer.evaluation import METRICS_VERSION, is_current, sidecar_path
 
 KEYS = {
     "mig",
@@ -55,6 +55,27 @@ def test_eval_prints_every_metric_as_json_and_caches_it_beside_the_checkpoint(ds
     assert _run(["eval", dsprites_vae, "--n", 200]) == 0
     table = capsys.readouterr().out
     assert "cached" in table and "MIG" in table and "DCI disentanglement" in table and "posY" in table
+    # every figure says how it was measured; 300 codes are too few to fill FactorVAE batches from them
+    assert "(n=200 + 100 test, seed 0, fast, cached)" in table
+    assert "(histogram boosted trees (100 stages of depth 3), 200 training + 100 test samples, seed 0)" in table
+    assert "(freshly encoded batches of 64, 10 training + 5 evaluation votes, seed 0)" in table
+    assert "(20-bin histograms, 200 samples, seed 0)" in table
+    assert first["estimators"]["sap"] == "linear SVMs (C=0.01), 200 training + 100 test samples, seed 0"
+
+
+def test_figures_of_an_older_estimator_are_measured_again(dsprites_vae, capsys):
+    assert _run(["eval", dsprites_vae, "--n", 200, "--json"]) == 0
+    current = json.loads(capsys.readouterr().out)
+    assert is_current(current)
+    path = sidecar_path(dsprites_vae)
+    entries = json.loads(path.read_text())["entries"]
+    (key,) = entries
+    old_key = key.replace(f"|v{METRICS_VERSION}", "|v2")  # what the random-forest DCI wrote
+    path.write_text(json.dumps({"format_version": 1, "entries": {old_key: {**current, "mig": 0.5}}}))
+    assert _run(["eval", dsprites_vae, "--n", 200, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["mig"] == current["mig"]
+    assert list(json.loads(path.read_text())["entries"]) == [key]  # the old estimator's entry is dropped
+    assert not is_current({**current, "metrics_version": 2})
 
 
 def test_another_seed_is_measured_and_kept_next_to_the_first(dsprites_vae, capsys):
