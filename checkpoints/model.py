@@ -43,10 +43,19 @@ class Model:
         return self
 
     def decode(self, z: torch.Tensor | np.ndarray) -> torch.Tensor:
-        """z: (n, latent_dim) or (latent_dim,), any device -> (n, C, H, W) float32 in [0, 1] on `device`."""
+        """z: (n, latent_dim) or (latent_dim,), any device -> (n, C, H, W) float32 in [0, 1] on `device`.
+
+        Raises InferenceError for a code of the wrong shape or with NaN/Inf entries, and when the decoder's
+        output is not finite (damaged weights: a huge but finite weight overflows)."""
         z = self._as_batch(z, (self.latent_dim,), "code")
+        if not torch.isfinite(z).all():
+            raise InferenceError("the code holds NaN or Inf values; every entry must be a finite number")
         with torch.inference_mode():
-            return self.network.images(z).float().clamp_(0, 1)
+            images = self.network.images(z).float()
+            # clamp would turn NaN into a black image and hide damaged weights: say so instead
+            if not torch.isfinite(images).all():
+                raise InferenceError("the decoder produced NaN for this code; the weights may be damaged")
+            return images.clamp_(0, 1)
 
     def encode(self, x: torch.Tensor | np.ndarray) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x: (n, C, H, W) in [0, 1] -> mu (n, d) and logvar (n, d), or None for an AE."""

@@ -11,6 +11,7 @@ import dataclasses
 import sys
 import types
 import typing
+from pathlib import Path
 from typing import Any, NoReturn
 
 from checkpoints import CheckpointError
@@ -120,9 +121,32 @@ def add_eval_parser(commands: argparse._SubParsersAction) -> None:
     ev.set_defaults(handler=_eval_command)
 
 
-def _eval_command(args: argparse.Namespace) -> int:
-    from .evaluation import eval_command
+EVAL_MAX_N = 1_000_000  # encoded samples: more fills memory and takes hours on a CPU, for no steadier scores
+MAX_SEED = 2**63 - 1
 
+
+def _eval_command(args: argparse.Namespace) -> int:
+    from checkpoints.sniff import holds_compiled_code
+
+    from .evaluation import eval_command
+    from .metrics.evaluate import MIN_SAMPLES
+
+    if args.n < MIN_SAMPLES:
+        raise ValueError(
+            f"n={args.n} is too few samples for --n; use at least {MIN_SAMPLES} (disentanglement_lib uses 10,000)"
+        )
+    if args.n > EVAL_MAX_N:
+        raise ValueError(f"--n {args.n} is too many samples (at most {EVAL_MAX_N:,}; more only fills memory)")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise ValueError(f"--seed must be between 0 and 2^63-1 (a 64-bit generator seed), got {args.seed}")
+    # decided before anything runs: a TorchScript file's code would run as it opens, for a model with no encoder
+    if holds_compiled_code(args.checkpoint) and not (
+        getattr(args, "arch_file", None) or getattr(args, "model_class", None)
+    ):
+        raise CheckpointError(
+            f"{Path(args.checkpoint).name} is a TorchScript generator (decoder only), which latent-train eval "
+            "cannot measure: the metrics need an encoder; none of its code was run"
+        )
     return eval_command(args)
 
 

@@ -80,7 +80,16 @@ def read_cached(checkpoint: str | Path, key: str) -> dict | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     found = entries.get(key) if isinstance(entries, dict) else None
-    return found if isinstance(found, dict) else None
+    if not isinstance(found, dict):
+        return None
+    if not all(isinstance(found.get(k), (int, float)) and not isinstance(found.get(k), bool) for k, _ in HEADLINE):
+        # damaged or written by other code: measure again rather than fail on it ever after
+        print(
+            f"latent-train: note: {sidecar_path(checkpoint).name} holds an incomplete entry; measuring again",
+            file=sys.stderr,
+        )
+        return None
+    return found
 
 
 def write_cached(checkpoint: str | Path, key: str, metrics: dict) -> None:

@@ -76,7 +76,7 @@ def validate_config(cls: type[Network], raw: Any) -> Any:
         raise ValueError(f"the architecture config lacks {missing}")
     values = {}
     for name, value in raw.items():
-        if name == "image_shape" or isinstance(value, list):
+        if "tuple" in str(fields[name].type):  # image_shape, widths: lists in JSON
             if not (isinstance(value, list) and all(_is_int(v) for v in value)):
                 raise ValueError(f"config {name} must be a list of integers, not {value!r}")
             value = tuple(value)
