@@ -57,7 +57,7 @@ def test_eval_prints_every_metric_as_json_and_caches_it_beside_the_checkpoint(ds
     assert "cached" in table and "MIG" in table and "DCI disentanglement" in table and "posY" in table
     # every figure says how it was measured; 300 codes are too few to fill FactorVAE batches from them
     assert "(n=200 + 100 test, seed 0, fast, cached)" in table
-    assert "(histogram boosted trees (100 stages of depth 3), 200 training + 100 test samples, seed 0)" in table
+    assert "(boosted trees on histograms (100 stages of depth 3), 200 training + 100 test samples, seed 0)" in table
     assert "(freshly encoded batches of 64, 10 training + 5 evaluation votes, seed 0)" in table
     assert "(20-bin histograms, 200 samples, seed 0)" in table
     assert first["estimators"]["sap"] == "linear SVMs (C=0.01), 200 training + 100 test samples, seed 0"

@@ -164,7 +164,7 @@ def test_evaluate_gives_every_key_as_json_deterministically():
         "mig": "20-bin histograms, 1,200 samples, seed 3",
         "factorvae": "votes from batches of 64 drawn from the 1,800 encoded samples (2 halves x 10,000, "
         "cross-fitted), seed 3",
-        "dci": "histogram boosted trees (100 stages of depth 3), 1,200 training + 600 test samples, seed 3",
+        "dci": "boosted trees on histograms (100 stages of depth 3), 1,200 training + 600 test samples, seed 3",
         "sap": "linear SVMs (C=0.01), 1,200 training + 600 test samples, seed 3",
     }
     assert first["metrics_version"] == 3 and first["n_test"] == 600

@@ -1,7 +1,7 @@
 """Our metrics against a port of disentanglement_lib's (tests/trainer/dlib_reference.py) on fixed arrays.
 
-MIG and SAP are the same computation and must agree to float precision; DCI's fast default (histogram
-boosted trees) within 0.02 of the reference's GradientBoostingClassifier, `full=True` to the
+MIG and SAP are the same computation and must agree to float precision; DCI's fast default (GradientBoosting's
+algorithm on histograms) within 0.01 of the reference's GradientBoostingClassifier, `full=True` to the
 reference's own tie-breaking noise; the FactorVAE score by votes drawn from the codes, and by fresh
 votes, within 0.03 of disentanglement_lib's 10,000 + 5,000 fresh votes. The full table on the zoo and
 disentangling-vae models (reference trees take minutes a model) is `python -m benchmarks.metrics_agreement`.
@@ -51,10 +51,12 @@ def test_sap_is_disentanglement_libs_to_float_precision(entangled_small):
 def test_fast_dci_is_within_002_of_the_boosted_trees(entangled_small, reference_dci):
     codes, classes = entangled_small
     ours = dci(codes[:TRAIN], classes[:TRAIN], codes[TRAIN:], classes[TRAIN:])
-    assert ours.model.startswith("histogram boosted trees")
-    assert ours.disentanglement == pytest.approx(reference_dci["disentanglement"], abs=0.02)
-    assert ours.completeness == pytest.approx(reference_dci["completeness"], abs=0.02)
-    assert ours.informativeness == pytest.approx(reference_dci["informativeness_test"], abs=0.05)
+    assert ours.model.startswith("boosted trees on histograms")
+    # the issue asks for 0.02; the replica of GradientBoosting's algorithm lands about 0.005 away here, and
+    # HistGradientBoostingClassifier's own trees (hessian-weighted splits) 0.015-0.024 away
+    assert ours.disentanglement == pytest.approx(reference_dci["disentanglement"], abs=0.01)
+    assert ours.completeness == pytest.approx(reference_dci["completeness"], abs=0.01)
+    assert ours.informativeness == pytest.approx(reference_dci["informativeness_test"], abs=0.03)
     assert 0.1 < reference_dci["disentanglement"] < 0.4  # entangled, yet far from a uniform importance
 
 
