@@ -21,7 +21,7 @@ from checkpoints.statistics import ACTIVE_KL_NATS, ACTIVE_STD
 from . import datasets
 
 # Bump when a metric's definition, estimator or default sizes change: old caches and stored figures are then
-# recomputed. 3: DCI by histogram boosted trees, FactorVAE votes from the encoded codes, n/2 test samples.
+# recomputed. 3: DCI by boosted trees on histograms, FactorVAE votes from the encoded codes, n/2 test samples.
 METRICS_VERSION = 3
 FOLDER_SIDECAR = "latent-explorer.metrics.json"
 HEADLINE = (
@@ -54,7 +54,7 @@ def is_current(metrics: dict) -> bool:
 
 
 def estimator_note(metrics: dict, key: str) -> str:
-    """How the headline figure `key` was measured, e.g. "histogram boosted trees (100 stages of depth 3),
+    """How the headline figure `key` was measured, e.g. "boosted trees on histograms (100 stages of depth 3),
     10,000 training + 5,000 test samples, seed 0"; "" when `metrics` does not say."""
     estimators = metrics.get("estimators")
     note = estimators.get(ESTIMATOR_OF.get(key, key)) if isinstance(estimators, dict) else None
