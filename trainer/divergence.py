@@ -9,7 +9,9 @@ steps and the ranks agree (any rank's NaN stops all of them).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -50,6 +52,16 @@ class DivergenceWatch:
             raise Diverged(f"the loss became {what} at step {bad_step} (try a lower {lr_flag}); {self._kept(out)}")
         if network is not None and not all(bool(torch.isfinite(p).all()) for p in network.parameters()):
             raise Diverged(f"the weights became NaN or Inf at step {step} (try a lower {lr_flag}); {self._kept(out)}")
+
+    def check_statistics(self, statistics: dict[str, Any], step: int, out: Path, lr_flag: str = "--lr") -> None:
+        """Raise Diverged if the code statistics about to be saved (KL per dimension, means, stds) are not finite:
+        huge but finite weights can overflow there before the loss does."""
+        for name, values in statistics.items():
+            if not all(math.isfinite(v) for v in values):
+                raise Diverged(
+                    f"the encoder's codes became NaN or Inf at step {step} ({name}; try a lower {lr_flag}); "
+                    f"{self._kept(out)}"
+                )
 
     def _kept(self, out: Path) -> str:
         if self.saved_step is None:

@@ -219,11 +219,9 @@ class Run:
         """Write --out and its training state atomically, and a -stepNNNNNNN snapshot if asked (rank 0 only)."""
         if not self.world.is_main:
             return
-        self.model.with_meta(
-            steps=self.step_count,
-            loss_history=tuple(map(tuple, self.history)),
-            **latent_statistics(self.model, self.data),
-        )
+        statistics = latent_statistics(self.model, self.data)
+        self.watch.check_statistics(statistics, self.step_count, self.out)
+        self.model.with_meta(steps=self.step_count, loss_history=tuple(map(tuple, self.history)), **statistics)
         self.model.network.train()
         checkpoints.save(self.model, self.out, self.training_state())
         self.watch.saved_step = self.step_count
