@@ -400,12 +400,19 @@ def load_training_state(checkpoint: str | Path, model: Model) -> dict[str, Any]:
             "(only checkpoints written by latent-train have one); start a new run instead"
         )
     try:
+        with open(path, "rb"):  # the system's own reason (permissions, a folder), not safetensors' guess
+            pass
+    except OSError as exc:
+        raise TrainingStateError(
+            f"cannot read {path.name} ({exc.strerror or exc}); fix its permissions, or start a new run"
+        ) from None
+    try:
         with safetensors.safe_open(str(path), framework="pt") as f:
             doc = json.loads((f.metadata() or {})[_STATE_KEY])
             tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except Exception as exc:  # any malformed file, missing key or bad JSON
+        state = _unflatten(doc["tree"], tensors)
+    except Exception as exc:  # any malformed file, missing key, bad JSON or a tree that names no tensor
         raise TrainingStateError(f"{path.name} is not a readable training state ({exc}); start a new run") from None
-    state = _unflatten(doc["tree"], tensors)
     # whatever the file holds: None or a non-mapping fails below as AttributeError/TypeError
     weights: Any = state.pop("model", None) if isinstance(state, dict) else None
     try:

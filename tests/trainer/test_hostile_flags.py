@@ -46,6 +46,7 @@ FILES = [
     (["--resume", "{tmp}/victim.safetensors", "--out", "{tmp}/other.safetensors"], "other.safetensors exists"),
     (["--resume", "{tmp}/missing.safetensors"], "missing.safetensors does not exist; check the path"),
     (["--resume", "{tmp}/loop.safetensors"], "is a symbolic link that leads nowhere"),
+    (["--resume", "{tmp}/unreadable.safetensors"], "cannot read unreadable.train.safetensors (Is a directory)"),
 ]
 EVAL = [
     (["{tmp}/victim.safetensors", "--n", "0"], "n=0 is too few samples for --n; use at least 30"),
@@ -71,7 +72,7 @@ class LoudGenerator(nn.Module):
 @pytest.fixture
 def folder(tmp_path):
     """A folder with a 3-step run, another checkpoint, a TorchScript file and a symlink loop in it."""
-    for name, steps in (("victim", 3), ("other", 2)):
+    for name, steps in (("victim", 3), ("other", 2), ("unreadable", 1)):
         path = tmp_path / f"{name}.safetensors"
         model = checkpoints.create_model("mlp", "vae", 2, (1, 8, 8), seed=0, dataset="digits")
         model.with_meta(steps=steps, train_config={"kind": "vae", "steps": steps, "dataset": "digits"})
@@ -80,6 +81,9 @@ def folder(tmp_path):
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.jit.save(torch.jit.script(LoudGenerator()), str(tmp_path / "generator.pt"))
     (tmp_path / "loop.safetensors").symlink_to(tmp_path / "loop.safetensors")
+    sidecar = checkpoints.training_state_path(tmp_path / "unreadable.safetensors")
+    sidecar.unlink()
+    sidecar.mkdir()  # what the system cannot read as a file
     return tmp_path
 
 
