@@ -1,8 +1,9 @@
 """`python -m benchmarks.metrics_agreement`: our fast DCI and FactorVAE against a port of disentanglement_lib's.
 
 For each case, 15,000 codes drawn as `evaluate` draws them (seed 0): DCI trained on the first 10,000
-and tested on the other 5,000, by our default (histogram boosted trees) and by disentanglement_lib's
-`compute_importance_gbt` (GradientBoostingClassifier(), 80-400 s a case); the FactorVAE score by our
+and tested on the other 5,000, by our default (GradientBoosting's algorithm on histograms) and by
+disentanglement_lib's `compute_importance_gbt` (GradientBoostingClassifier(), 80-400 s a case); the
+FactorVAE score by our
 default (votes drawn from the 15,000 codes) and, for the entangled known case (and every case with
 `--factorvae-reference`: 960,000 images encoded, ~10 min a model on 2 cores), by disentanglement_lib's
 10,000 + 5,000 freshly encoded votes. Prints one row per case and appends it as JSON to `--out`.

@@ -20,6 +20,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from checkpoints.atomic import atomic_write_bytes, check_output
+from checkpoints.errors import CheckpointError
+from explorer.common.flags import add_import_flags, load_options
+
 SCREENSHOT_TIMEOUT_S = 60
 FIRST_PICTURE = "faces-betavae.safetensors"  # selected, and compared with faces-vae, when the zoo opens
 TABS = ("explore", "traversal", "interpolation", "reconstruction", "compare", "scatter", "analysis")
@@ -48,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--screenshot", metavar="PNG", help="save a picture of the window once it has rendered, then exit"
     )
+    parser.add_argument("--overwrite", action="store_true", help="let --screenshot replace a checkpoint-like file")
     parser.add_argument(
         "--zoo",
         action="store_true",
@@ -55,18 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(the default with no files and no saved session)",
     )
     parser.add_argument("--tab", choices=TABS, help="the view to show first (default: explore; compare for the zoo)")
-    parser.add_argument(
-        "--latent-dim",
-        type=int,
-        metavar="N",
-        help="latent size of a TorchScript generator that does not record it (else the window asks)",
-    )
-    parser.add_argument(
-        "--arch-file",
-        metavar="F.py",
-        help="your Python file that builds the decoder of a state dict "
-        "of another architecture; it RUNS that file's code (docs/importing.md)",
-    )
+    add_import_flags(parser)
     return parser
 
 
@@ -82,8 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         _check_device(args.device)
-        _check_foreign_flags(args)
-    except ValueError as exc:
+        options = _start_options(args)
+        if args.screenshot:
+            check_output(args.screenshot, overwrite=args.overwrite, inputs=args.files, flag="--screenshot")
+    except (ValueError, CheckpointError) as exc:
         print(f"latent-explorer: error: {exc}", file=sys.stderr)
         return 2
     from PySide6.QtCore import QSettings, QTimer
@@ -96,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(None, QSettings())  # paints before torch loads; the worker attaches when ready
     window.start_tab = args.tab
     if args.files:
-        window.open_files(args.files, latent_dim=args.latent_dim, arch_file=args.arch_file)
+        window.open_files(args.files, options=options)
     elif args.zoo or not window.restore_session():
         zoo = zoo_files()
         pair = [p for p in zoo if Path(p).name == FIRST_PICTURE]
@@ -150,19 +146,14 @@ def _report_first_paint(window: Any, app: Any) -> None:
     window.installEventFilter(window._first_paint)
 
 
-def _check_foreign_flags(args: argparse.Namespace) -> None:
-    if args.latent_dim is not None and args.latent_dim < 1:
-        raise ValueError(f"--latent-dim must be a positive number of dimensions, not {args.latent_dim}")
+def _start_options(args: argparse.Namespace) -> Any:
+    """The import flags, which apply to the FILES given with them."""
+    options = load_options(args)
     if args.zoo and args.files:
         raise ValueError("--zoo opens the bundled models instead of FILES; give one or the other")
-    if args.arch_file is not None:
-        if not args.files:
-            raise ValueError("--arch-file applies to the FILES given with it; name the state dict to open")
-        if not Path(args.arch_file).is_file():
-            raise ValueError(
-                f"--arch-file {args.arch_file} does not exist; give the Python file that defines the decoder"
-            )
-        args.arch_file = str(Path(args.arch_file).absolute())
+    if not args.files and options != type(options)():
+        raise ValueError("the import flags apply to the FILES given with them; name the files to open")
+    return options
 
 
 def _grab_when_rendered(window, path: Path, outcome: dict, timer_cls) -> None:
@@ -183,14 +174,32 @@ def _grab_when_rendered(window, path: Path, outcome: dict, timer_cls) -> None:
                 file=sys.stderr,
             )
             outcome["code"] = 1
-        if not window.grab().save(str(path)):
-            print(f"latent-explorer: error: cannot write {path}", file=sys.stderr)
+        if not window.models and window.asked_for_files:
+            reason = window.banner.text() or "nothing could be opened"
+            print(f"latent-explorer: error: no model opened: {reason}", file=sys.stderr)
+            outcome["code"] = 1
+        try:
+            atomic_write_bytes(path, _png_bytes(window.grab()))
+        except CheckpointError as exc:
+            print(f"latent-explorer: error: {exc}", file=sys.stderr)
             outcome["code"] = 2
         window.hide()
         window.close_without_saving()
 
     timer.timeout.connect(poll)
     timer.start(50)
+
+
+def _png_bytes(pixmap: Any) -> bytes:
+    """A QPixmap encoded as PNG in memory (then written atomically: an existing file is never truncated)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.WriteOnly)
+    pixmap.save(buffer, "PNG")
+    buffer.close()
+    return bytes(data.data())
 
 
 if __name__ == "__main__":

@@ -113,14 +113,32 @@ class Result:
 
 
 @dataclass(frozen=True)
+class LoadOptions:
+    """How to open other people's files: `checkpoints.load`'s keyword arguments (docs/importing.md)."""
+
+    latent_dim: int | None = None  # for a TorchScript / ONNX generator or arch file that does not record it
+    arch_file: str | None = None  # the user's Python file that builds the networks (runs it: explicit only)
+    model_class: str | None = None  # "FILE.py:ClassName", the user's own class (runs it: explicit only)
+    model_args: str | None = None  # its constructor's arguments: JSON or key=value pairs
+    output_range: tuple[float, float] | None = None  # the decoder's pixel range, when not measured
+    encoder: str | None = None  # an ONNX encoder beside an ONNX decoder
+    dataset: str | None = None  # the data set to encode for the model, with one of:
+    data_dir: str | None = None
+    data_file: str | None = None
+    trust_code: bool = False  # the user agreed to run a TorchScript file's compiled code
+
+    def kwargs(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
 class LoadRequest:
     """Open `path` as model `model_id` (load requests are queued, not latest-wins)."""
 
     request_id: int
     model_id: int
     path: str
-    latent_dim: int | None = None  # for a TorchScript generator that does not record it
-    arch_file: str | None = None  # the user's Python file that builds the networks (runs it: explicit only)
+    options: LoadOptions = LoadOptions()
 
 
 @dataclass(frozen=True)
@@ -129,6 +147,8 @@ class LoadFailed:
     path: str
     message: str
     needs_latent_dim: bool = False  # a TorchScript generator: ask the user, then load again with it
+    needs_consent: bool = False  # a TorchScript file: ask the user whether to run its code, then load again
+    sha256: str = ""  # of the file, when it needs consent (the answer is kept per file hash)
 
 
 @dataclass(frozen=True)

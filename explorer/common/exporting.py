@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,9 @@ def save_codes(path: str | Path, codes: np.ndarray, metadata: dict[str, Any], **
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def traversal_metadata(sources: list[dict], z: np.ndarray, dims: list[int], steps: int, span: float) -> dict[str, Any]:
+def traversal_metadata(
+    sources: list[dict[str, Any]], z: np.ndarray, dims: list[int], steps: int, span: float | Sequence[float]
+) -> dict[str, Any]:
     """The same for the GUI's export and `latent-explorer export traversal`."""
     return {
         "view": "traversal",

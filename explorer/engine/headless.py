@@ -21,9 +21,12 @@ from typing import NoReturn
 import numpy as np
 
 import checkpoints
+from checkpoints.atomic import check_output
 from explorer.common import exporting
 from explorer.common.dims import dimension_order
+from explorer.common.flags import add_import_flags, load_options
 from explorer.engine import rendering
+from explorer.protocol import LoadOptions
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -40,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     def common(sub: argparse.ArgumentParser, many: bool) -> None:
         sub.add_argument("checkpoints", nargs="+" if many else 1, metavar="CKPT")
         sub.add_argument("--out", required=True, help="file to write (.png, or .gif with --gif)")
+        sub.add_argument("--overwrite", action="store_true", help="replace --out even if it is a checkpoint")
         sub.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-        foreign_flags(sub)
+        add_import_flags(sub)
 
     traversal = kinds.add_parser("traversal", help="rows = dimensions, columns = values around z")
     common(traversal, many=False)
@@ -69,29 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     common(recon, many=True)
     recon.add_argument("--n", type=int, default=8)
     recon.add_argument("--seed", type=int, default=0)
-    recon.add_argument("--dataset", help="data set to draw from (default: the first checkpoint's)")
 
     convert = commands.add_parser("convert", help="write any checkpoint latent-explorer opens as its own .safetensors")
     convert.add_argument(
         "source", metavar="SRC", help="e.g. a disentangling-vae results folder, model.pt, a state dict"
     )
     convert.add_argument("--out", required=True, help="the .safetensors file to write")
-    convert.add_argument("--arch-file", type=Path, help=argparse.SUPPRESS)  # accepted only to refuse it clearly
+    convert.add_argument("--overwrite", action="store_true", help="replace --out if it is an existing checkpoint")
+    add_import_flags(convert)  # accepted so that a model they would open is refused with the reason
     return parser
-
-
-def foreign_flags(parser: argparse.ArgumentParser) -> None:
-    """--latent-dim and --arch-file: for other people's files (docs/importing.md)."""
-    parser.add_argument(
-        "--latent-dim", type=int, metavar="N", help="latent size of a TorchScript generator that does not record it"
-    )
-    parser.add_argument(
-        "--arch-file",
-        type=Path,
-        metavar="F.py",
-        help="your Python file that builds the decoder of a state dict of another architecture; "
-        "it RUNS that file's code (docs/importing.md)",
-    )
 
 
 def main(argv: list[str]) -> int:
@@ -99,10 +89,10 @@ def main(argv: list[str]) -> int:
     try:
         if args.command == "convert":
             return _convert(args)
-        models = [
-            rendering.open_model(p, args.device, latent_dim=args.latent_dim, arch_file=args.arch_file)
-            for p in args.checkpoints
-        ]
+        options = load_options(args)
+        inputs = [*args.checkpoints, *(str(f) for f in (getattr(args, "z", None), options.arch_file) if f)]
+        check_output(args.out, overwrite=args.overwrite, inputs=inputs)  # before any work
+        models = [rendering.open_model(p, args.device, options) for p in args.checkpoints]
         EXPORTS[args.view](args, models)
     except (ValueError, checkpoints.CheckpointError) as exc:
         print(f"latent-explorer: error: {exc}", file=sys.stderr)
@@ -113,7 +103,23 @@ def main(argv: list[str]) -> int:
 
 def _convert(args: argparse.Namespace) -> int:
     """Lossless: the weights are copied unchanged in float32, so decoding gives identical images."""
-    model = checkpoints.convert(args.source, args.out, arch_file=args.arch_file)
+    if args.arch_file is not None or args.model_class is not None:  # refused by convert, with the reason
+        options = LoadOptions(arch_file=args.arch_file, model_class=args.model_class)
+    else:
+        options = load_options(args)
+    if options.dataset is not None:
+        raise ValueError("--dataset is for the views; a converted file records the data set its model was trained on")
+    model = checkpoints.convert(
+        args.source,
+        args.out,
+        latent_dim=options.latent_dim,
+        arch_file=options.arch_file,
+        model_class=options.model_class,
+        model_args=options.model_args,
+        output_range=options.output_range,
+        encoder=options.encoder,
+        overwrite=args.overwrite,
+    )
     print(
         f"wrote {args.out} ({model.kind} {model.meta.arch}, {model.latent_dim} dims, "
         f"{'x'.join(map(str, model.image_shape))})",
@@ -208,13 +214,10 @@ def _export_reconstruction(args: argparse.Namespace, models: list[checkpoints.Mo
     shapes = {m.image_shape for m in models}
     if len(shapes) != 1 or not all(m.has_encoder for m in models):
         raise ValueError("reconstruction needs models with encoders and one image shape")
-    name = args.dataset or models[0].meta.dataset
+    name = models[0].meta.dataset  # --dataset (with --data-dir / --data-file) is recorded on every model
     if name is None:
-        raise ValueError("the checkpoint does not name its data set; pass --dataset")
-    if args.dataset is None:  # the model's own data, from the folder or file it was trained on where needed
-        data = datasets.for_model(name, models[0].meta.train_config, models[0].image_shape)
-    else:
-        data = datasets.get(name, image_size=models[0].image_shape[1])
+        raise ValueError("the checkpoint does not name its data set; pass --dataset (and --data-dir or --data-file)")
+    data = datasets.for_model(name, models[0].meta.train_config, models[0].image_shape)
     indices = np.random.default_rng(args.seed).choice(len(data), size=args.n, replace=False)
     grid, errors = rendering.render_reconstruction(models, data.images(indices))
     exporting.save_png(

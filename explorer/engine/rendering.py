@@ -6,6 +6,7 @@ Everything here takes a `checkpoints.Model` and numpy codes and returns uint8 nu
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -13,13 +14,14 @@ import torch
 import checkpoints
 from checkpoints.images import to_uint8
 from explorer.common.grids import corner_grid_codes, interpolation_codes, square_shape, tile_grid, traversal_codes
+from explorer.protocol import LoadOptions
 
 BATCH = 256  # codes decoded per forward pass
 
 
-def open_model(path: str, device, **options) -> checkpoints.Model:
+def open_model(path: str, device: Any, options: LoadOptions | None = None) -> checkpoints.Model:
     """`checkpoints.load`, then the code statistics an imported model lacks (see `complete_statistics`)."""
-    model = checkpoints.load(path, device=device, **options)
+    model = checkpoints.load(path, device=device, **(options or LoadOptions()).kwargs())
     complete_statistics(model)
     return model
 

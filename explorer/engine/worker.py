@@ -10,6 +10,7 @@ is waiting. Results go back as dataclasses of uint8 numpy arrays tagged with req
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from pathlib import Path
@@ -67,7 +68,11 @@ class InferenceWorker(QObject):
             model = self._load(request)
         except checkpoints.CheckpointError as exc:
             needs_latent_dim = isinstance(exc, checkpoints.LatentDimRequiredError)
-            self.load_failed.emit(LoadFailed(request.request_id, request.path, str(exc), needs_latent_dim))
+            consent = isinstance(exc, checkpoints.CodeConsentRequiredError)
+            digest = _file_sha256(request.path) if consent else ""
+            self.load_failed.emit(
+                LoadFailed(request.request_id, request.path, str(exc), needs_latent_dim, consent, digest)
+            )
             return
         except Exception as exc:  # an unexpected bug must not kill the worker
             log.exception("loading %s failed", request.path)
@@ -206,7 +211,7 @@ class InferenceWorker(QObject):
 
     def _load(self, request: LoadRequest) -> checkpoints.Model:
         def load() -> checkpoints.Model:
-            return open_model(request.path, self.device, latent_dim=request.latent_dim, arch_file=request.arch_file)
+            return open_model(request.path, self.device, request.options)
 
         try:
             return load()
@@ -262,6 +267,15 @@ def _active(meta) -> tuple[bool, ...] | None:
     if meta.latent_std is not None:
         return tuple(std >= ACTIVE_STD for std in meta.latent_std)
     return None
+
+
+def _file_sha256(path: str) -> str:
+    """A file's SHA-256 (what the window remembers a user's trust in code by)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _display_name(path: Path) -> str:

@@ -7,6 +7,7 @@ id is not the latest one sent for its view is stale and ignored.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from explorer.gui.views.base import Anchor, ViewContext
 from explorer.gui.views.bookmarks import BookmarkList
 from explorer.gui.views.image_view import DecodedImageView
 from explorer.gui.views.model_list import ModelListView
-from explorer.gui.views.open_dialogs import ask_latent_dim
+from explorer.gui.views.open_dialogs import ask_latent_dim, ask_trust
 from explorer.gui.views.run_scrubber import RunScrubber
 from explorer.gui.views.sliders import LatentSliderPanel
 from explorer.gui.views.tabs import AnalysisTabs
@@ -79,6 +80,7 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         self._select_path: str | None = None
         self._unsent: list[LoadRequest] = []  # loads asked for before a worker was attached
         self._attached = False
+        self._asked = False
         self.start_tab: str | None = None  # a tab to show once the files given at start are open
         self.start_sample: int | tuple[int, ...] | None = None  # a data-set index (or factor classes) to encode then
         self.setWindowTitle("latent-explorer")
@@ -95,9 +97,20 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         return {m: o.info for m, o in self.open.items() if o.info is not None}
 
     @property
+    def asked_for_files(self) -> bool:
+        """Some file was asked for (opened, restored or dropped), whether or not it opened."""
+        return self._asked
+
+    @property
     def loading(self) -> list[int]:
         """Models whose file is being loaded now."""
         return [m for m, o in self.open.items() if o.loading is not None]
+
+    @property
+    def current_info(self) -> ModelInfo | None:
+        """What the worker said of the selected model (None: none selected, or still loading)."""
+        entry = self.open.get(self.current) if self.current is not None else None
+        return entry.info if entry is not None else None
 
     @property
     def code(self) -> np.ndarray:
@@ -187,6 +200,7 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
 
     def request_load(self, request: LoadRequest) -> None:
         """Send a load to the worker, or keep it until one is attached."""
+        self._asked = True
         if self._attached:
             self.load_requested.emit(request)
         else:
@@ -233,7 +247,7 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         if self.start_tab:
             self.tabs.open_tab(self.start_tab)
             self.start_tab = None
-        info = self.models.get(self.current) if self.current is not None else None
+        info = self.current_info
         sample, self.start_sample = self.start_sample, None
         if sample is not None and info is not None and info.can_encode_data:
             index, factors = (sample, None) if isinstance(sample, int) else (None, sample)
@@ -245,9 +259,14 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         if entry is None:
             return
         entry.loading = None
+        retry = None
         if failure.needs_latent_dim and (latent_dim := ask_latent_dim(self, Path(failure.path).name)) is not None:
-            entry.loading = failure.path
-            self.request_load(LoadRequest(failure.request_id, failure.request_id, failure.path, latent_dim))
+            retry = replace(entry.options, latent_dim=latent_dim)
+        if failure.needs_consent and self._consents(failure):
+            retry = replace(entry.options, trust_code=True)
+        if retry is not None:
+            entry.loading, entry.options = failure.path, retry
+            self.request_load(LoadRequest(failure.request_id, failure.request_id, failure.path, retry))
             return
         if entry.info is None:  # nothing of it is open: its placeholder goes
             del self.open[failure.request_id]
@@ -256,6 +275,15 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         if not self.loading:
             self._start_views()
         self._update_status()
+
+    def _consents(self, failure: LoadFailed) -> bool:
+        """Run a TorchScript file's code? Asked once per file content (SHA-256); the answer yes is kept."""
+        if session.is_trusted(self.settings, failure.sha256):
+            return True
+        if not ask_trust(self, Path(failure.path).name):
+            return False
+        session.trust(self.settings, failure.sha256)
+        return True
 
     # ---- the current model and its code -------------------------------------------------------
     def _on_model_list_model_selected(self, model_id: int | None) -> None:

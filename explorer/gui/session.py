@@ -51,6 +51,16 @@ def restored_models(settings: QSettings) -> tuple[list[tuple[str, np.ndarray]], 
     return kept, missing
 
 
+def is_trusted(settings: QSettings, sha256: str) -> bool:
+    """The user agreed to run the code of a file with this content before."""
+    return bool(sha256) and sha256 in _json(settings, "trusted-code", [])
+
+
+def trust(settings: QSettings, sha256: str) -> None:
+    settings.setValue("trusted-code", json.dumps(sorted({*_json(settings, "trusted-code", []), sha256})))
+    settings.sync()
+
+
 def restored_selection(settings: QSettings) -> str | None:
     return settings.value("session/selected", "") or None
 

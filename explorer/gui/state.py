@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.gui.views.base import Anchor
-from explorer.protocol import ModelInfo
+from explorer.protocol import LoadOptions, ModelInfo
 
 
 @dataclass
@@ -27,6 +27,7 @@ class OpenModel:
     anchor: Anchor | None = None  # the data sample the code was encoded from
     run: tuple[str, str] | None = None  # (folder, stem) of a training run's snapshots
     restore_z: np.ndarray | None = None  # a code to show once loaded (the saved session's)
+    options: LoadOptions = field(default_factory=LoadOptions)  # how it is opened (import flags, consent)
 
     @property
     def name(self) -> str:

@@ -8,6 +8,7 @@ import torch
 from PySide6.QtCore import QSettings
 
 import checkpoints
+import explorer.gui.main_window
 from checkpoints.images import to_uint8
 from explorer.engine.worker import WorkerThread
 from explorer.gui.app import create_app
@@ -17,6 +18,16 @@ from explorer.gui.main_window import MainWindow
 @pytest.fixture(scope="session")
 def qapp():
     return create_app()
+
+
+@pytest.fixture(autouse=True)
+def no_consent_dialog(monkeypatch):
+    """A modal dialog would wait forever offscreen: a test that expects one replaces this."""
+
+    def unexpected(parent, name):
+        raise AssertionError(f"unexpected question: run the code of {name}?")
+
+    monkeypatch.setattr(explorer.gui.main_window, "ask_trust", unexpected)
 
 
 @pytest.fixture

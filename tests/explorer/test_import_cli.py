@@ -68,7 +68,13 @@ def test_export_a_torchscript_generator_with_latent_dim(tmp_path, capsys):
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.jit.save(torch.jit.script(generator), str(tmp_path / "g.pt"))
     out = tmp_path / "s.png"
-    assert main(["export", "samples", str(tmp_path / "g.pt"), "--out", str(out), "--n", "1", "--seed", "5"]) == 2
+    command = ["export", "samples", str(tmp_path / "g.pt"), "--out", str(out), "--n", "1", "--seed", "5"]
+    assert main(command) == 2  # its code runs only with consent, asked before anything is loaded
+    assert one_line_error(capsys) == (
+        "g.pt is a TorchScript file: it contains compiled code that runs when it is opened; "
+        "open it only if you trust where it came from, by passing --trust-code"
+    )
+    assert main([*command, "--trust-code"]) == 2
     assert "does not record its latent size" in one_line_error(capsys)
     assert (
         main(
@@ -86,6 +92,7 @@ def test_export_a_torchscript_generator_with_latent_dim(tmp_path, capsys):
                 "3",
                 "--device",
                 "cpu",
+                "--trust-code",
             ]
         )
         == 0

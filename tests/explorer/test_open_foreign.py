@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from torch import nn
 import checkpoints
 import explorer.gui.main_window
 from checkpoints.images import to_uint8
+from explorer.gui.main_window import MainWindow
 from explorer.gui.views.open_dialogs import CheckpointFileDialog
+from explorer.protocol import LoadOptions
 
 from .conftest import expected_image, write_arch_file
 
@@ -85,24 +88,59 @@ def _scripted_generator(tmp_path: Path) -> Path:
     return tmp_path / "gen.pt"
 
 
-def test_a_torchscript_generator_opens_after_the_user_gives_its_latent_size(qtbot, window, tmp_path, monkeypatch):
+def test_a_torchscript_generator_opens_after_consent_and_its_latent_size(qtbot, window, tmp_path, monkeypatch):
     path = _scripted_generator(tmp_path)
-    asked = []
+    asked, trusted = [], []
     monkeypatch.setattr(explorer.gui.main_window, "ask_latent_dim", lambda parent, name: asked.append(name) or 4)
+    monkeypatch.setattr(explorer.gui.main_window, "ask_trust", lambda parent, name: trusted.append(name) or True)
     window.open_files([str(path)])
     wait_open(qtbot, window, 1)
     info = next(iter(window.models.values()))
-    assert asked == ["gen.pt"] and (info.kind, info.latent_dim, info.has_encoder) == ("gan", 4, False)
+    assert trusted == ["gen.pt"] and asked == ["gen.pt"]
+    assert (info.kind, info.latent_dim, info.has_encoder) == ("gan", 4, False)
     assert np.array_equal(window.image_view.image(), expected_image_of(path, np.zeros(4, np.float32)))
 
 
 def expected_image_of(path: Path, z: np.ndarray) -> np.ndarray:
-    model = checkpoints.load(path, device="cpu", latent_dim=len(z))
+    model = checkpoints.load(path, device="cpu", latent_dim=len(z), trust_code=True)
     return to_uint8(model.decode(torch.from_numpy(z)[None]))[0]
+
+
+def test_declining_to_run_its_code_opens_nothing_and_a_session_asks_again(
+    qtbot, inference, settings, tmp_path, monkeypatch
+):
+    path = _scripted_generator(tmp_path)
+    asked = []
+    monkeypatch.setattr(explorer.gui.main_window, "ask_trust", lambda parent, name: asked.append(name) or False)
+    first = MainWindow(inference.worker, settings)
+    qtbot.addWidget(first)
+    first.open_files([str(path)])
+    qtbot.waitUntil(lambda: bool(first.banner.text()), timeout=5000)
+    assert asked == ["gen.pt"] and first.models == {} and first.model_list.count() == 0
+    assert first.banner.text().startswith("gen.pt is a TorchScript file: it contains compiled code")
+    settings.setValue("session/models", json.dumps([{"path": str(path), "z": []}]))  # as if a session held it
+    second = MainWindow(inference.worker, settings)
+    qtbot.addWidget(second)
+    assert second.restore_session()
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=5000)  # asked again: nothing runs unasked
+
+
+def test_a_file_trusted_once_opens_again_without_asking(qtbot, inference, settings, tmp_path, monkeypatch):
+    path = _scripted_generator(tmp_path)
+    asked = []
+    monkeypatch.setattr(explorer.gui.main_window, "ask_trust", lambda parent, name: asked.append(name) or True)
+    monkeypatch.setattr(explorer.gui.main_window, "ask_latent_dim", lambda parent, name: 4)
+    for _ in range(2):
+        window = MainWindow(inference.worker, settings)
+        qtbot.addWidget(window)
+        window.open_files([str(path)])
+        qtbot.waitUntil(lambda w=window: len(w.models) == 1, timeout=10_000)
+    assert asked == ["gen.pt"]  # the answer is kept for this file's content (SHA-256)
 
 
 def test_cancelling_the_latent_size_shows_why_nothing_opened(qtbot, window, tmp_path, monkeypatch):
     path = _scripted_generator(tmp_path)
+    monkeypatch.setattr(explorer.gui.main_window, "ask_trust", lambda parent, name: True)
     monkeypatch.setattr(explorer.gui.main_window, "ask_latent_dim", lambda parent, name: None)
     window.open_files([str(path)])
     qtbot.waitUntil(window.banner.isVisible, timeout=5000)
@@ -115,6 +153,6 @@ def test_an_arch_file_given_with_the_files_builds_the_decoder(qtbot, window, tmp
     torch.save(
         nn.Sequential(nn.Linear(2, 16), nn.Sigmoid(), nn.Unflatten(1, (1, 4, 4))).state_dict(), tmp_path / "w.pt"
     )
-    window.open_files([str(tmp_path / "w.pt")], arch_file=str(tmp_path / "my.py"))
+    window.open_files([str(tmp_path / "w.pt")], options=LoadOptions(arch_file=str(tmp_path / "my.py")))
     wait_open(qtbot, window, 1)
     assert next(iter(window.models.values())).description == "w.pt (networks from my.py)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtGui import QGuiApplication
@@ -18,7 +19,13 @@ from explorer.protocol import MAIN, POSTERIOR, EncodeDatasetRequest, EncodeSampl
 POSTERIOR_SAMPLES = 2000  # encoded data samples behind the posterior 1-99 % slider ranges
 
 
-class CodeActions:
+if TYPE_CHECKING:
+    from explorer.gui.actions.host import WindowHost as _Host
+else:
+    _Host = object
+
+
+class CodeActions(_Host):
     def reset_z(self) -> None:
         if self.current is not None:
             self.set_z(np.zeros(self.models[self.current].latent_dim, np.float32))
@@ -29,12 +36,12 @@ class CodeActions:
             self.request_decode(seed=next(self._seeds))
 
     def encode_sample(self) -> None:
-        info = self.models.get(self.current)
+        info = self.current_info
         if info and info.can_encode_data:
-            self._send(EncodeSampleRequest(MAIN, self.latest.next_id(MAIN), self.current, next(self._seeds)))
+            self._send(EncodeSampleRequest(MAIN, self.latest.next_id(MAIN), info.model_id, next(self._seeds)))
 
     def encode_codes(self) -> None:
-        info = self.models.get(self.current)
+        info = self.current_info
         if not (info and info.can_encode_data):
             why = f" ({info.data_note})" if info and info.data_note else ""
             self.banner.show_message(
@@ -42,11 +49,11 @@ class CodeActions:
             )
             return
         self.statusBar().showMessage(f"encoding {info.dataset} samples for posterior ranges…")
-        self._send(EncodeDatasetRequest(POSTERIOR, self.latest.next_id(POSTERIOR), self.current, POSTERIOR_SAMPLES))
+        self._send(EncodeDatasetRequest(POSTERIOR, self.latest.next_id(POSTERIOR), info.model_id, POSTERIOR_SAMPLES))
 
     def export_image(self, path: str | None = None) -> str | None:
         """The decoded image as a PNG whose metadata holds the checkpoint and the code."""
-        info, image = self.models.get(self.current), self.image_view.image()
+        info, image = self.current_info, self.image_view.image()
         if info is None or image is None:
             return None
         if path is None:
@@ -56,7 +63,7 @@ class CodeActions:
         return path or None
 
     def copy_z(self) -> None:
-        info = self.models.get(self.current)
+        info = self.current_info
         if info:
             doc = {
                 "model": info.name,
@@ -66,7 +73,7 @@ class CodeActions:
             QGuiApplication.clipboard().setText(json.dumps(doc))
 
     def paste_z(self) -> None:
-        info = self.models.get(self.current)
+        info = self.current_info
         if not info:
             return
         try:

@@ -6,6 +6,7 @@ A mixin of `MainWindow` (GUI thread only); it uses the window's models, codes, s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtGui import QAction
@@ -15,21 +16,25 @@ from explorer.common.runs import scan_runs
 from explorer.gui import session
 from explorer.gui.state import OpenModel
 from explorer.gui.views.open_dialogs import choose_checkpoints
-from explorer.protocol import LoadRequest
+from explorer.protocol import LoadOptions, LoadRequest
+
+if TYPE_CHECKING:
+    from explorer.gui.actions.host import WindowHost as _Host
+else:
+    _Host = object
 
 
-class FileActions:
+class FileActions(_Host):
     def open_files(
         self,
         paths: list[str],
         codes: dict[str, np.ndarray] | None = None,
         *,
-        latent_dim: int | None = None,
-        arch_file: str | None = None,
+        options: LoadOptions | None = None,
     ) -> None:
         """Ask the worker to load each file (a placeholder shows in the list meanwhile); codes: a z per path.
 
-        `latent_dim` and `arch_file` (the command line's flags) go to checkpoints.load for every path.
+        `options` (the command line's import flags) go to checkpoints.load for every file given.
         """
         codes = codes or {}
         for path in paths:
@@ -39,7 +44,7 @@ class FileActions:
                 for stem, steps in runs.items():  # a folder of snapshots: one model per run, at its newest
                     self._start_load(path, steps[-1][1], codes.get(path), run=(path, stem))
                 continue
-            self._start_load(path, path, codes.get(path), latent_dim=latent_dim, arch_file=arch_file)
+            self._start_load(path, path, codes.get(path), options=options or LoadOptions())
         self._update_status()
 
     def _start_load(
@@ -49,20 +54,19 @@ class FileActions:
         z: np.ndarray | None,
         *,
         run: tuple[str, str] | None = None,
-        latent_dim: int | None = None,
-        arch_file: str | None = None,
+        options: LoadOptions | None = None,
     ) -> None:
         model_id = next(self._ids)
-        self.open[model_id] = OpenModel(path, loading=file, run=run, restore_z=z)
+        self.open[model_id] = OpenModel(path, loading=file, run=run, restore_z=z, options=options or LoadOptions())
         self.model_list.add_placeholder(model_id, run[1] if run else Path(file).name)
-        self.request_load(LoadRequest(model_id, model_id, file, latent_dim, arch_file))
+        self.request_load(LoadRequest(model_id, model_id, file, self.open[model_id].options))
 
     def _on_scrubber_snapshot_chosen(self, path: str) -> None:
         """Swap the current run's weights for another snapshot; the code stays."""
         entry = self.open.get(self.current) if self.current is not None else None
         if entry is not None and entry.run is not None and entry.info is not None and entry.info.path != path:
             entry.loading = path
-            self.request_load(LoadRequest(self.current, self.current, path))
+            self.request_load(LoadRequest(entry.info.model_id, entry.info.model_id, path, entry.options))
 
     def open_dialog(self) -> None:
         self.open_files(choose_checkpoints(self))
@@ -122,7 +126,7 @@ class FileActions:
 
     def save_session(self) -> None:
         models = [(self.open[m].session_path, self.open[m].z) for m in self.model_list.model_ids() if m in self.models]
-        info = self.models.get(self.current) if self.current is not None else None
+        info = self.current_info
         selected = info.path if info is not None else None
         session.save_session(
             self.settings, models, selected, self.bookmarks.entries(), self.saveGeometry(), self.saveState()

@@ -37,6 +37,13 @@ class ViewContext:
     def info(self) -> ModelInfo | None:
         return self.models.get(self.current) if self.current is not None else None
 
+    def selected(self) -> ModelInfo:
+        """The selected model, for code that runs only while one is (a view's refresh checked it)."""
+        info = self.info
+        if info is None:
+            raise RuntimeError("no model is selected")
+        return info
+
 
 class AnalysisView(QWidget):
     """Subclasses build requests in `refresh()` and draw answers in `show_result()`.

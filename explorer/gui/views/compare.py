@@ -24,6 +24,7 @@ from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.grid_view import LabelledGridView
 from explorer.protocol import (
     DecodeRequest,
+    DecodeResult,
     EncodeDatasetRequest,
     EncodeDatasetResult,
     EncodeSampleRequest,
@@ -136,7 +137,7 @@ class CompareView(AnalysisView):
 
     def links(self, other: int) -> dict[int, tuple[int, float]]:
         """current model's dim -> (other model's dim, gain): the other dim moves by gain × this dim's offset."""
-        ref = self.context.info
+        ref = self.context.selected()
         if other == ref.model_id:
             return {d: (d, 1.0) for d in range(ref.latent_dim)}
         if self.link.currentText() == BY_FACTOR and ref.model_id in self.correlations and other in self.correlations:
@@ -156,7 +157,7 @@ class CompareView(AnalysisView):
         Its own encoding of the anchor sample (or zeros), plus each linked dimension's gain times the
         current model's offset from the anchor's code.
         """
-        ctx, ref = self.context, self.context.info
+        ctx, ref = self.context, self.context.selected()
         if model_id == ref.model_id:
             return ctx.z.copy()
         info = ctx.models[model_id]
@@ -185,7 +186,9 @@ class CompareView(AnalysisView):
             for info in comparable.values():
                 if info.model_id not in self.correlations and info.can_encode_data:
                     key = ViewKey(self.name, "codes", info.model_id)
-                    self.send(lambda rid, k=key: EncodeDatasetRequest(k, rid, k.model_id, MATCH_SAMPLES), key)
+                    self.requested.emit(
+                        EncodeDatasetRequest(key, self.latest.next_id(key), info.model_id, MATCH_SAMPLES)
+                    )
         anchor = self.context.anchor
         traversal = self.show_mode.currentIndex() == 1
         order = dimension_order(ref.kl_per_dim, ref.latent_std, ref.latent_dim)[:TRAVERSAL_ROWS]
@@ -193,23 +196,23 @@ class CompareView(AnalysisView):
             if anchor is not None and self.needs_base(model_id) and (model_id, anchor.index) not in self.bases:
                 key = ViewKey(self.name, "anchor", model_id)
                 if not self.latest.waiting(key):
-                    self.send(lambda rid, k=key, m=model_id: EncodeSampleRequest(k, rid, m, index=anchor.index), key)
+                    request_id = self.latest.next_id(key)
+                    self.requested.emit(EncodeSampleRequest(key, request_id, model_id, index=anchor.index))
                 continue
             z = self.linked_code(model_id)
+            if z is None:
+                continue
             self.mapped_z[model_id] = z
             key = key_of(model_id)
-            if traversal:
-                links = self.links(model_id)
-                rows = [links[d] for d in order if d in links]
-                if rows:
-                    dims = tuple(dst for dst, _ in rows)
-                    spans = tuple(TRAVERSAL_SPAN * gain for _, gain in rows)
-                    self.send(
-                        lambda rid, k=key, zz=z, dd=dims, ss=spans: TraversalRequest(k, rid, k.model_id, zz, dd, 7, ss),
-                        key,
-                    )
-            else:
-                self.send(lambda rid, k=key, zz=z: DecodeRequest(k, rid, k.model_id, zz), key)
+            if not traversal:
+                self.requested.emit(DecodeRequest(key, self.latest.next_id(key), model_id, z))
+                continue
+            links = self.links(model_id)
+            rows = [links[d] for d in order if d in links]
+            if rows:
+                dims = tuple(dst for dst, _ in rows)
+                spans = tuple(TRAVERSAL_SPAN * gain for _, gain in rows)
+                self.requested.emit(TraversalRequest(key, self.latest.next_id(key), model_id, z, dims, 7, spans))
         linked = sum(len(self.links(m)) for m in comparable if m != ref.model_id)
         start = (
             f"data sample #{anchor.index}, encoded by each model"
@@ -235,7 +238,7 @@ class CompareView(AnalysisView):
             return
         if isinstance(result, TraversalResult):
             view.set_grid(result.image, result.tiles.shape[1:3], [f"z{d}" for d in result.dims])
-        else:
+        elif isinstance(result, DecodeResult):
             view.set_grid(result.image, result.image.shape[:2], [])
 
 

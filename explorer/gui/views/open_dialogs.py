@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from explorer.common.runs import scan_runs
 
@@ -62,3 +62,16 @@ def ask_latent_dim(parent: QWidget | None, name: str) -> int | None:
         4096,
     )
     return value if ok else None
+
+
+def ask_trust(parent: QWidget | None, name: str) -> bool:
+    """Ask before a TorchScript file's compiled code runs; True only on an explicit Open."""
+    answer = QMessageBox.warning(
+        parent,
+        "Run this file's code?",
+        f"{name} is a TorchScript file: it contains compiled code that runs when it is opened.\n"
+        "Open it only if you trust where it came from. Open it?",
+        QMessageBox.Open | QMessageBox.Cancel,
+        QMessageBox.Cancel,
+    )
+    return answer == QMessageBox.Open

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
@@ -43,7 +44,7 @@ class TraversalGrid(AnalysisView):
         self.result: TraversalResult | None = None
 
     def dims(self) -> list[int]:
-        info = self.context.info
+        info = self.context.selected()
         order = dimension_order(info.kl_per_dim, info.latent_std, info.latent_dim)
         limit = ROW_CHOICES[self.rows.currentText()]
         return order[:limit] if limit else order
@@ -67,11 +68,12 @@ class TraversalGrid(AnalysisView):
         labels = [f"z{d}" + (f"  KL {kl[d]:.2f}" if kl else "") for d in result.dims]
         self.view.set_grid(result.image, result.tiles.shape[1:3], labels)
 
-    def metadata(self) -> dict:
+    def metadata(self) -> dict[str, Any]:
         r = self.result
+        if r is None:
+            return {}
         info = self.context.models[r.model_id]
-        span = r.span if isinstance(r.span, float) else list(r.span)
-        return exporting.traversal_metadata([info.source], r.z.tolist(), list(r.dims), r.steps, span)
+        return exporting.traversal_metadata([info.source], r.z, list(r.dims), r.steps, r.span)
 
     def export_png(self, path: str | None = None) -> str | None:
         return self.save_png(self.result.image, self.metadata(), path) if self.result else None
