@@ -39,7 +39,8 @@ def save_png(path: str | Path, image: np.ndarray, metadata: dict[str, Any]) -> N
 
 def read_png_metadata(path: str | Path) -> dict[str, Any]:
     with Image.open(path) as image:
-        return json.loads(image.text[METADATA_KEY])
+        chunks: dict[str, str] = getattr(image, "text", {})  # PNG text chunks (PngImageFile only)
+        return dict(json.loads(chunks[METADATA_KEY]))
 
 
 def save_gif(path: str | Path, frames: list[np.ndarray], metadata: dict[str, Any], frame_ms: int = 120) -> None:
@@ -61,9 +62,12 @@ def save_gif(path: str | Path, frames: list[np.ndarray], metadata: dict[str, Any
 def save_codes(path: str | Path, codes: np.ndarray, metadata: dict[str, Any], **arrays: np.ndarray) -> None:
     """.npz with `codes` (float32 (N, d)), any extra arrays, and the metadata JSON as a string array."""
     buffer = io.BytesIO()
-    np.savez(
-        buffer, codes=np.asarray(codes, np.float32), metadata=np.array(json.dumps(with_version(metadata))), **arrays
-    )
+    named: dict[str, Any] = {
+        "codes": np.asarray(codes, np.float32),
+        "metadata": np.array(json.dumps(with_version(metadata))),
+        **arrays,
+    }
+    np.savez(buffer, **named)
     atomic_write_bytes(path, buffer.getvalue())
 
 

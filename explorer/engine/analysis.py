@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -190,7 +191,7 @@ def _fill_scatter_cache(model, data, request: AnalysisRequest, stored: dict) -> 
 
 def metrics(
     model: checkpoints.Model,
-    dataset: Callable[[], object],
+    dataset: Callable[[], Any],
     request: MetricsRequest,
     should_stop: Callable[[], bool],
     report: Callable[[float, str], None],

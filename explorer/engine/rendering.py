@@ -5,7 +5,7 @@ Everything here takes a `checkpoints.Model` and numpy codes and returns uint8 nu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,7 +71,7 @@ def render_traversal(
     z: np.ndarray,
     dims: list[int],
     steps: int,
-    span: float,
+    span: float | Sequence[float],
     should_stop: Callable[[], bool] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(grid image, tiles): one row per dimension in `dims`, `steps` columns over z[dim] ± span."""

@@ -26,7 +26,9 @@ class LabelledGridView(DecodedImageView):
         captions: list[list[str]] | None = None,
     ) -> None:
         h, w = tile_shape
-        places = [(text, -2, r * (h + GAP_PX) + h / 2, (1, 0.5), ROW_COLOUR) for r, text in enumerate(row_labels)]
+        places: list[tuple[str, float, float, tuple[float, float], str]] = [
+            (text, -2, r * (h + GAP_PX) + h / 2, (1, 0.5), ROW_COLOUR) for r, text in enumerate(row_labels)
+        ]
         places += [
             (text, c * (w + GAP_PX) + w / 2, r * (h + GAP_PX) + h, (0.5, 1), CAPTION_COLOUR)
             for r, row in enumerate(captions or [])

@@ -101,7 +101,9 @@ class InterpolationView(AnalysisView):
     def export_png(self, path: str | None = None) -> str | None:
         if self.result is None:
             return None
-        sources = [m.source for m in self.context.models.values() if m.name in self._rows] or [self.context.info.source]
+        sources = [m.source for m in self.context.models.values() if m.name in self._rows] or [
+            self.context.selected().source
+        ]
         return self.save_png(
             self.result.image, {"view": "interpolation", "checkpoints": sources, **self.result.metadata()}, path
         )

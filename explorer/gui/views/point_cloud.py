@@ -18,7 +18,7 @@ class PointCloudItem(pg.GraphicsObject):
         super().__init__()
         self.point_px = point_px
         self.xy = np.zeros((0, 2))
-        self._groups: list[tuple[QPen, object]] = []
+        self._groups: list[tuple[QPen, np.ndarray]] = []
         self._bounds = QRectF()
 
     def set_points(self, xy: np.ndarray, groups: np.ndarray, colours: list[QColor]) -> None:

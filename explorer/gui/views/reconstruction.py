@@ -54,7 +54,7 @@ class ReconstructionView(AnalysisView):
         self.result = result
         captions = [[""] * len(result.indices)] + [[f"{e * 1000:.1f}" for e in row] for row in result.mse]
         rows = ["data"] + [m.name for m in self._models]
-        self.view.set_grid(result.image, self.context.info.image_shape[1:], rows, captions)
+        self.view.set_grid(result.image, self.context.selected().image_shape[1:], rows, captions)
         self.view.setToolTip("under each reconstruction: mean squared pixel error × 1000")
 
     def export_png(self, path: str | None = None) -> str | None:
@@ -63,7 +63,7 @@ class ReconstructionView(AnalysisView):
         metadata = {
             "view": "reconstruction",
             "checkpoints": [m.source for m in self._models],
-            "dataset": self.context.info.dataset,
+            "dataset": self.context.selected().dataset,
             "indices": list(self.result.indices),
             "mse": self.result.mse.tolist(),
         }

@@ -61,6 +61,8 @@ class RunScrubber(QWidget):
         self.show()
 
     def _rescan(self, select: str | None = None) -> None:
+        if self.folder is None or self.stem is None:
+            return
         unfinished: list[str] = []
         self.steps = scan_runs(self.folder, unfinished).get(self.stem, [])
         if unfinished:

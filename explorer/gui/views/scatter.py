@@ -169,7 +169,7 @@ class LatentScatterView(AnalysisView):
         columns = []
         for combo in (self.x_axis, self.y_axis):
             text = combo.currentText()
-            if text.startswith(PCA):
+            if text.startswith(PCA) and self._pca is not None:
                 mean, components = self._pca
                 columns.append((codes - mean) @ components[int(text[len(PCA) :]) - 1])
             else:
@@ -225,7 +225,7 @@ class LatentScatterView(AnalysisView):
         if self.codes.indices[0] >= 0:
             nearest = np.argsort(((self.codes.codes - z) ** 2).sum(1))[:NEAREST_K]
             indices = tuple(int(i) for i in self.codes.indices[nearest])
-            current = self.context.current
+            current = self.context.selected().model_id
             self.send(lambda rid: ImagesRequest(NEAREST, rid, current, indices), NEAREST)
 
     # ---- interaction ----------------------------------------------------------------------------
@@ -240,7 +240,7 @@ class LatentScatterView(AnalysisView):
         self.z_changed.emit(z)
         index = int(self.codes.indices[row])
         if index >= 0:
-            current = self.context.current
+            current = self.context.selected().model_id
             self.send(lambda rid: EncodeSampleRequest(PICK, rid, current, index=index), PICK)
 
     def _on_marker_moved(self) -> None:
@@ -252,7 +252,7 @@ class LatentScatterView(AnalysisView):
         z = self.context.z.copy()
         for delta, combo in ((dx, self.x_axis), (dy, self.y_axis)):
             text = combo.currentText()
-            if text.startswith(PCA):
+            if text.startswith(PCA) and self._pca is not None:
                 z += delta * self._pca[1][int(text[len(PCA) :]) - 1]
             else:
                 z[int(text[1:])] += delta
@@ -270,7 +270,7 @@ class LatentScatterView(AnalysisView):
     def _add_direction(self) -> None:
         key = self.colour.currentText()
         values = self.codes.colours.get(key) if self.codes else None
-        if values is None or not self.group_a.count():
+        if self.codes is None or values is None or not self.group_a.count():
             self.failed.emit("Encode data with labels or factors first, then choose two groups to subtract.")
             return
         a, b = float(self.group_a.currentText()), float(self.group_b.currentText())
