@@ -22,7 +22,8 @@ from typing import Any
 
 from checkpoints.atomic import atomic_write_bytes, check_output
 from checkpoints.errors import CheckpointError
-from explorer.common.flags import add_import_flags, load_options
+from explorer.common.flags import add_import_flags, import_options
+from explorer.protocol import LoadOptions
 
 SCREENSHOT_TIMEOUT_S = 60
 FIRST_PICTURE = "faces-betavae.safetensors"  # selected, and compared with faces-vae, when the zoo opens
@@ -146,12 +147,12 @@ def _report_first_paint(window: Any, app: Any) -> None:
     window.installEventFilter(window._first_paint)
 
 
-def _start_options(args: argparse.Namespace) -> Any:
+def _start_options(args: argparse.Namespace) -> LoadOptions:
     """The import flags, which apply to the FILES given with them."""
-    options = load_options(args)
+    options = LoadOptions(**import_options(args))
     if args.zoo and args.files:
         raise ValueError("--zoo opens the bundled models instead of FILES; give one or the other")
-    if not args.files and options != type(options)():
+    if not args.files and options != LoadOptions():
         raise ValueError("the import flags apply to the FILES given with them; name the files to open")
     return options
 

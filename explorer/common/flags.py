@@ -1,16 +1,15 @@
 """The flags that open other people's models, one definition for the window and every headless command.
 
-`add_import_flags` puts them on a parser; `load_options` turns the parsed flags into the
-`protocol.LoadOptions` that the worker (or the headless path) hands to `checkpoints.load`.
-Raises ValueError with the sentence the user reads.
+`add_import_flags` puts them on a parser; `import_options` turns the parsed flags into the keyword
+arguments of `protocol.LoadOptions` (what the worker, or the headless path, hands to
+`checkpoints.load`). Raises ValueError with the sentence the user reads.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-from explorer.protocol import LoadOptions
+from typing import Any
 
 
 def add_import_flags(parser: argparse.ArgumentParser) -> None:
@@ -43,15 +42,15 @@ def add_import_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_options(args: argparse.Namespace) -> LoadOptions:
-    """The parsed flags as LoadOptions; files named must exist (paths made absolute)."""
+def import_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The parsed flags as LoadOptions' fields; files named must exist (paths made absolute)."""
     if args.latent_dim is not None and args.latent_dim < 1:
         raise ValueError(f"--latent-dim must be a positive number of dimensions, not {args.latent_dim}")
     if args.arch_file is not None and args.model_class is not None:
         raise ValueError("give --arch-file or --model-class, not both: each says how to build the networks")
     if args.model_args is not None and args.model_class is None:
         raise ValueError("--model-args are the arguments of --model-class; name the class too")
-    return LoadOptions(
+    return dict(
         latent_dim=args.latent_dim,
         arch_file=_existing(args.arch_file, "--arch-file", "the Python file that defines the decoder"),
         model_class=_model_class(args.model_class),

@@ -24,7 +24,7 @@ import checkpoints
 from checkpoints.atomic import check_output
 from explorer.common import exporting
 from explorer.common.dims import dimension_order
-from explorer.common.flags import add_import_flags, load_options
+from explorer.common.flags import add_import_flags, import_options
 from explorer.engine import rendering
 from explorer.protocol import LoadOptions
 
@@ -89,7 +89,7 @@ def main(argv: list[str]) -> int:
     try:
         if args.command == "convert":
             return _convert(args)
-        options = load_options(args)
+        options = LoadOptions(**import_options(args))
         inputs = [*args.checkpoints, *(str(f) for f in (getattr(args, "z", None), options.arch_file) if f)]
         check_output(args.out, overwrite=args.overwrite, inputs=inputs)  # before any work
         models = [rendering.open_model(p, args.device, options) for p in args.checkpoints]
@@ -106,7 +106,7 @@ def _convert(args: argparse.Namespace) -> int:
     if args.arch_file is not None or args.model_class is not None:  # refused by convert, with the reason
         options = LoadOptions(arch_file=args.arch_file, model_class=args.model_class)
     else:
-        options = load_options(args)
+        options = LoadOptions(**import_options(args))
     if options.dataset is not None:
         raise ValueError("--dataset is for the views; a converted file records the data set its model was trained on")
     model = checkpoints.convert(
