@@ -69,9 +69,11 @@ class LoudGenerator(nn.Module):
         return torch.sigmoid(z @ self.w).view(-1, 1, 8, 8)
 
 
-@pytest.fixture
-def folder(tmp_path):
-    """A folder with a 3-step run, another checkpoint, a TorchScript file and a symlink loop in it."""
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """A folder with a 3-step run, two more checkpoints, a TorchScript file and a symlink loop in it, shared by
+    every case: each one checks that it left all of them as they were."""
+    tmp_path = tmp_path_factory.mktemp("hostile")
     for name, steps in (("victim", 3), ("other", 2), ("unreadable", 1)):
         path = tmp_path / f"{name}.safetensors"
         model = checkpoints.create_model("mlp", "vae", 2, (1, 8, 8), seed=0, dataset="digits")
