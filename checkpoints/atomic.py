@@ -15,13 +15,12 @@ import contextlib
 import json
 import os
 import re
-import struct
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import CheckpointError, OutputExistsError
-from .sniff import is_pickle, is_zip
+from .sniff import header_length, is_pickle, is_zip
 
 try:  # POSIX: a writer holds a lock on its temporary file, so only the files of dead writers are removed
     import fcntl
@@ -74,7 +73,7 @@ def describe_file(path: str | os.PathLike[str]) -> str | None:
     if is_pickle(head):
         return "a pickle"
     if head[8:9] == b"{":
-        (length,) = struct.unpack("<Q", head[:8])
+        length = header_length(head) or 0
         return _describe_safetensors(head[8 : 8 + length])
     return None
 

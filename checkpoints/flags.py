@@ -11,6 +11,7 @@ Flags a parser already has (say its own --latent-dim or --dataset) are left as t
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 IMPORT_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -25,6 +26,8 @@ IMPORT_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("--output-range", {"metavar": "LOW,HIGH", "help": "the decoder's pixel range: --output-range=0,1 or "
                         "--output-range=-1,1 (with '=': it starts with a minus); default: measured on a probe batch"}),
     ("--encoder", {"metavar": "ENC.onnx", "help": "the ONNX encoder beside an ONNX decoder"}),
+    ("--trust-code", {"action": "store_true", "help": "open TorchScript files, whose compiled code RUNS when they "
+                      "are opened (only files you trust)"}),
 )  # fmt: skip
 
 DATA_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -41,7 +44,7 @@ def add_import_flags(parser: argparse.ArgumentParser, *, data: bool = True) -> N
     group = parser.add_argument_group("opening other people's models (docs/importing.md)")
     for flag, options in IMPORT_FLAGS + (DATA_FLAGS if data else ()):
         if flag not in have:
-            group.add_argument(flag, default=None, **options)
+            group.add_argument(flag, **({"default": None} | options))
 
 
 def parse_output_range(text: str | None) -> tuple[float, float] | None:
@@ -59,10 +62,29 @@ def parse_output_range(text: str | None) -> tuple[float, float] | None:
 
 
 def load_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The `checkpoints.load` keyword arguments the parsed flags ask for (absent flags are left out)."""
+    """The `checkpoints.load` keyword arguments the parsed flags ask for (absent flags are left out).
+
+    Raises ValueError, with the sentence to show, for flags that cannot work together or name no file.
+    """
     names = ("latent_dim", "model_class", "model_args", "arch_file", "encoder", "dataset", "data_dir", "data_file")
     options = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    _check(options)
     output_range = parse_output_range(getattr(args, "output_range", None))
     if output_range is not None:
         options["output_range"] = output_range
+    if getattr(args, "trust_code", False):
+        options["trust_code"] = True
     return options
+
+
+def _check(options: dict[str, Any]) -> None:
+    latent_dim = options.get("latent_dim")
+    if latent_dim is not None and latent_dim < 1:
+        raise ValueError(f"--latent-dim must be a positive number of dimensions, not {latent_dim}")
+    if "arch_file" in options and "model_class" in options:
+        raise ValueError("give --arch-file or --model-class, not both: each says how to build the networks")
+    if "model_args" in options and "model_class" not in options:
+        raise ValueError("--model-args are the arguments of --model-class; name the class too")
+    for flag, what in (("arch_file", "the Python file that defines the decoder"), ("encoder", "the encoder's .onnx")):
+        if flag in options and not Path(options[flag]).expanduser().is_file():
+            raise ValueError(f"--{flag.replace('_', '-')} {options[flag]} does not exist; give {what}")

@@ -16,6 +16,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar, overload
 
 METADATA_KEY = "latent_explorer"
@@ -149,3 +150,11 @@ def parse_meta(raw: Any, arch: str, config: Any) -> Meta:
             except ValueError as exc:
                 raise ValueError(f"meta '{name}' {exc}") from None
     return Meta(arch=arch, config=config, **values)
+
+
+def app_version() -> str:
+    """The installed latent-explorer's version, as checkpoints and exports record it ("unknown" uninstalled)."""
+    try:
+        return version("latent-explorer")
+    except PackageNotFoundError:
+        return "unknown"

@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 import zipfile
 from pathlib import Path
 
 from .errors import UnsupportedFormatError
+
+MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit on the JSON header
+
+
+def header_length(head: bytes) -> int | None:
+    """The JSON header's length from a safetensors file's first 8 bytes (little-endian u64); None if too short."""
+    return struct.unpack("<Q", head[:8])[0] if len(head) >= 8 else None
+
+
+def is_complete(path: str | Path) -> bool:
+    """True when the file is as long as its safetensors header says: header length, header, every tensor.
+
+    Standard library only (the GUI thread scans training runs with it).
+    """
+    try:
+        with open(path, "rb") as f:
+            length = header_length(f.read(8))
+            if length is None or length > MAX_HEADER_BYTES:
+                return False
+            header = json.loads(f.read(length))
+            end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+            return os.fstat(f.fileno()).st_size >= 8 + length + end
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return False  # unreadable, or a header cut off part-way: not whole (yet)
 
 
 def sniff(path: Path, data: bytes) -> None:
@@ -22,7 +47,7 @@ def sniff(path: Path, data: bytes) -> None:
         )
     if len(data) < 8:
         raise UnsupportedFormatError(f"{name} is only {len(data)} bytes long; it is not a safetensors file")
-    (header_len,) = struct.unpack("<Q", data[:8])
+    header_len = struct.unpack("<Q", data[:8])[0]
     looks_like_header = data[8:9] == b"{"
     if not looks_like_header:
         raise UnsupportedFormatError(f"{name} is not a safetensors file (its first bytes are not a safetensors header)")

@@ -22,7 +22,8 @@ from typing import Any
 
 from checkpoints.atomic import atomic_write_bytes, check_output
 from checkpoints.errors import CheckpointError
-from explorer.common.flags import add_import_flags, import_options
+from checkpoints.flags import add_import_flags, load_options
+from explorer.common.flags import OneLineParser
 from explorer.protocol import LoadOptions
 
 SCREENSHOT_TIMEOUT_S = 60
@@ -42,7 +43,7 @@ FIRST_PAINT_ENV = "LATENT_EXPLORER_FIRST_PAINT"  # "report" or "exit": print whe
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="latent-explorer", description="Look inside trained generative models.")
+    parser = OneLineParser(prog="latent-explorer", description="Look inside trained generative models.")
     parser.add_argument(
         "files",
         nargs="*",
@@ -149,7 +150,7 @@ def _report_first_paint(window: Any, app: Any) -> None:
 
 def _start_options(args: argparse.Namespace) -> LoadOptions:
     """The import flags, which apply to the FILES given with them."""
-    options = LoadOptions(**import_options(args))
+    options = LoadOptions(**load_options(args))
     if args.zoo and args.files:
         raise ValueError("--zoo opens the bundled models instead of FILES; give one or the other")
     if not args.files and options != LoadOptions():

@@ -21,6 +21,7 @@ from tqdm import tqdm
 import checkpoints
 from checkpoints import Model, create_model, resolve_device
 from checkpoints.atomic import check_output
+from checkpoints.format import app_version
 
 from . import datasets, distributed
 from .budget import check_batch_fits
@@ -28,7 +29,8 @@ from .config import FILE_FLAGS, RESUME_MAY_CHANGE, TrainConfig, check
 from .distributed import StopRequest, World
 from .divergence import Diverged
 from .precision import check_precision
-from .run import HISTORY_ROWS, Run, latent_statistics, snapshot_path
+from .run import HISTORY_ROWS, Run, snapshot_path
+from .statistics import latent_statistics
 
 __all__ = [
     "HISTORY_ROWS",
@@ -97,7 +99,7 @@ def prepare(config: TrainConfig, explicit: frozenset[str] | None = None, world: 
         recon=None if config.kind == "gan" else config.recon,
         train_config=recorded,
         description=config.description,
-        app_version=_version(),
+        app_version=app_version(),
     )
     return Run(config, data, model.to(device), device, world)
 
@@ -259,12 +261,3 @@ def iterate(run: Run, bar: tqdm) -> None:
     if snapshot or run.step_count % cfg.checkpoint_every == 0 or run.step_count == cfg.steps:
         run.watch.check(run.out, network=run.model.network, step=run.step_count)  # never save NaN weights
         run.save(snapshot=snapshot)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("latent-explorer")
-    except PackageNotFoundError:
-        return "unknown"

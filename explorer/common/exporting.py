@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +12,27 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from checkpoints.atomic import atomic_write_bytes
+from checkpoints.format import app_version
 
 METADATA_KEY = "latent-explorer"  # PNG tEXt key, GIF comment, npz array name prefix
-
-
-def app_version() -> str:
-    try:
-        return version("latent-explorer")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def with_version(metadata: dict[str, Any]) -> dict[str, Any]:
     return {"application": "latent-explorer", "version": app_version(), **metadata}
 
 
+def metadata_json(metadata: dict[str, Any]) -> str:
+    """The JSON every export embeds; strict JSON (a NaN or infinity is refused, never written)."""
+    try:
+        return json.dumps(with_version(metadata), allow_nan=False)
+    except ValueError:
+        raise ValueError("the export's metadata holds NaN or infinite numbers; nothing was written") from None
+
+
 def save_png(path: str | Path, image: np.ndarray, metadata: dict[str, Any]) -> None:
     """uint8 (H, W) or (H, W, 3) -> PNG with the JSON metadata under the tEXt key `latent-explorer`."""
     info = PngImagePlugin.PngInfo()
-    info.add_text(METADATA_KEY, json.dumps(with_version(metadata)))
+    info.add_text(METADATA_KEY, metadata_json(metadata))
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG", pnginfo=info)
     atomic_write_bytes(path, buffer.getvalue())
@@ -54,7 +55,7 @@ def save_gif(path: str | Path, frames: list[np.ndarray], metadata: dict[str, Any
         append_images=images[1:],
         duration=frame_ms,
         loop=0,
-        comment=json.dumps(with_version(metadata)).encode(),
+        comment=metadata_json(metadata).encode(),
     )
     atomic_write_bytes(path, buffer.getvalue())
 
@@ -64,7 +65,7 @@ def save_codes(path: str | Path, codes: np.ndarray, metadata: dict[str, Any], **
     buffer = io.BytesIO()
     named: dict[str, Any] = {
         "codes": np.asarray(codes, np.float32),
-        "metadata": np.array(json.dumps(with_version(metadata))),
+        "metadata": np.array(metadata_json(metadata)),
         **arrays,
     }
     np.savez(buffer, **named)

@@ -1,94 +1,58 @@
-"""The flags that open other people's models, one definition for the window and every headless command.
+"""Command-line helpers for the window and the headless commands: a one-line parser and checked number types.
 
-`add_import_flags` puts them on a parser; `import_options` turns the parsed flags into the keyword
-arguments of `protocol.LoadOptions` (what the worker, or the headless path, hands to
-`checkpoints.load`). Raises ValueError with the sentence the user reads.
+The flags that open other people's models are `checkpoints.flags` (shared with `latent-train eval`).
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
+import math
+from collections.abc import Callable
+from typing import NoReturn
 
 
-def add_import_flags(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("other people's models (docs/importing.md)")
-    group.add_argument(
-        "--latent-dim", type=int, metavar="N", help="latent size of a generator or arch file that does not record it"
-    )
-    group.add_argument(
-        "--arch-file",
-        metavar="F.py",
-        help="your Python file that builds the decoder of a state dict of another architecture; it RUNS that file",
-    )
-    group.add_argument(
-        "--model-class", metavar="F.py:Class", help="your own model class, built and loaded strictly; it RUNS that file"
-    )
-    group.add_argument("--model-args", metavar="ARGS", help="the class's arguments: JSON, or key=value pairs")
-    group.add_argument(
-        "--output-range", metavar="LOW,HIGH", help="the decoder's pixel range, 0,1 or -1,1 (default: measured)"
-    )
-    group.add_argument("--encoder", metavar="ENC.onnx", help="the ONNX encoder of an ONNX decoder")
-    group.add_argument(
-        "--dataset", metavar="NAME", help="the data set to encode for the model: dsprites, faces, digits, mnist, folder"
-    )
-    group.add_argument("--data-dir", metavar="D", help="where that data set's files are (mnist, folder)")
-    group.add_argument("--data-file", metavar="F", help="the data set's one file (the official dSprites .npz)")
-    group.add_argument(
-        "--trust-code",
-        action="store_true",
-        help="open TorchScript files, whose compiled code RUNS when they are opened (only files you trust)",
-    )
+class OneLineParser(argparse.ArgumentParser):
+    """Bad flags get one line and exit code 2, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def import_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The parsed flags as LoadOptions' fields; files named must exist (paths made absolute)."""
-    if args.latent_dim is not None and args.latent_dim < 1:
-        raise ValueError(f"--latent-dim must be a positive number of dimensions, not {args.latent_dim}")
-    if args.arch_file is not None and args.model_class is not None:
-        raise ValueError("give --arch-file or --model-class, not both: each says how to build the networks")
-    if args.model_args is not None and args.model_class is None:
-        raise ValueError("--model-args are the arguments of --model-class; name the class too")
-    return dict(
-        latent_dim=args.latent_dim,
-        arch_file=_existing(args.arch_file, "--arch-file", "the Python file that defines the decoder"),
-        model_class=_model_class(args.model_class),
-        model_args=args.model_args,
-        output_range=_output_range(args.output_range),
-        encoder=_existing(args.encoder, "--encoder", "the encoder's .onnx file"),
-        dataset=args.dataset,
-        data_dir=_absolute(args.data_dir),
-        data_file=_absolute(args.data_file),
-        trust_code=args.trust_code,
-    )
+SEED_MAX = 2**63 - 1
 
 
-def _absolute(value: str | None) -> str | None:
-    return None if value is None else str(Path(value).expanduser().absolute())
+def count(low: int, high: int, why: str) -> Callable[[str], int]:
+    """An argparse type: a whole number in low..high, the bound's reason in the message."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high} ({why})")
+        return value
+
+    return parse
 
 
-def _existing(value: str | None, flag: str, what: str) -> str | None:
-    if value is None:
-        return None
-    if not Path(value).expanduser().is_file():
-        raise ValueError(f"{flag} {value} does not exist; give {what}")
-    return _absolute(value)
+def seed(text: str) -> int:
+    """An argparse type: a random seed, 0 … 2^63 − 1 (what a torch generator takes)."""
+    return count(0, SEED_MAX, "seeds are 0 to 2^63 - 1")(text)
 
 
-def _model_class(value: str | None) -> str | None:
-    if value is None:
-        return None
-    file, sep, name = value.rpartition(":")
-    if not sep or not file or not name.isidentifier():
-        raise ValueError(f"--model-class must be FILE.py:ClassName, not {value!r}")
-    return f"{_existing(file, '--model-class', 'the Python file that defines the class')}:{name}"
+def finite(low: float, high: float, what: str) -> Callable[[str], float]:
+    """An argparse type: a finite number with low < value <= high."""
 
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (math.isfinite(value) and low < value <= high):
+            raise argparse.ArgumentTypeError(
+                f"{text} must be a finite number above {low:g} and at most {high:g} ({what})"
+            )
+        return value
 
-def _output_range(value: str | None) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    ranges = {"0,1": (0.0, 1.0), "-1,1": (-1.0, 1.0)}
-    if value.replace(" ", "") not in ranges:
-        raise ValueError(f"--output-range must be 0,1 or -1,1, not {value!r}")
-    return ranges[value.replace(" ", "")]
+    return parse

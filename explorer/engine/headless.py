@@ -16,22 +16,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
 
 import checkpoints
 from checkpoints.atomic import check_output
+from checkpoints.flags import add_import_flags, load_options
 from explorer.common import exporting
 from explorer.common.dims import dimension_order
-from explorer.common.flags import add_import_flags, import_options
+from explorer.common.flags import OneLineParser, count, finite, seed
 from explorer.engine import rendering
 from explorer.protocol import LoadOptions
-
-
-class OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,29 +45,29 @@ def build_parser() -> argparse.ArgumentParser:
     traversal = kinds.add_parser("traversal", help="rows = dimensions, columns = values around z")
     common(traversal, many=False)
     traversal.add_argument("--dims", default="all", help="comma-separated dimensions, or all (by KL, largest first)")
-    traversal.add_argument("--steps", type=int, default=11)
-    traversal.add_argument("--range", type=float, default=3.0, dest="span", help="± around z")
+    traversal.add_argument("--steps", type=count(2, 1024, "columns of a traversal"), default=11)
+    traversal.add_argument("--range", type=finite(0, 1000, "± around z"), default=3.0, dest="span", help="± around z")
     start = traversal.add_mutually_exclusive_group()
     start.add_argument("--z", type=Path, help=".npy file holding the code to traverse around (default zeros)")
-    start.add_argument("--seed", type=int, help="traverse around a prior sample drawn with this seed")
+    start.add_argument("--seed", type=seed, help="traverse around a prior sample drawn with this seed")
     traversal.add_argument("--gif", action="store_true", help="an animated GIF sweeping every row at once")
 
     interpolation = kinds.add_parser("interpolation", help="one row per model from one code to another")
     common(interpolation, many=True)
-    interpolation.add_argument("--from-seed", type=int, required=True)
-    interpolation.add_argument("--to-seed", type=int, required=True)
-    interpolation.add_argument("--steps", type=int, default=8)
+    interpolation.add_argument("--from-seed", type=seed, required=True)
+    interpolation.add_argument("--to-seed", type=seed, required=True)
+    interpolation.add_argument("--steps", type=count(2, 1024, "columns of an interpolation"), default=8)
     interpolation.add_argument("--slerp", action="store_true", help="spherical instead of straight")
 
     samples = kinds.add_parser("samples", help="a grid of prior samples")
     common(samples, many=False)
-    samples.add_argument("--n", type=int, default=64)
-    samples.add_argument("--seed", type=int, default=0)
+    samples.add_argument("--n", type=count(1, 4096, "tiles of one grid"), default=64)
+    samples.add_argument("--seed", type=seed, default=0)
 
     recon = kinds.add_parser("reconstruction", help="data samples on top, one row of reconstructions per model")
     common(recon, many=True)
-    recon.add_argument("--n", type=int, default=8)
-    recon.add_argument("--seed", type=int, default=0)
+    recon.add_argument("--n", type=count(1, 1024, "columns of one grid"), default=8)
+    recon.add_argument("--seed", type=seed, default=0)
 
     convert = commands.add_parser("convert", help="write any checkpoint latent-explorer opens as its own .safetensors")
     convert.add_argument(
@@ -89,12 +84,12 @@ def main(argv: list[str]) -> int:
     try:
         if args.command == "convert":
             return _convert(args)
-        options = LoadOptions(**import_options(args))
+        options = LoadOptions(**load_options(args))
         inputs = [*args.checkpoints, *(str(f) for f in (getattr(args, "z", None), options.arch_file) if f)]
         check_output(args.out, overwrite=args.overwrite, inputs=inputs)  # before any work
         models = [rendering.open_model(p, args.device, options) for p in args.checkpoints]
         EXPORTS[args.view](args, models)
-    except (ValueError, checkpoints.CheckpointError) as exc:
+    except (ValueError, checkpoints.CheckpointError, checkpoints.InferenceError) as exc:
         print(f"latent-explorer: error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {args.out}", file=sys.stderr)
@@ -106,7 +101,7 @@ def _convert(args: argparse.Namespace) -> int:
     if args.arch_file is not None or args.model_class is not None:  # refused by convert, with the reason
         options = LoadOptions(arch_file=args.arch_file, model_class=args.model_class)
     else:
-        options = LoadOptions(**import_options(args))
+        options = LoadOptions(**load_options(args))
     if options.dataset is not None:
         raise ValueError("--dataset is for the views; a converted file records the data set its model was trained on")
     model = checkpoints.convert(
@@ -155,7 +150,10 @@ def start_code(args: argparse.Namespace, model: checkpoints.Model) -> np.ndarray
         z = np.load(args.z, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise ValueError(f"--z {args.z}: cannot read a .npy array ({exc})") from None
-    z = np.asarray(z, np.float32).reshape(-1)
+    try:
+        z = np.asarray(z, np.float32).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"--z {args.z} holds {z.dtype} values, not numbers; save the code with np.save") from None
     if z.shape != (d,) or not np.isfinite(z).all():
         raise ValueError(f"--z {args.z} holds {z.size} values (finite ones needed); this model has {d} dimensions")
     return z
@@ -163,8 +161,6 @@ def start_code(args: argparse.Namespace, model: checkpoints.Model) -> np.ndarray
 
 def _export_traversal(args: argparse.Namespace, models: list[checkpoints.Model]) -> None:
     model = models[0]
-    if args.steps < 2 or args.span <= 0:
-        raise ValueError("--steps must be at least 2 and --range positive")
     dims, z = parse_dims(args.dims, model), start_code(args, model)
     grid, tiles = rendering.render_traversal(model, z, dims, args.steps, args.span)
     metadata = exporting.traversal_metadata(_sources(args, models), z, dims, args.steps, args.span)
@@ -178,8 +174,6 @@ def _export_interpolation(args: argparse.Namespace, models: list[checkpoints.Mod
     sizes = {m.latent_dim for m in models}
     if len(sizes) != 1:
         raise ValueError(f"interpolation needs models of one latent size; these have {sorted(sizes)}")
-    if args.steps < 2:
-        raise ValueError("--steps must be at least 2")
     d = sizes.pop()
     a, b = rendering.random_codes(1, d, args.from_seed)[0], rendering.random_codes(1, d, args.to_seed)[0]
     grid = rendering.render_interpolation(models, a, b, args.steps, args.slerp)
@@ -200,8 +194,6 @@ def _export_interpolation(args: argparse.Namespace, models: list[checkpoints.Mod
 
 
 def _export_samples(args: argparse.Namespace, models: list[checkpoints.Model]) -> None:
-    if not 1 <= args.n <= 4096:
-        raise ValueError("--n must be between 1 and 4096")
     grid, _ = rendering.render_samples(models[0], args.n, args.seed)
     exporting.save_png(
         args.out, grid, {"view": "samples", "checkpoints": _sources(args, models), "n": args.n, "seed": args.seed}
@@ -218,6 +210,8 @@ def _export_reconstruction(args: argparse.Namespace, models: list[checkpoints.Mo
     if name is None:
         raise ValueError("the checkpoint does not name its data set; pass --dataset (and --data-dir or --data-file)")
     data = datasets.for_model(name, models[0].meta.train_config, models[0].image_shape)
+    if args.n > len(data):
+        raise ValueError(f"--n {args.n} is more than the {len(data):,} samples of {name}; give at most {len(data)}")
     indices = np.random.default_rng(args.seed).choice(len(data), size=args.n, replace=False)
     grid, errors = rendering.render_reconstruction(models, data.images(indices))
     exporting.save_png(

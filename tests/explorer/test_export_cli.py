@@ -152,7 +152,9 @@ def test_samples_and_reconstruction(tmp_path):
     [
         (["--dims", "0,12"], "--dims [12] out of range: this model has dimensions 0..9"),
         (["--dims", "a,b"], "--dims must be 'all' or comma-separated integers"),
-        (["--steps", "1"], "--steps must be at least 2"),
+        (["--steps", "1"], "argument --steps: 1 is outside 2..1024 (columns of a traversal)"),
+        (["--range", "nan"], "argument --range: nan must be a finite number"),
+        (["--seed", "100000000000000000000000"], "is outside 0..9223372036854775807"),
         (["--z", "missing.npy"], "--z missing.npy: cannot read a .npy array"),
         (["--seed", "1", "--z", "z.npy"], "not allowed with argument"),
     ],
