@@ -369,6 +369,7 @@ class MetricsRequest(ModelRequest):
 class MetricsResult(Result):
     metrics: dict[str, Any] | None  # `trainer.metrics.evaluate`'s keys, or None when nothing is stored
     source: str  # "checkpoint", "cache", "computed", or why there is nothing ("no encoder", ...)
+    notes: dict[str, str] | None = None  # headline key -> how it was measured ("boosted trees ..., seed 0")
 
 
 # The request kinds the worker serves (latest wins per view key), each answered by its result kind.

@@ -199,9 +199,10 @@ def metrics(
     """Stored metrics (checkpoint, then sidecar), or with `compute` the fast `evaluate` (then cached)."""
 
     def answer(values: dict | None, source: str) -> MetricsResult:
-        return MetricsResult(request.view, request.request_id, request.model_id, values, source)
+        notes = {key: evaluation.estimator_note(values, key) for key in evaluation.ESTIMATOR_OF} if values else None
+        return MetricsResult(request.view, request.request_id, request.model_id, values, source, notes)
 
-    if "mig" in model.meta.metrics:
+    if "mig" in model.meta.metrics and evaluation.is_current(model.meta.metrics):  # older estimators: measure
         return answer(dict(model.meta.metrics), "checkpoint")
     if not model.has_encoder:
         return answer(None, "no encoder")

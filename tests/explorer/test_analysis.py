@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 import checkpoints
 from explorer.protocol import MAIN, AnalysisRequest, LoadRequest, MetricsRequest, ViewKey
-from trainer.evaluation import sidecar_path
+from trainer.evaluation import METRICS_VERSION, sidecar_path
 
 from .conftest import make_model_file, open_and_wait
 
@@ -22,6 +22,8 @@ STORED = {
     "sap": 0.0625,
     "kl_per_dim": [1.0, 0.0],
     "active_dims": [0],
+    "metrics_version": METRICS_VERSION,
+    "estimators": {"mig": "histograms (20 bins), 300 samples, seed 0", "dci": "boosted trees, 300 samples, seed 0"},
 }
 
 
@@ -56,6 +58,7 @@ def test_heat_map_table_histograms_and_an_outlier_click(qtbot, window, tmp_path,
     assert view.table.value(first, "mig") == "0.500" and view.table.value(first, "source") == "checkpoint"
     other = next(m for m in window.models if m != first)
     assert view.table.value(other, "mig") == "—" and view.table.missing() == [other]
+    assert "MIG: histograms (20 bins), 300 samples, seed 0" in view.how_measured.text()
     assert [r.kind for r in view.result.rankings] == ["elbo", "mse", "rarity"]
     assert view.outliers.count() == 24 and view.rare.count() == 24
     for strip in (view.outliers, view.rare):
@@ -126,3 +129,14 @@ def test_sliders_stay_live_while_metrics_are_measured(qapp, tmp_path):
     measured = worker.run_now(MetricsRequest(ViewKey("analysis", "metrics", 1), 8, 1, str(path), compute=True, n=200))
     assert [type(r) for r in served] == [DecodeResult] and served[0].request_id == 7  # served mid-way
     assert measured.source == "computed" and worker.waiting == 0
+
+
+def test_figures_from_an_older_estimator_are_not_shown(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    old = {k: v for k, v in STORED.items() if k not in ("metrics_version", "estimators")}
+    open_and_wait(qtbot, window, [sprites_file(tmp_path, "old", old)])
+    view = window.tabs.analysis
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.table.value(window.current, "source") != "…", timeout=10_000)
+    assert view.table.value(window.current, "mig") == "—"  # measured again on request, never shown as it was
+    assert view.table.missing() == [window.current]

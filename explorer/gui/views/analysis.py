@@ -100,7 +100,9 @@ class AnalysisPanel(AnalysisView):
 
         upper = QSplitter(Qt.Horizontal)
         upper.addWidget(self.heatmap)
-        upper.addWidget(_box(self.table, self.measure_button, stretch_first=True))
+        self.how_measured = QLabel(wordWrap=True)
+        self.how_measured.setStyleSheet("color: #555")
+        upper.addWidget(_box(self.table, self.how_measured, self.measure_button, stretch_first=True))
         upper.setSizes([360, 270])
         lists = QSplitter(Qt.Horizontal)
         lists.addWidget(_box(rank_row, self.outliers))
@@ -180,7 +182,8 @@ class AnalysisPanel(AnalysisView):
     def show_result(self, result: Result) -> None:
         if isinstance(result, MetricsResult):
             self._measuring.discard(result.model_id)
-            self.table.set_metrics(result.model_id, result.metrics, result.source)
+            self.table.set_metrics(result.model_id, result.metrics, result.source, result.notes)
+            self._show_how_measured()
             self.measure_button.setEnabled(bool(self.table.missing()))
             if result.source == "computed" and not self.latest.waiting(self.key):
                 self.on_failure()
@@ -207,6 +210,12 @@ class AnalysisPanel(AnalysisView):
         self._show_outliers()
         self.rare.set_samples(next((r for r in result.rankings if r.kind == "rarity"), None))
 
+    def _show_how_measured(self) -> None:
+        """Beside the table: how the selected model's figures were measured (estimator, samples, seed)."""
+        current = self.context.current
+        text = self.table.how_measured(current) if current is not None else ""
+        self.how_measured.setText(f"How measured — {text}" if text else "")
+
     def _show_outliers(self) -> None:
         outliers = [r for r in self.result.rankings if r.kind != "rarity"] if self.result else []
         index = self.ranking.currentIndex()
@@ -230,6 +239,7 @@ class AnalysisPanel(AnalysisView):
             self.bar.setFormat("press Analyse")
         self.table.set_models(context.models)
         self.measure_button.setEnabled(bool(self.table.missing()))
+        self._show_how_measured()
         for model_id in context.models:
             if model_id not in self._asked:
                 self._asked.add(model_id)

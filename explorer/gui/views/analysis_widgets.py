@@ -51,6 +51,7 @@ class MetricsTable(QTableWidget):
         self.columns: dict[int, int] = {}  # model_id -> column
         self.metrics: dict[int, dict | None] = {}
         self.sources: dict[int, str] = {}
+        self.notes: dict[int, dict[str, str]] = {}
 
     def set_models(self, models: dict[int, ModelInfo]) -> None:
         """One column per model, in the order given; known numbers stay."""
@@ -60,14 +61,26 @@ class MetricsTable(QTableWidget):
         for model_id, col in self.columns.items():
             self._fill(model_id, col)
 
-    def set_metrics(self, model_id: int, metrics: dict | None, source: str) -> None:
+    def set_metrics(
+        self, model_id: int, metrics: dict | None, source: str, notes: dict[str, str] | None = None
+    ) -> None:
         self.metrics[model_id], self.sources[model_id] = metrics, source
+        self.notes[model_id] = notes or {}
         if model_id in self.columns:
             self._fill(model_id, self.columns[model_id])
 
     def missing(self) -> list[int]:
         """Models shown whose numbers are not known and could be measured."""
         return [m for m in self.columns if self.metrics.get(m) is None and self.sources.get(m) == "not measured"]
+
+    def how_measured(self, model_id: int) -> str:
+        """One line per estimator of this model's figures ("MIG: histograms (20 bins), 10,000 samples, seed 0")."""
+        notes = self.notes.get(model_id, {})
+        lines = {}
+        for key, label in (("mig", "MIG"), ("factorvae", "FactorVAE"), ("dci_disentanglement", "DCI"), ("sap", "SAP")):
+            if notes.get(key):
+                lines[label] = notes[key]
+        return "\n".join(f"{label}: {note}" for label, note in lines.items())
 
     def value(self, model_id: int, key: str) -> str:
         item = self.item([row[0] for row in ROWS].index(key), self.columns[model_id])
@@ -88,8 +101,9 @@ class MetricsTable(QTableWidget):
                 text = f"{metrics[key]:.3f}"
             item = QTableWidgetItem(text)
             item.setTextAlignment(Qt.AlignCenter)
-            if metrics is not None and key == "dci_disentanglement":
-                item.setToolTip(f"classifier: {metrics.get('dci_model', '?')}")
+            note = self.notes.get(model_id, {}).get(key)
+            if metrics is not None and note:
+                item.setToolTip(f"{key}: {note}")
             elif metrics is not None and metrics.get("kl_per_dim") and key == "active_dims":
                 item.setToolTip(
                     "KL per dimension (nats): "
