@@ -34,7 +34,7 @@ from torch import nn
 from ..architectures.common import MAX_LATENT_DIM
 from ..errors import ArchitectureMismatchError, CheckpointError
 from ..format import Meta
-from .foreign import ForeignNetwork, last_line, probe_decoder, split_encoding
+from .foreign import ForeignNetwork, encoder_kind, probe_decoder
 from .model_class import import_user_file
 
 ARCH = "arch-file"  # in Meta.arch; not a registered architecture, so `convert` refuses it
@@ -71,7 +71,7 @@ def open_with_arch_file(
     encoder, kind = None, "gan"
     if callable(getattr(user, "build_encoder", None)):
         encoder = _build(user.build_encoder, state, name, "build_encoder")
-        kind = _encoder_kind(path, encoder, config, name)
+        kind = encoder_kind(path, encoder, config, f"the encoder from {name}")
     meta = Meta(
         arch=ARCH,
         config=config,
@@ -122,27 +122,6 @@ def _build(builder: Any, state: Mapping[str, torch.Tensor], name: str, what: str
     if not isinstance(module, nn.Module):
         raise CheckpointError(f"{name}: {what}(state_dict) returned a {type(module).__name__}, not a torch.nn.Module")
     return module.float().eval()
-
-
-def _encoder_kind(path: Path, encoder: nn.Module, config: Any, name: str) -> str:
-    """'vae' when the encoder returns (mean, log-variance) of the right shape, 'ae' for a mean alone."""
-    x = torch.rand(2, *config.image_shape, generator=torch.Generator().manual_seed(0))
-    try:
-        with torch.inference_mode():
-            mu, logvar = split_encoding(encoder(x))
-    except Exception as exc:  # their code on images of the decoder's shape
-        raise ArchitectureMismatchError(
-            f"{path.name}: the encoder from {name} fails on images of shape "
-            f"{list(config.image_shape)} ({last_line(exc)})"
-        ) from None
-    want = (2, config.latent_dim)
-    if tuple(mu.shape) != want or (logvar is not None and tuple(logvar.shape) != want):
-        got = tuple(mu.shape) if logvar is None else (tuple(mu.shape), tuple(logvar.shape))
-        raise ArchitectureMismatchError(
-            f"{path.name}: the encoder from {name} returns {got} for 2 images; "
-            f"expected {want} (and the same for a log-variance)"
-        )
-    return "ae" if logvar is None else "vae"
 
 
 def _one_line(exc: BaseException, limit: int = 300) -> str:

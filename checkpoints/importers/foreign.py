@@ -134,3 +134,25 @@ def last_line(exc: BaseException) -> str:
     """TorchScript errors end with the Python-level cause, after a long scripted traceback."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[-1] if lines else type(exc).__name__
+
+
+def encoder_kind(path: Path, encoder: nn.Module, config: Any, who: str) -> str:
+    """'vae' when the encoder returns (mean, log-variance) of the right shape, 'ae' for a mean alone.
+
+    `who` names the user's encoder in messages: "the encoder from my_model.py", "VAE.encode".
+    """
+    x = torch.rand(2, *config.image_shape, generator=torch.Generator().manual_seed(0))
+    try:
+        with torch.inference_mode():
+            mu, logvar = split_encoding(encoder(x))
+    except Exception as exc:  # their code on images of the decoder's shape
+        raise ArchitectureMismatchError(
+            f"{path.name}: {who} fails on images of shape {list(config.image_shape)} ({last_line(exc)})"
+        ) from None
+    want = (2, config.latent_dim)
+    if tuple(mu.shape) != want or (logvar is not None and tuple(logvar.shape) != want):
+        got = tuple(mu.shape) if logvar is None else (tuple(mu.shape), tuple(logvar.shape))
+        raise ArchitectureMismatchError(
+            f"{path.name}: {who} returns {got} for 2 images; expected {want} (and the same for a log-variance)"
+        )
+    return "ae" if logvar is None else "vae"

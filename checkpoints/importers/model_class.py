@@ -37,7 +37,7 @@ from torch import nn
 from ..architectures.common import MAX_LATENT_DIM
 from ..errors import ArchitectureMismatchError, CheckpointError
 from ..format import Meta
-from .foreign import ForeignNetwork, last_line, probe_decoder, split_encoding
+from .foreign import ForeignNetwork, encoder_kind, last_line, probe_decoder
 from .layouts import candidates
 
 ARCH = "model-class"  # in Meta.arch; not a registered architecture, so `convert` refuses it
@@ -192,7 +192,7 @@ def open_with_model_class(
     encoder, kind = None, "gan"
     if callable(getattr(net, "encode", None)):
         encoder = _Encoder(net, config.output_range)
-        kind = _encoder_kind(path, encoder, config, class_name)
+        kind = encoder_kind(path, encoder, config, f"{class_name}.encode")
     meta = Meta(
         arch=ARCH,
         config=config,
@@ -278,20 +278,3 @@ class _Encoder(nn.Module):
         if isinstance(out, torch.distributions.Normal):
             return out.loc, 2 * torch.log(out.scale)
         return out
-
-
-def _encoder_kind(path: Path, encoder: nn.Module, config: Any, class_name: str) -> str:
-    x = torch.rand(2, *config.image_shape, generator=torch.Generator().manual_seed(0))
-    try:
-        with torch.inference_mode():
-            mu, logvar = split_encoding(encoder(x))
-    except Exception as exc:  # their code on images of the decoder's shape
-        raise ArchitectureMismatchError(
-            f"{path.name}: {class_name}.encode fails on images of shape {list(config.image_shape)} ({last_line(exc)})"
-        ) from None
-    want = (2, config.latent_dim)
-    if tuple(mu.shape) != want or (logvar is not None and tuple(logvar.shape) != want):
-        raise ArchitectureMismatchError(
-            f"{path.name}: {class_name}.encode returns {tuple(mu.shape)} for 2 images; expected {want}"
-        )
-    return "ae" if logvar is None else "vae"
