@@ -80,7 +80,7 @@ class MetricsTable(QTableWidget):
         for key, label in (("mig", "MIG"), ("factorvae", "FactorVAE"), ("dci_disentanglement", "DCI"), ("sap", "SAP")):
             if notes.get(key):
                 lines[label] = notes[key]
-        return "\n".join(f"{label}: {note}" for label, note in lines.items())
+        return "; ".join(f"{label}: {note}" for label, note in lines.items())
 
     def value(self, model_id: int, key: str) -> str:
         item = self.item([row[0] for row in ROWS].index(key), self.columns[model_id])
