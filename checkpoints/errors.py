@@ -45,3 +45,25 @@ class UnsupportedOperation(Exception):
 
 class InferenceError(Exception):
     """A request to a model has the wrong shape or type, e.g. a code of the wrong length."""
+
+
+def message_lines(exc: BaseException) -> list[str]:
+    """The non-blank lines of an exception's message (other libraries' errors span many)."""
+    return [line.strip() for line in str(exc).splitlines() if line.strip()]
+
+
+def first_line(exc: BaseException) -> str:
+    lines = message_lines(exc)
+    return lines[0] if lines else type(exc).__name__
+
+
+def last_line(exc: BaseException) -> str:
+    """TorchScript and user-code errors end with the Python-level cause, after a long traceback."""
+    lines = message_lines(exc)
+    return lines[-1] if lines else type(exc).__name__
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """The whole message on one line: load_state_dict puts the missing keys after its first line."""
+    text = " ".join(message_lines(exc)) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, TypeVar, overload
+from typing import Any, TypeGuard, TypeVar, overload
 
 METADATA_KEY = "latent_explorer"
 FORMAT_VERSION = 1
@@ -77,7 +77,7 @@ def encode_document(kind: str, meta: Meta) -> str:
 
 # Each optional meta field: (accepts, converts) — kept explicit so a malformed value is named.
 def _floats(v: Any) -> tuple[float, ...]:
-    if not isinstance(v, list) or not all(_is_number(x) for x in v):
+    if not isinstance(v, list) or not all(is_number(x) for x in v):
         raise ValueError("must be a list of numbers")
     return tuple(float(x) for x in v)
 
@@ -111,12 +111,18 @@ def _of(kind: type[_T]) -> Callable[[Any], _T]:
 
 
 def _number(v: Any) -> float:
-    if not _is_number(v):
+    if not is_number(v):
         raise ValueError("must be a number")
     return float(v)
 
 
-def _is_number(v: Any) -> bool:
+def is_int(v: object) -> TypeGuard[int]:
+    """A whole number as JSON and Python configs hold one (True and False are not)."""
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_number(v: object) -> TypeGuard[float]:
+    """A finite int or float (not a bool)."""
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 

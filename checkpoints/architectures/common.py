@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from ..format import is_int
+
 KINDS = ("ae", "vae", "gan")
 MAX_LATENT_DIM = 4096  # far above any model this tool is for; stops absurd headers before allocation
 CHANNELS = (1, 3)
@@ -77,10 +79,10 @@ def validate_config(cls: type[Network], raw: Any) -> Any:
     values = {}
     for name, value in raw.items():
         if "tuple" in str(fields[name].type):  # image_shape, widths: lists in JSON
-            if not (isinstance(value, list) and all(_is_int(v) for v in value)):
+            if not (isinstance(value, list) and all(is_int(v) for v in value)):
                 raise ValueError(f"config {name} must be a list of integers, not {value!r}")
             value = tuple(value)
-        elif not _is_int(value):
+        elif not is_int(value):
             raise ValueError(f"config {name} must be an integer, not {value!r}")
         values[name] = value
     if len(values.get("image_shape", ())) != 3:
@@ -90,10 +92,6 @@ def validate_config(cls: type[Network], raw: Any) -> Any:
     if problem:
         raise ValueError(problem)
     return config
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def init_normal(module: nn.Module, std: float = 0.02) -> None:

@@ -26,14 +26,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeGuard
+from typing import Any
 
 import torch
 from torch import nn
 
 from ..architectures.common import MAX_LATENT_DIM
-from ..errors import ArchitectureMismatchError, CheckpointError
-from ..format import Meta
+from ..errors import ArchitectureMismatchError, CheckpointError, one_line
+from ..format import Meta, is_int
 from .foreign import ForeignNetwork, encoder_kind, probe_decoder
 from .model_class import import_user_file
 
@@ -58,7 +58,7 @@ def open_with_arch_file(
     if declared_dim is not None and latent_dim is not None and declared_dim != latent_dim:
         raise CheckpointError(f"{name} sets LATENT_DIM = {declared_dim!r}, but --latent-dim {latent_dim} was given")
     latent_dim = declared_dim if declared_dim is not None else latent_dim
-    if not _is_int(latent_dim) or not 1 <= latent_dim <= MAX_LATENT_DIM:
+    if not is_int(latent_dim) or not 1 <= latent_dim <= MAX_LATENT_DIM:
         raise CheckpointError(
             f"{name} must set LATENT_DIM to the decoder's input width (1..{MAX_LATENT_DIM}), or give it with "
             f"--latent-dim N; not {latent_dim!r}"
@@ -91,7 +91,7 @@ def _declared(user: ModuleType, name: str) -> dict[str, Any]:
     declared: dict[str, Any] = {}
     shape = getattr(user, "IMAGE_SHAPE", None)
     if shape is not None:
-        if not (isinstance(shape, (tuple, list)) and len(shape) == 3 and all(_is_int(v) for v in shape)):
+        if not (isinstance(shape, (tuple, list)) and len(shape) == 3 and all(is_int(v) for v in shape)):
             raise CheckpointError(f"{name}: IMAGE_SHAPE must be (C, H, W), three integers, not {shape!r}")
         declared["image_shape"] = list(shape)
     output_range = getattr(user, "OUTPUT_RANGE", None)
@@ -117,18 +117,8 @@ def _build(builder: Any, state: Mapping[str, torch.Tensor], name: str, what: str
         module = builder(dict(state))
     except Exception as exc:  # their code, e.g. load_state_dict's missing-key RuntimeError
         raise ArchitectureMismatchError(
-            f"{name}: {what}(state_dict) failed ({type(exc).__name__}: {_one_line(exc)})"
+            f"{name}: {what}(state_dict) failed ({type(exc).__name__}: {one_line(exc)})"
         ) from None
     if not isinstance(module, nn.Module):
         raise CheckpointError(f"{name}: {what}(state_dict) returned a {type(module).__name__}, not a torch.nn.Module")
     return module.float().eval()
-
-
-def _one_line(exc: BaseException, limit: int = 300) -> str:
-    """The whole message on one line: load_state_dict puts the missing keys after its first line."""
-    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _is_int(v: object) -> TypeGuard[int]:
-    return isinstance(v, int) and not isinstance(v, bool)

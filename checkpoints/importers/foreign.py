@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..architectures.common import CHANNELS, Network
-from ..errors import ArchitectureMismatchError, InferenceError
+from ..errors import ArchitectureMismatchError, InferenceError, last_line
 
 PROBE_CODES = 4
 MAX_SIDE = 1024
@@ -128,12 +128,6 @@ def _output_range(path: Path, out: torch.Tensor, declared: dict[str, Any], decla
             f"[0, 1] or [-1, 1] — or declare output_range in {declared_in}"
         )
     return (-1.0, 1.0) if low < -1e-3 else (0.0, 1.0)
-
-
-def last_line(exc: BaseException) -> str:
-    """TorchScript errors end with the Python-level cause, after a long scripted traceback."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
 
 
 def encoder_kind(path: Path, encoder: nn.Module, config: Any, who: str) -> str:

@@ -35,9 +35,9 @@ import torch
 from torch import nn
 
 from ..architectures.common import MAX_LATENT_DIM
-from ..errors import ArchitectureMismatchError, CheckpointError
+from ..errors import ArchitectureMismatchError, CheckpointError, last_line
 from ..format import Meta
-from .foreign import ForeignNetwork, encoder_kind, last_line, probe_decoder
+from .foreign import ForeignNetwork, encoder_kind, probe_decoder
 from .layouts import candidates
 
 ARCH = "model-class"  # in Meta.arch; not a registered architecture, so `convert` refuses it

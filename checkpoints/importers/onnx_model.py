@@ -19,10 +19,9 @@ import torch
 from torch import nn
 
 from ..architectures.common import MAX_LATENT_DIM
-from ..errors import ArchitectureMismatchError, CheckpointError, UnsupportedFormatError
+from ..errors import ArchitectureMismatchError, CheckpointError, UnsupportedFormatError, first_line
 from ..format import Meta
 from .foreign import ForeignConfig, ForeignNetwork, probe_decoder
-from .torchfile import first_line
 
 ARCH = "onnx"  # in Meta.arch; not a registered architecture, so `convert` refuses it
 _DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from ..errors import UnsupportedFormatError
+from ..errors import UnsupportedFormatError, first_line
 from ..sniff import is_zip
 
 # A pickle that names one of these classes is a whole model object, not a state dict. (Lightning's
@@ -136,8 +136,3 @@ def _scan(buffer: io.BytesIO, found: list[str]) -> bool:
 
 def few(names: list[str]) -> str:
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-
-
-def first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__

@@ -23,10 +23,9 @@ from typing import Any
 import torch
 
 from ..architectures.common import MAX_LATENT_DIM
-from ..errors import ArchitectureMismatchError, CheckpointError, UnsupportedFormatError
-from ..format import Meta
+from ..errors import ArchitectureMismatchError, CheckpointError, UnsupportedFormatError, first_line
+from ..format import Meta, is_int, is_number
 from .foreign import ForeignNetwork, probe_decoder
-from .torchfile import first_line
 
 EXTRA_FILE = "latent_explorer.json"
 ARCH = "torchscript"  # in Meta.arch; deliberately not a registered architecture, so never saved as ours
@@ -87,9 +86,9 @@ def _declared(path: Path, raw: str | bytes) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise UnsupportedFormatError(f"{path.name}: its {EXTRA_FILE} is not valid JSON") from None
     checks: dict[str, Callable[[Any], bool]] = {
-        "latent_dim": lambda v: _is_int(v),
-        "image_shape": lambda v: isinstance(v, list) and len(v) == 3 and all(_is_int(x) for x in v),
-        "output_range": lambda v: isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v) and v[0] < v[1],
+        "latent_dim": lambda v: is_int(v),
+        "image_shape": lambda v: isinstance(v, list) and len(v) == 3 and all(is_int(x) for x in v),
+        "output_range": lambda v: isinstance(v, list) and len(v) == 2 and all(is_number(x) for x in v) and v[0] < v[1],
         "dataset": lambda v: isinstance(v, str),
         "description": lambda v: isinstance(v, str),
     }
@@ -99,11 +98,3 @@ def _declared(path: Path, raw: str | bytes) -> dict[str, Any]:
         if key in doc and not ok(doc[key]):
             raise UnsupportedFormatError(f"{path.name}: {EXTRA_FILE} has an invalid {key} ({doc[key]!r})")
     return {k: v for k, v in doc.items() if k in checks}
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)

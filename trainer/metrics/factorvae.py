@@ -21,12 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from checkpoints.statistics import ACTIVE_STD
+
 from .common import Progress, ShouldStop, check_stop, report, sub_progress
 
 Represent = Callable[[np.ndarray], np.ndarray]  # int64 (n, F) factor classes -> float (n, D) codes
 SampleFactors = Callable[[int, np.random.Generator], np.ndarray]  # (n, rng) -> int64 (n, F)
 
-PRUNE_STD = 0.05  # Kim & Mnih: dimensions whose std over the data is below this carry nothing
+PRUNE_STD = ACTIVE_STD  # Kim & Mnih: dimensions whose std over the data is below 0.05 carry nothing
 VOTES_PER_CALL = 16  # votes encoded together: 16 x 64 = 1024 images per call keeps batches large
 
 
