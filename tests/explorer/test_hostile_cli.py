@@ -7,6 +7,7 @@ import hashlib
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QSettings
 
 from explorer.cli import main
 
@@ -27,8 +28,11 @@ def _run(argv, capsys):
 
 
 @pytest.fixture
-def folder(tmp_path, monkeypatch):
+def folder(tmp_path, monkeypatch, qapp):
+    """A folder of files to keep intact; the window's settings (recent files) go to a throw-away place."""
     monkeypatch.chdir(tmp_path)
+    for scope in (QSettings.UserScope, QSettings.SystemScope):
+        QSettings.setPath(QSettings.NativeFormat, scope, str(tmp_path / "config"))
     make_model_file(tmp_path, "m")
     make_model_file(tmp_path, "victim", seed=3)
     np.save(tmp_path / "strings.npy", np.array(["a", "b", "c"]))
