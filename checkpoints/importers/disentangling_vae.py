@@ -60,13 +60,20 @@ def open_theirs(path: Path, state: Mapping[str, torch.Tensor], sha256: str) -> t
     return network, _meta(path, specs, config, sha256)
 
 
-def read_specs(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path) -> Any:
+    """A results folder's JSON file (disentangling-vae's and JointVAE's specs.json); None when absent."""
     if not path.is_file():
         return None
     try:
-        specs = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UnsupportedFormatError(f"{path.parent.name}/{SPECS} cannot be read as JSON ({exc})") from None
+        raise UnsupportedFormatError(f"{path.parent.name}/{path.name} cannot be read as JSON ({exc})") from None
+
+
+def read_specs(path: Path) -> dict[str, Any] | None:
+    specs = read_json(path)
+    if specs is None:
+        return None
     if not isinstance(specs, dict):
         raise UnsupportedFormatError(f"{path.parent.name}/{SPECS} is not a JSON object")
     return specs

@@ -16,7 +16,6 @@ categorical at its first category, and the description says so.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from torch.nn import functional as F
 from ..architectures.common import Network
 from ..errors import ArchitectureMismatchError, UnsupportedFormatError
 from ..format import Meta
+from .disentangling_vae import read_json
 from .layouts import Layout, State, Table, load_weights, network, on_meta, size
 
 SPECS = "specs.json"
@@ -124,12 +124,7 @@ def _open(path: Path, state: State, sha256: str, extras: Mapping[str, Any]) -> t
 
 
 def _specs(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        specs = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UnsupportedFormatError(f"{path.parent.name}/{SPECS} cannot be read as JSON ({exc})") from None
+    specs = read_json(path)
     return specs if isinstance(specs, dict) and is_jointvae_specs(specs) else None
 
 
