@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeGuard, TypeVar, overload
 
+from . import layout as _layout
+
 METADATA_KEY = "latent_explorer"
 FORMAT_VERSION = 1
 WEIGHT_DTYPES = ("F32", "F16")  # safetensors dtype names; computed in float32 either way
@@ -44,10 +46,12 @@ class Meta:
     description: str = ""
     source_sha256: str | None = None  # hash of the file this one was converted from
     app_version: str | None = None
+    layout: tuple[_layout.Group, ...] = ()  # the code's groups (checkpoints/layout.py); () = one normal group
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, object] = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         del out["arch"], out["config"]
+        out["layout"] = _layout.to_json(self.layout)
         return _plain(out)
 
 
@@ -141,6 +145,7 @@ _META_FIELDS: dict[str, Callable[[Any], Any]] = {  # Any: each field converts to
     "description": _of(str),
     "source_sha256": _optional(_of(str)),
     "app_version": _optional(_of(str)),
+    "layout": _layout.from_json,
 }
 
 

@@ -31,6 +31,7 @@ from .errors import (
 )
 from .format import FORMAT_VERSION, METADATA_KEY, WEIGHT_DTYPES, Meta, encode_document, parse_meta
 from .importers import is_known_state_dict, open_foreign
+from .layout import check as check_layout
 from .model import Model
 from .sniff import holds_compiled_code, is_pickle, is_zip, sniff
 
@@ -239,6 +240,10 @@ def save(
 def _document(path: Path, model: Model) -> str:
     """The metadata document, always valid JSON: a NaN or Inf in the meta is refused, naming its field."""
     try:
+        check_layout(model.meta.layout, model.latent_dim)
+    except ValueError as exc:
+        raise CheckpointError(f"cannot save {path.name}: {exc}; nothing was written") from None
+    try:
         return encode_document(model.kind, model.meta)
     except ValueError:  # json's "Out of range float values are not JSON compliant"
         fields = model.meta.to_json()
@@ -328,6 +333,7 @@ def _parse_document(path: Path, doc: Any) -> tuple[str, type, Any, Meta]:
     try:
         config = validate_config(cls, doc["config"])
         meta = parse_meta(doc["meta"], arch, config)
+        check_layout(meta.layout, config.latent_dim)
     except ValueError as exc:
         raise ArchitectureMismatchError(f"{path.name}: {exc}") from None
     return kind, cls, config, meta

@@ -11,6 +11,8 @@ import torch
 from .architectures import Network
 from .errors import InferenceError, UnsupportedOperation
 from .format import Meta
+from .layout import Layout
+from .layout import resolve as resolve_layout
 
 
 class Model:
@@ -28,6 +30,11 @@ class Model:
     latent_dim = property(lambda self: self.network.config.latent_dim)
     image_shape = property(lambda self: tuple(self.network.config.image_shape), doc="(C, H, W)")
     has_encoder = property(lambda self: self.network.encoder is not None)
+
+    @property
+    def layout(self) -> Layout:
+        """The code's groups (checkpoints/layout.py): the recorded layout, else one normal group."""
+        return resolve_layout(self.meta.layout, self.latent_dim)
 
     @property
     def device(self) -> torch.device:

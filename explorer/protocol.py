@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from checkpoints.layout import Group
+
 Image = npt.NDArray[np.uint8]  # (H, W) or (H, W, 3)
 Codes = npt.NDArray[np.float32]  # (N, d), or (d,) for one code
 
@@ -66,6 +68,7 @@ class ModelInfo:
     )
     factor_correlations: tuple[tuple[float, ...], ...] | None = None  # Pearson r (dims x factors), stored by the zoo
     has_encoder: bool = True
+    layout: tuple[Group, ...] = ()  # the code's groups (checkpoints/layout.py); the worker always fills it
 
     @property
     def source(self) -> dict[str, str | int]:

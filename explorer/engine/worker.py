@@ -257,6 +257,7 @@ def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
         factor_correlations=_correlations(meta.metrics.get("factor_correlations"), model.latent_dim),
         has_encoder=model.has_encoder,
         active=_active(meta),
+        layout=model.layout,
     )
 
 
