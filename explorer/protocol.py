@@ -68,6 +68,7 @@ class ModelInfo:
     )
     factor_correlations: tuple[tuple[float, ...], ...] | None = None  # Pearson r (dims x factors), stored by the zoo
     has_encoder: bool = True
+    data_sets: tuple[str, ...] = ()  # the names Data ▸ Use Data Set… offers (the trainer's registry)
     layout: tuple[Group, ...] = ()  # the code's groups (checkpoints/layout.py); the worker always fills it
 
     @property

@@ -114,6 +114,11 @@ def dataset_for(model: checkpoints.Model, name: str | None) -> datasets.Dataset:
     name = name or recorded
     if not name:
         raise ValueError("the checkpoint does not record its data set; pass --dataset NAME (e.g. dsprites)")
+    if name != recorded or model.meta.train_config.get("data_dir") or model.meta.train_config.get("data_file"):
+        where = model.meta.train_config if name == recorded else {}
+        reason = datasets.given_data_reason(name, where, model.image_shape)
+        if reason is not None:
+            raise ValueError(f"cannot measure on --dataset {name}: {reason}")
     options: dict[str, Any] = {"image_size": model.image_shape[1]}
     if name == recorded:  # the files it was trained on (or given with --data-dir / --data-file)
         options.update(

@@ -1,7 +1,8 @@
 """The on-disk caches of encoded data (worker thread): one path rule, one reader, one writer.
 
 Codes for the scatter and the per-sample arrays of the Analysis tab are keyed by checkpoint hash,
-data set, image shape, sample count and seed, under `$XDG_CACHE_HOME/latent-explorer/<kind>/`.
+data set (and the folder or file it was read from), image shape, sample count and seed, under
+`$XDG_CACHE_HOME/latent-explorer/<kind>/`.
 A damaged file is treated as missing and recomputed.
 """
 
@@ -25,6 +26,9 @@ VERSIONS = {CODES: "", ANALYSIS: "|v1"}  # bump one to retire its old entries
 def cache_path(kind: str, model: checkpoints.Model, dataset: str, n: int, seed: int) -> Path:
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "latent-explorer" / kind
     text = f"{model.sha256}|{dataset}|{model.image_shape}|{n}|{seed}{VERSIONS[kind]}"
+    where = [model.meta.train_config.get(k) for k in ("data_dir", "data_file")]
+    if any(where):  # the same set name read from another folder or file (Data ▸ Use Data Set…) is other data
+        text += "|" + "|".join(str(w or "") for w in where)
     return root / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.npz"
 
 

@@ -6,6 +6,7 @@ Everything here takes a `checkpoints.Model` and numpy codes and returns uint8 nu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,8 +21,19 @@ BATCH = 256  # codes decoded per forward pass
 
 
 def open_model(path: str, device: Any, options: LoadOptions | None = None) -> checkpoints.Model:
-    """`checkpoints.load`, then the code statistics an imported model lacks (see `complete_statistics`)."""
-    model = checkpoints.load(path, device=device, **(options or LoadOptions()).kwargs())
+    """`checkpoints.load`, then the code statistics an imported model lacks (see `complete_statistics`).
+
+    A data set the user named (`options.dataset`) is checked against the model first: a set that needs
+    a folder, cannot be read, or has the wrong number of channels is a CheckpointError, one sentence.
+    """
+    options = options or LoadOptions()
+    model = checkpoints.load(path, device=device, **options.kwargs())
+    if options.dataset is not None:
+        from trainer.datasets import given_data_reason
+
+        reason = given_data_reason(options.dataset, model.meta.train_config, model.image_shape)
+        if reason is not None:
+            raise checkpoints.CheckpointError(f"cannot use --dataset {options.dataset} for {Path(path).name}: {reason}")
     complete_statistics(model)
     return model
 

@@ -232,7 +232,7 @@ class InferenceWorker(QObject):
 
 
 def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
-    from trainer.datasets import unavailable_reason
+    from trainer.datasets import DATASETS, unavailable_reason
 
     meta = model.meta
     note = unavailable_reason(meta.dataset, meta.train_config) if model.has_encoder else "the model has no encoder"
@@ -258,6 +258,7 @@ def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
         has_encoder=model.has_encoder,
         active=_active(meta),
         layout=model.layout,
+        data_sets=tuple(DATASETS),
     )
 
 

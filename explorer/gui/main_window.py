@@ -172,6 +172,8 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         files.addAction("&Close Model", QKeySequence.Close, lambda: self.close_model(self.current))
         files.addSeparator()
         files.addAction("&Quit", QKeySequence("Ctrl+Q"), self.close)
+        data = self.menuBar().addMenu("&Data")
+        data.addAction("&Use Data Set…", self.use_data_set_dialog)
         edit = self.menuBar().addMenu("&Latent")
         edit.addAction("&Copy Code as JSON", QKeySequence.Copy, self.copy_z)
         edit.addAction("&Paste Code", QKeySequence.Paste, self.paste_z)
@@ -228,10 +230,11 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         first = entry.info is None
         entry.loaded(info)
         self.model_list.add_model(info)  # fills in the placeholder (or re-describes a run's entry)
-        if not first:  # another snapshot of a run: same list entry, same code
+        if not first:  # another snapshot of a run, or the same file with a data set: same entry, same code
             if info.model_id == self.current:
                 self.sliders.set_model(info, entry.z, entry.posterior)
                 self.request_decode()
+            self._update_views()
             self._update_status()
             return
         session.remember_recent(self.settings, info.path)
@@ -271,6 +274,8 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         if entry.info is None:  # nothing of it is open: its placeholder goes
             del self.open[failure.request_id]
             self.model_list.remove_model(failure.request_id)
+        elif entry.fallback_options is not None:  # a reload with a data set failed: the model stays as it was
+            entry.options, entry.fallback_options = entry.fallback_options, None
         self.banner.show_message(failure.message)
         if not self.loading:
             self._start_views()

@@ -20,16 +20,20 @@ def remember_recent(settings: QSettings, path: str) -> None:
     settings.setValue("recent", json.dumps(paths[:MAX_RECENT]))
 
 
+DATA_KEYS = ("dataset", "data_dir", "data_file")  # LoadOptions fields a session keeps (Data ▸ Use Data Set…)
+
+
 def save_session(
     settings: QSettings,
-    models: list[tuple[str, np.ndarray]],
+    models: list[tuple[str, np.ndarray, dict[str, str]]],
     selected: str | None,
     bookmarks: list[dict],
     geometry: QByteArray,
     state: QByteArray,
 ) -> None:
-    """models: (path, current z) in list order."""
-    settings.setValue("session/models", json.dumps([{"path": p, "z": z.tolist()} for p, z in models]))
+    """models: (path, current z, the data set it was given) in list order."""
+    entries = [{"path": p, "z": z.tolist(), **({"data": data} if data else {})} for p, z, data in models]
+    settings.setValue("session/models", json.dumps(entries))
     settings.setValue("session/selected", selected or "")
     settings.setValue("session/bookmarks", json.dumps(bookmarks))
     settings.setValue("window/geometry", geometry)
@@ -37,15 +41,17 @@ def save_session(
     settings.sync()
 
 
-def restored_models(settings: QSettings) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
-    """The last session's (path, z) whose files still exist, and the paths that went missing."""
+def restored_models(settings: QSettings) -> tuple[list[tuple[str, np.ndarray, dict[str, str]]], list[str]]:
+    """The last session's (path, z, data set) whose files still exist, and the paths that went missing."""
     kept, missing = [], []
     for entry in _json(settings, "session/models", []):
         path = entry.get("path") if isinstance(entry, dict) else None
         if not isinstance(path, str):
             continue
         if Path(path).exists():  # a checkpoint, or the folder of a training run
-            kept.append((path, np.asarray(entry.get("z", []), dtype=np.float32)))
+            given = entry.get("data") if isinstance(entry.get("data"), dict) else {}
+            data = {k: v for k, v in given.items() if k in DATA_KEYS and isinstance(v, str)}
+            kept.append((path, np.asarray(entry.get("z", []), dtype=np.float32), data))
         else:
             missing.append(path)
     return kept, missing

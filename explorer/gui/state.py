@@ -27,11 +27,18 @@ class OpenModel:
     anchor: Anchor | None = None  # the data sample the code was encoded from
     run: tuple[str, str] | None = None  # (folder, stem) of a training run's snapshots
     restore_z: np.ndarray | None = None  # a code to show once loaded (the saved session's)
-    options: LoadOptions = field(default_factory=LoadOptions)  # how it is opened (import flags, consent)
+    options: LoadOptions = field(default_factory=LoadOptions)  # how it is opened (import flags, consent, data)
+    fallback_options: LoadOptions | None = None  # what to go back to if a reload with other options fails
 
     @property
     def name(self) -> str:
         return self.info.name if self.info is not None else Path(self.path).name
+
+    @property
+    def data_options(self) -> dict[str, str]:
+        """The data set the user gave it (command line or Data ▸ Use Data Set…), as the session keeps it."""
+        o = self.options
+        return {k: v for k, v in (("dataset", o.dataset), ("data_dir", o.data_dir), ("data_file", o.data_file)) if v}
 
     @property
     def session_path(self) -> str:
@@ -41,7 +48,7 @@ class OpenModel:
     def loaded(self, info: ModelInfo) -> None:
         """The worker has opened it: keep a restored code of the right size, else start at zero."""
         first = self.info is None
-        self.info, self.loading = info, None
+        self.info, self.loading, self.fallback_options = info, None, None
         if first:
             z = self.restore_z
             self.z = z if z is not None and z.shape == (info.latent_dim,) else np.zeros(info.latent_dim, np.float32)

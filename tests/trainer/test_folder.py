@@ -133,8 +133,8 @@ def test_bad_folders_are_one_clear_sentence(tmp_path, setup, message):
 def test_folder_needs_data_dir_and_a_valid_size():
     with pytest.raises(ValueError, match="the folder data set needs --data-dir"):
         datasets.get("folder")
-    with pytest.raises(ValueError, match="resized to 32 or 64 pixels, not 28"):
-        datasets.get("folder", data_dir=".", image_size=28)
+    with pytest.raises(ValueError, match="resized to 8 to 512 pixels, not 4"):
+        datasets.get("folder", data_dir=".", image_size=4)
     with pytest.raises(ValueError, match="the digits data set does not take --channels"):
         datasets.get("digits", channels=1)
 

@@ -13,7 +13,7 @@ from .dsprites_file import OfficialDSprites
 from .faces import Faces
 from .folder import ImageFolder
 from .mnist import MNIST
-from .recreate import for_model, unavailable_reason
+from .recreate import for_model, given_data_reason, unavailable_reason
 
 
 def dsprites(image_size: int = 64, data_file: str | None = None) -> Dataset:
@@ -53,5 +53,6 @@ __all__ = [
     "OfficialDSprites",
     "for_model",
     "get",
+    "given_data_reason",
     "unavailable_reason",
 ]

@@ -1,6 +1,6 @@
 """Any folder tree of PNG or JPEG images (e.g. CelebA's img_align_celeba), read from disk per batch.
 
-Each image is centre-cropped to a square, resized to 32 or 64 pixels (bilinear, antialiased by
+Each image is centre-cropped to a square, resized to the model's size (32 or 64 to train; any of 8…512 pixels for an imported model; bilinear, antialiased by
 Pillow) and converted to RGB or grey; transparent pixels become black. Nothing but the list of
 relative paths is held in memory, so 200,000 images cost a few megabytes.
 
@@ -33,6 +33,7 @@ from .paths import require_folder
 
 log = logging.getLogger(__name__)
 FORMATS = ("PNG", "JPEG")
+MIN_SIZE, MAX_SIZE = 8, 512
 HOLDING = "PNG or JPEG images (any tree of subfolders)"
 RETRIES = 16  # consecutive unreadable files tried before a black image stands in
 
@@ -46,8 +47,8 @@ class ImageFolder(Dataset):
     def __init__(
         self, data_dir: str | None = None, image_size: int = 64, channels: int = 3, check_files: bool = True
     ) -> None:
-        if image_size not in (32, 64):
-            raise ValueError(f"folder images are resized to 32 or 64 pixels, not {image_size}")
+        if not MIN_SIZE <= image_size <= MAX_SIZE:  # training takes 32 or 64; an imported model any size
+            raise ValueError(f"folder images are resized to {MIN_SIZE} to {MAX_SIZE} pixels, not {image_size}")
         if channels not in (1, 3):
             raise ValueError(f"--channels must be 1 (grey) or 3 (RGB), not {channels}")
         root = require_folder(data_dir, "folder", HOLDING)

@@ -38,6 +38,36 @@ def unavailable_reason(name: str | None, train_config: Mapping[str, Any]) -> str
     return None
 
 
+def given_data_reason(name: str, train_config: Mapping[str, Any], image_shape: tuple[int, int, int]) -> str | None:
+    """None when the set a user named (--dataset, Data ▸ Use Data Set…) suits a model of `image_shape`;
+    else one sentence saying what is wrong and what to do. Builds the set when the name is known (cheap:
+    the sets render or read lazily), so a channel mismatch is found before any view asks for data."""
+    from . import DATASETS  # the registry imports this module
+
+    if name not in DATASETS:
+        return f"there is no data set called {name!r}; choose one of {', '.join(DATASETS)}"
+    if name in ("mnist", "folder") and not train_config.get("data_dir"):
+        where = "the folder holding MNIST's IDX files" if name == "mnist" else "the folder of images"
+        return f"the {name} data set needs --data-dir ({where})"
+    if name != "dsprites" and train_config.get("data_file"):
+        return f"the {name} data set does not take --data-file (only dsprites reads one .npz file)"
+    reason = unavailable_reason(name, train_config)
+    if reason is not None:
+        return reason
+    try:
+        data = for_model(name, train_config, image_shape)
+    except (ValueError, OSError) as exc:
+        return str(exc).splitlines()[0] if str(exc) else f"the {name} data set cannot be read"
+    have, want = data.image_shape[0], image_shape[0]
+    if have != want:
+        kinds = {1: "greyscale", 3: "RGB"}
+        return (
+            f"the {name} data set has {kinds.get(have, f'{have}-channel')} images, but the model expects "
+            f"{kinds.get(want, f'{want}-channel')} ones; choose a data set with {want}-channel images"
+        )
+    return None
+
+
 def for_model(name: str | None, train_config: Mapping[str, Any], image_shape: tuple[int, int, int]) -> Dataset:
     """The data set a model of `image_shape` (C, H, W) was trained on; ValueError when it cannot be made."""
     from . import DATASETS  # the registry imports this module

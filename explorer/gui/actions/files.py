@@ -5,6 +5,7 @@ A mixin of `MainWindow` (GUI thread only); it uses the window's models, codes, s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog
 from explorer.common.runs import scan_runs
 from explorer.gui import session
 from explorer.gui.state import OpenModel
-from explorer.gui.views.open_dialogs import choose_checkpoints
+from explorer.gui.views.open_dialogs import DataChoice, ask_data_set, choose_checkpoints
 from explorer.protocol import LoadOptions, LoadRequest
 
 if TYPE_CHECKING:
@@ -31,20 +32,24 @@ class FileActions(_Host):
         codes: dict[str, np.ndarray] | None = None,
         *,
         options: LoadOptions | None = None,
+        data: dict[str, dict[str, str]] | None = None,
     ) -> None:
         """Ask the worker to load each file (a placeholder shows in the list meanwhile); codes: a z per path.
 
-        `options` (the command line's import flags) go to checkpoints.load for every file given.
+        `options` (the command line's import flags) go to checkpoints.load for every file given;
+        `data`: per path, the data set a saved session gave it (LoadOptions' dataset/data_dir/data_file).
         """
-        codes = codes or {}
+        codes, data = codes or {}, data or {}
         for path in paths:
+            given = data.get(path, {})
             path = str(Path(path).expanduser().absolute())
+            opened_with = replace(options or LoadOptions(), **given)
             runs = scan_runs(path) if Path(path).is_dir() else {}
             if runs:
                 for stem, steps in runs.items():  # a folder of snapshots: one model per run, at its newest
-                    self._start_load(path, steps[-1][1], codes.get(path), run=(path, stem))
+                    self._start_load(path, steps[-1][1], codes.get(path), run=(path, stem), options=opened_with)
                 continue
-            self._start_load(path, path, codes.get(path), options=options or LoadOptions())
+            self._start_load(path, path, codes.get(path), options=opened_with)
         self._update_status()
 
     def _start_load(
@@ -67,6 +72,36 @@ class FileActions(_Host):
         if entry is not None and entry.run is not None and entry.info is not None and entry.info.path != path:
             entry.loading = path
             self.request_load(LoadRequest(entry.info.model_id, entry.info.model_id, path, entry.options))
+
+    def use_data_set_dialog(self) -> None:
+        """Data ▸ Use Data Set…: ask which data set (and folder or file) the current model encodes."""
+        entry = self.open.get(self.current) if self.current is not None else None
+        if entry is None or entry.info is None:
+            self.banner.show_message("Open a model first; a data set is chosen for the selected model.", "notice")
+            return
+        options = entry.options
+        current = DataChoice(entry.info.dataset, options.data_dir, options.data_file)
+        choice = ask_data_set(self, entry.info.name, entry.info.data_sets, current)
+        if choice is not None:
+            self.use_data_set(entry.info.model_id, choice)
+
+    def use_data_set(self, model_id: int, choice: DataChoice) -> None:
+        """Reopen the model with this data set: the worker checks it and measures the code statistics.
+
+        On success the views that need data come alive for it (ModelInfo.can_encode_data); on failure
+        the banner says why and the model stays open as it was. The choice is kept in the session.
+        """
+        entry = self.open.get(model_id)
+        if entry is None or entry.info is None:
+            return
+        entry.fallback_options = entry.options
+        entry.options = replace(
+            entry.options, dataset=choice.dataset, data_dir=choice.data_dir, data_file=choice.data_file
+        )
+        entry.posterior = None  # the ranges of the other data no longer hold
+        entry.loading = entry.info.path
+        self.request_load(LoadRequest(model_id, model_id, entry.info.path, entry.options))
+        self._update_status()
 
     def open_dialog(self) -> None:
         self.open_files(choose_checkpoints(self))
@@ -121,11 +156,15 @@ class FileActions(_Host):
                 "notice",
             )
         self._select_path = session.restored_selection(self.settings)
-        self.open_files([p for p, _ in models], {p: z for p, z in models})
+        self.open_files([p for p, _, _ in models], {p: z for p, z, _ in models}, data={p: d for p, _, d in models})
         return bool(models)
 
     def save_session(self) -> None:
-        models = [(self.open[m].session_path, self.open[m].z) for m in self.model_list.model_ids() if m in self.models]
+        models = [
+            (self.open[m].session_path, self.open[m].z, self.open[m].data_options)
+            for m in self.model_list.model_ids()
+            if m in self.models
+        ]
         info = self.current_info
         selected = info.path if info is not None else None
         session.save_session(
