@@ -16,6 +16,7 @@ so the GUI thread may use it (see pyproject's import contracts).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -107,10 +108,8 @@ def check(layout: Sequence[Group], latent_dim: int) -> Layout:
         return ()
     total = sum(g.size for g in layout)
     if total != latent_dim:
-        sizes = " + ".join(str(g.size) for g in layout)
-        raise ValueError(
-            f"its latent layout's group sizes add up to {sizes} = {total}, not the latent size {latent_dim}"
-        )
+        sizes = " + ".join(str(g.size) for g in layout) + f" = {total}" if len(layout) > 1 else str(total)
+        raise ValueError(f"its latent layout's group sizes add up to {sizes}, not the latent size {latent_dim}")
     for i, g in enumerate(layout):
         if g.is_categorical and g.size < 2:
             raise ValueError(
@@ -118,7 +117,8 @@ def check(layout: Sequence[Group], latent_dim: int) -> Layout:
             )
         if g.labels and (not g.is_categorical or len(g.labels) != g.size):
             want = f"{g.size} class names" if g.is_categorical else "no class names (only categorical groups have them)"
-            raise ValueError(f"its latent layout's group {i + 1} has {len(g.labels)} labels; it needs {want}")
+            count = f"{len(g.labels)} label{'s' if len(g.labels) != 1 else ''}"
+            raise ValueError(f"its latent layout's group {i + 1} has {count}; it needs {want}")
     return tuple(layout)
 
 
@@ -141,15 +141,35 @@ def group_of(layout: Sequence[Group], dim: int) -> int:
 
 def sample(layout: Sequence[Group], n: int, rng: np.random.Generator) -> np.ndarray:
     """n codes (n, d) float32, each group drawn from its own prior (a categorical group: a uniform class, one-hot)."""
-    parts = []
-    for g in layout:
+    return from_normal(layout, rng.standard_normal((n, sum(g.size for g in layout))))
+
+
+def from_normal(layout: Sequence[Group], x: np.ndarray) -> np.ndarray:
+    """Standard-normal draws (n, d) turned into draws of each group's prior, float32 (n, d).
+
+    Normal and noise groups keep their numbers; a uniform group takes erf(x / sqrt 2) = 2 Phi(x) - 1, which is
+    U(-1, 1); a categorical group becomes the one-hot of its block's argmax, a uniform class (the k draws are
+    exchangeable). So one seeded torch.randn (DESIGN.md's rule for random codes) serves every layout, and a
+    model with the default layout gets exactly the codes it always got.
+    """
+    out = np.array(x, dtype=np.float32, copy=True)
+    for g, (start, stop) in zip(layout, spans(layout)):
+        block = out[..., start:stop]
         if g.is_categorical:
-            parts.append(np.eye(g.size, dtype=np.float32)[rng.integers(0, g.size, n)])
+            _one_hot_argmax(block)
         elif g.kind == "uniform":
-            parts.append(rng.uniform(-UNIFORM_BOUND, UNIFORM_BOUND, (n, g.size)).astype(np.float32))
-        else:
-            parts.append(rng.standard_normal((n, g.size)).astype(np.float32))
-    return np.concatenate(parts, axis=1) if parts else np.zeros((n, 0), np.float32)
+            block[...] = UNIFORM_BOUND * _erf(block.astype(np.float64) / math.sqrt(2.0))
+    return out
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _one_hot_argmax(block: np.ndarray) -> None:
+    """In place: each row of a categorical block (..., k) becomes the one-hot of its argmax."""
+    hot = np.argmax(block, axis=-1)
+    block[...] = 0.0
+    np.put_along_axis(block, hot[..., None], 1.0, axis=-1)
 
 
 def neutral(layout: Sequence[Group]) -> np.ndarray:
@@ -181,9 +201,7 @@ def project(layout: Sequence[Group], z: np.ndarray) -> np.ndarray:
     for g, (start, stop) in zip(layout, spans(layout)):
         block = out[..., start:stop]
         if g.is_categorical:
-            hot = np.argmax(block, axis=-1)
-            block[...] = 0.0
-            np.put_along_axis(block, hot[..., None], 1.0, axis=-1)
+            _one_hot_argmax(block)
         elif g.kind == "uniform":
             np.clip(block, -UNIFORM_BOUND, UNIFORM_BOUND, out=block)
     return out
@@ -192,3 +210,19 @@ def project(layout: Sequence[Group], z: np.ndarray) -> np.ndarray:
 def describe(layout: Sequence[Group]) -> str:
     """One line, e.g. "noise 62 + categorical 10 + uniform 2"."""
     return " + ".join(f"{g.name or g.kind} {g.size}" for g in layout)
+
+
+def continuous_mask(layout: Sequence[Group]) -> np.ndarray:
+    """bool (d,): the dimensions of continuous groups (normal, uniform, noise)."""
+    parts = [np.full(g.size, not g.is_categorical) for g in layout]
+    return np.concatenate(parts) if parts else np.zeros(0, bool)
+
+
+def has_categorical(layout: Sequence[Group]) -> bool:
+    return any(g.is_categorical for g in layout)
+
+
+def metadata(layout: Sequence[Group]) -> dict[str, Any]:
+    """What an export records of a model's layout: nothing for the default (old exports stay as they were),
+    else {"layout": [groups as stored in the checkpoint]}."""
+    return {} if is_default(layout) else {"layout": to_json(layout)}

@@ -10,8 +10,11 @@ categorical. Images in [0, 1], 32x32 (MNIST) or 64x64 (dSprites, CelebA, chairs)
 ({"latent_spec": {"cont": 10, "disc": [10]}, "dataset": "mnist", ...}) has no img_size or model_type,
 which is how it is told apart from a disentangling-vae one.
 
-Only the continuous part is shown for now (structured codes are a separate issue): decoding holds each
-categorical at its first category, and the description says so.
+The whole code opens, in their order (`VAE.reparameterize` concatenates the continuous sample, then each
+categorical's one-hot): `latent_spec` becomes the latent layout, one normal group of `cont` dimensions, then
+one categorical group per `disc` entry. Encoding gives the continuous mean and log-variance, and for each
+categorical the one-hot of its alphas' argmax (their own eval-mode sample) with log-variance 0; those
+dimensions are not Gaussian, and the window shows them as a class chooser, not as sliders with a KL.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from torch.nn import functional as F
 from ..architectures.common import Network
 from ..errors import ArchitectureMismatchError, UnsupportedFormatError
 from ..format import Meta
+from ..layout import Group, check
 from .disentangling_vae import read_json
 from .layouts import Layout, State, Table, load_weights, network, on_meta, size
 
@@ -58,14 +62,23 @@ class JointVAE(nn.Module):
         self.features_to_img = nn.Sequential(*deconvs)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The continuous part's mean and log-variance."""
+        """(n, cont + sum(disc)) mean and log-variance: the continuous part's, then each categorical's one-hot of
+        the argmax of its alphas (log-variance 0)."""
         hidden = self.features_to_hidden(self.img_to_features(x).flatten(1))
-        return self.fc_mean(hidden), self.fc_log_var(hidden)
+        means, logvars = [], []
+        if self.cont:
+            means.append(self.fc_mean(hidden))
+            logvars.append(self.fc_log_var(hidden))
+        if self.disc:
+            for fc_alpha, k in zip(self.fc_alphas, self.disc):
+                hot = F.one_hot(fc_alpha(hidden).argmax(dim=1), k).to(hidden)  # softmax keeps the argmax
+                means.append(hot)
+                logvars.append(torch.zeros_like(hot))
+        return torch.cat(means, dim=1), torch.cat(logvars, dim=1)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z: the continuous code; each categorical is held at its first category."""
-        codes = [z] + [F.one_hot(torch.zeros(len(z), dtype=torch.long, device=z.device), d).to(z) for d in self.disc]
-        out: torch.Tensor = self.features_to_img(self.latent_to_features(torch.cat(codes, dim=1)).view(-1, 64, 4, 4))
+        """z: (n, cont + sum(disc)), the continuous code then one one-hot per categorical, as theirs."""
+        out: torch.Tensor = self.features_to_img(self.latent_to_features(z).view(-1, 64, 4, 4))
         return out
 
 
@@ -96,19 +109,13 @@ def _open(path: Path, state: State, sha256: str, extras: Mapping[str, Any]) -> t
     specs = _specs(path.parent / SPECS)
     if specs is not None:
         _check(path, specs, cont, disc)
-    if not cont:
-        raise ArchitectureMismatchError(
-            f"{path.name}: this JointVAE has only discrete codes ({', '.join(map(str, disc))} categories), which "
-            "latent-explorer does not show yet; only models with continuous dimensions open"
-        )
+    try:
+        layout = check(latent_layout(cont, disc), cont + sum(disc))
+    except ValueError as exc:
+        raise ArchitectureMismatchError(f"{path.parent.name}/{path.name}: {exc}") from None
     net = load_weights(path, JointVAE(channels, side, cont, disc, hidden), state)
-    foreign = network(net, cont, (channels, side, side), (0.0, 1.0), has_encoder=True)
-    held = (
-        f"; its discrete code ({', '.join(f'{d} categories' for d in disc)}) is not shown yet, so decoding holds "
-        "it at the first category"
-        if disc
-        else ""
-    )
+    foreign = network(net, cont + sum(disc), (channels, side, side), (0.0, 1.0), has_encoder=True)
+    parts = ([f"{cont} continuous dims"] if cont else []) + [f"a {k}-way categorical" for k in disc]
     dataset = specs.get("dataset") if specs is not None else None
     name = specs.get("experiment_name") if specs is not None else None
     meta = Meta(
@@ -118,9 +125,19 @@ def _open(path: Path, state: State, sha256: str, extras: Mapping[str, Any]) -> t
         source_sha256=sha256,
         train_config={"latent_spec": {"cont": cont, "disc": disc}},
         description=f"JointVAE {path.parent.name}{f' ({name})' if isinstance(name, str) else ''} "
-        f"(imported: {cont} continuous dims{held})",
+        f"(imported: {', '.join(parts)})",
+        layout=layout,
     )
     return foreign, meta
+
+
+def latent_layout(cont: int, disc: list[int]) -> tuple[Group, ...]:
+    """JointVAE's `latent_spec` as a latent layout: the continuous normal dimensions, then each categorical."""
+    if not disc:
+        return ()  # one normal group: the default
+    return ((Group("normal", cont, "continuous"),) if cont else ()) + tuple(
+        Group("categorical", k, f"discrete {i + 1}" if len(disc) > 1 else "discrete") for i, k in enumerate(disc)
+    )
 
 
 def _specs(path: Path) -> dict[str, Any] | None:

@@ -68,37 +68,67 @@ def test_pytorch_examples_dcgan_generator_opens_as_our_dcgan(files, tmp_path):
     assert torch.equal(checkpoints.load(tmp_path / "netG.safetensors", device="cpu").decode(z), converted.decode(z))
 
 
-def test_jointvae_folder_opens_its_continuous_part_and_says_so(files):
+def _jointvae_codes(n: int, cont: int, disc: list[int]) -> torch.Tensor:
+    """Codes in JointVAE's own order: the continuous part, then one one-hot per categorical."""
+    classes = [torch.eye(k)[torch.arange(n) % k] for k in disc]
+    return torch.cat([_codes(n, cont), *classes], dim=1)
+
+
+def test_jointvae_folder_opens_its_whole_code_with_its_latent_spec_as_the_layout(files):
     model = checkpoints.load(files["jointvae"], device="cpu")
-    assert (model.kind, model.latent_dim, model.image_shape, model.meta.dataset) == ("vae", 10, (1, 32, 32), "mnist")
-    assert "discrete code (10 categories) is not shown yet" in model.meta.description
+    assert (model.kind, model.latent_dim, model.image_shape, model.meta.dataset) == ("vae", 20, (1, 32, 32), "mnist")
+    assert [(g.kind, g.size) for g in model.layout] == [("normal", 10), ("categorical", 10)]
+    assert model.meta.description.endswith("(imported: 10 continuous dims, a 10-way categorical)")
     theirs = ref.JointVAE((1, 32, 32), {"cont": 10, "disc": [10]}).eval()
     theirs.load_state_dict(_state(files["jointvae"] / "model.pt"))
-    z, x = _codes(4, 10), _images(3, (1, 32, 32))
-    first = torch.zeros(4, 10)
-    first[:, 0] = 1
+    z, x = _jointvae_codes(4, 10, [10]), _images(3, (1, 32, 32))
     with torch.no_grad():
-        want = theirs.decode(torch.cat([z, first], dim=1))
-        want_mu, want_logvar = theirs.encode(x)["cont"]
+        want = theirs.decode(z)
+        dist = theirs.encode(x)
     assert torch.allclose(model.decode(z), want, atol=ATOL)
+    other_class = torch.cat([z[:1, :10], z[1:2, 10:]], 1)
+    assert not torch.allclose(model.decode(z[:1]), model.decode(other_class))  # the class reaches the decoder
     mu, logvar = model.encode(x)
-    assert torch.allclose(mu, want_mu, atol=ATOL) and torch.allclose(logvar, want_logvar, atol=ATOL)
+    want_mu, want_logvar = dist["cont"]
+    assert torch.allclose(mu[:, :10], want_mu, atol=ATOL) and torch.allclose(logvar[:, :10], want_logvar, atol=ATOL)
+    hot = torch.nn.functional.one_hot(dist["disc"][0].argmax(1), 10).float()  # their eval-mode sample
+    assert torch.equal(mu[:, 10:], hot) and torch.equal(logvar[:, 10:], torch.zeros(3, 10))
 
 
 @pytest.mark.parametrize(("dataset", "shape"), [("dsprites", (1, 64, 64)), ("celeba", (3, 64, 64))])
 def test_jointvae_64_pixel_models_open(tmp_path, dataset, shape):
-    spec = {"cont": 6, "disc": [3]} if dataset == "dsprites" else {"cont": 32, "disc": [10]}
+    spec = {"cont": 6, "disc": [3]} if dataset == "dsprites" else {"cont": 32, "disc": [10, 4]}
     folder = ref.write_jointvae(tmp_path, dataset, spec)
     model = checkpoints.load(folder, device="cpu")
-    assert (model.latent_dim, model.image_shape) == (spec["cont"], shape)
+    assert (model.latent_dim, model.image_shape) == (spec["cont"] + sum(spec["disc"]), shape)
+    assert [g.size for g in model.layout] == [spec["cont"], *spec["disc"]]
     assert model.meta.dataset == ("dsprites" if dataset == "dsprites" else None)  # celeba is not one of ours
     theirs = ref.JointVAE(shape, spec).eval()
     theirs.load_state_dict(_state(folder / "model.pt"))
-    z = _codes(2, spec["cont"])
-    first = torch.zeros(2, spec["disc"][0])
-    first[:, 0] = 1
+    z = _jointvae_codes(2, spec["cont"], spec["disc"])
     with torch.no_grad():
-        assert torch.allclose(model.decode(z), theirs.decode(torch.cat([z, first], 1)), atol=ATOL)
+        assert torch.allclose(model.decode(z), theirs.decode(z), atol=ATOL)
+
+
+def test_a_jointvae_with_only_a_continuous_code_keeps_the_default_layout(tmp_path):
+    model = checkpoints.load(ref.write_jointvae(tmp_path, "mnist", {"cont": 4}), device="cpu")
+    assert model.latent_dim == 4 and model.meta.layout == ()
+
+
+def test_a_jointvae_with_only_discrete_codes_opens_as_categoricals(tmp_path):
+    model = checkpoints.load(ref.write_jointvae(tmp_path, "mnist", {"disc": [3, 2]}), device="cpu")
+    assert [(g.kind, g.size) for g in model.layout] == [("categorical", 3), ("categorical", 2)]
+    mu, _ = model.encode(_images(2, (1, 32, 32)))
+    assert torch.equal(mu.sum(1), torch.full((2,), 2.0))  # one class per group
+
+
+def test_a_jointvae_categorical_of_one_class_is_one_sentence(tmp_path):
+    folder = ref.write_jointvae(tmp_path, "mnist", {"cont": 2, "disc": [1]})
+    with pytest.raises(checkpoints.ArchitectureMismatchError) as error:
+        checkpoints.load(folder, device="cpu")
+    assert str(error.value) == (
+        "jointvae-mnist/model.pt: its latent layout's group 2 is categorical with k=1; it needs k ≥ 2 classes"
+    )
 
 
 def test_jointvae_specs_that_disagree_with_the_weights_say_so(files, tmp_path):
