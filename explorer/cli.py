@@ -28,7 +28,7 @@ from explorer.protocol import LoadOptions
 
 SCREENSHOT_TIMEOUT_S = 60
 FIRST_PICTURE = "faces-betavae.safetensors"  # selected, and compared with faces-vae, when the zoo opens
-TABS = ("explore", "traversal", "interpolation", "reconstruction", "compare", "scatter", "analysis")
+TABS = ("explore", "traversal", "interpolation", "reconstruction", "compare", "scatter", "analysis", "directions")
 
 
 def zoo_files() -> list[str]:
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-HEADLESS = ("export", "convert")
+HEADLESS = ("export", "convert", "directions")
 
 
 def main(argv: list[str] | None = None) -> int:

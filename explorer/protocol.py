@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from checkpoints.layout import Group
+from explorer.common.directions_io import DirectionSet
 
 Image = npt.NDArray[np.uint8]  # (H, W) or (H, W, 3)
 Codes = npt.NDArray[np.float32]  # (N, d), or (d,) for one code
@@ -376,6 +377,42 @@ class MetricsResult(Result):
     notes: dict[str, str] | None = None  # headline key -> how it was measured ("boosted trees ..., seed 0")
 
 
+@dataclass(frozen=True)
+class DirectionsRequest(ModelRequest):
+    """Discover k directions in the code: "sefa", "ganspace" or "factor" (engine/directions.py)."""
+
+    method: str = "sefa"
+    k: int = 10
+    n: int = 10_000  # prior samples (GANSpace) and labelled codes (naming, factor directions)
+    seed: int = 0
+    conditional: bool = False  # factor: project out the other factors' directions
+
+
+@dataclass(frozen=True)
+class DirectionsResult(Result):
+    directions: DirectionSet
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class DirectionTraversalRequest(ModelRequest):
+    """Rows = directions (k, d), columns = z + linspace(-span, span, steps) * direction."""
+
+    z: Codes
+    directions: Codes
+    steps: int = 9
+    span: float = 3.0
+
+
+@dataclass(frozen=True)
+class DirectionTraversalResult(Result):
+    image: Image
+    tiles: Image  # (rows * steps, H, W[, 3])
+    rows: int
+    steps: int
+    span: float
+
+
 # The request kinds the worker serves (latest wins per view key), each answered by its result kind.
 RESULT_OF: dict[type[Request], type[Result]] = {
     DecodeRequest: DecodeResult,
@@ -387,4 +424,6 @@ RESULT_OF: dict[type[Request], type[Result]] = {
     ImagesRequest: ImagesResult,
     AnalysisRequest: AnalysisResult,
     MetricsRequest: MetricsResult,
+    DirectionsRequest: DirectionsResult,
+    DirectionTraversalRequest: DirectionTraversalResult,
 }

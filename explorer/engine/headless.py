@@ -1,11 +1,12 @@
 """`latent-explorer export ...`: the views' pictures without a window, through the same rendering functions.
 
     latent-explorer export traversal CKPT --out t.png [--dims 0,3,5|all] [--steps 11] [--range 3] \
-        [--z z.npy|--seed S] [--gif]
+        [--z z.npy|--seed S] [--gif] [--directions d.npz]
     latent-explorer export interpolation CKPT [CKPT...] --out i.png --from-seed A --to-seed B [--steps 8] [--slerp]
     latent-explorer export samples CKPT --out s.png [--n 64] [--seed S]
     latent-explorer export reconstruction CKPT [CKPT...] --out r.png [--n 8] [--seed S] [--dataset NAME]
     latent-explorer convert SRC --out DST.safetensors
+    latent-explorer directions CKPT --method sefa|ganspace|factor --k 10 --out d.npz [--n N] [--conditional]
 
 Every CKPT may be anything `checkpoints.load` opens (docs/importing.md); export also takes
 `--latent-dim N` (TorchScript generators that do not record it) and `--arch-file F.py`.
@@ -25,7 +26,7 @@ from checkpoints.flags import add_import_flags, load_options
 from explorer.common import exporting
 from explorer.common.dims import dimension_order
 from explorer.common.flags import OneLineParser, count, finite, seed
-from explorer.engine import rendering
+from explorer.engine import directions_cli, rendering
 from explorer.protocol import LoadOptions
 
 
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--z", type=Path, help=".npy file holding the code to traverse around (default zeros)")
     start.add_argument("--seed", type=seed, help="traverse around a prior sample drawn with this seed")
     traversal.add_argument("--gif", action="store_true", help="an animated GIF sweeping every row at once")
+    traversal.add_argument("--directions", help="an .npz of directions (latent-explorer directions): one row each")
 
     interpolation = kinds.add_parser("interpolation", help="one row per model from one code to another")
     common(interpolation, many=True)
@@ -76,16 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--out", required=True, help="the .safetensors file to write")
     convert.add_argument("--overwrite", action="store_true", help="replace --out if it is an existing checkpoint")
     add_import_flags(convert)  # accepted so that a model they would open is refused with the reason
+    directions_cli.add_parser(commands)
     return parser
 
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "directions":
+            return directions_cli.run(args)
         if args.command == "convert":
             return _convert(args)
         options = LoadOptions(**load_options(args))
-        inputs = [*args.checkpoints, *(str(f) for f in (getattr(args, "z", None), options.arch_file) if f)]
+        named = (getattr(args, "z", None), getattr(args, "directions", None), options.arch_file)
+        inputs = [*args.checkpoints, *(str(f) for f in named if f)]
         check_output(args.out, overwrite=args.overwrite, inputs=inputs)  # before any work
         models = [rendering.open_model(p, args.device, options) for p in args.checkpoints]
         EXPORTS[args.view](args, models)
@@ -161,6 +167,10 @@ def start_code(args: argparse.Namespace, model: checkpoints.Model) -> np.ndarray
 
 def _export_traversal(args: argparse.Namespace, models: list[checkpoints.Model]) -> None:
     model = models[0]
+    if args.directions is not None:
+        if args.dims != "all":
+            raise ValueError("give --dims or --directions, not both: the rows are dimensions or directions")
+        return directions_cli.export_traversal(args, model, start_code(args, model), _sources(args, models))
     dims, z = parse_dims(args.dims, model), start_code(args, model)
     grid, tiles = rendering.render_traversal(model, z, dims, args.steps, args.span)
     metadata = exporting.traversal_metadata(_sources(args, models), z, dims, args.steps, args.span)

@@ -23,6 +23,8 @@ from explorer.protocol import (
     AnalysisRequest,
     DecodeRequest,
     DecodeResult,
+    DirectionsRequest,
+    DirectionTraversalRequest,
     EncodeDatasetRequest,
     EncodeDatasetResult,
     EncodeSampleRequest,
@@ -199,6 +201,18 @@ def analysis(job: Job, request: AnalysisRequest) -> Result | None:
     return analysis.analysis(job.model, job.dataset(job.model), request, job.should_stop_serving, job.report)
 
 
+def find_directions(job: Job, request: DirectionsRequest) -> Result | None:
+    from explorer.engine import directions
+
+    return directions.serve(job.model, request, job.should_stop_serving, job.report)
+
+
+def direction_traversal(job: Job, request: DirectionTraversalRequest) -> Result:
+    from explorer.engine import directions
+
+    return directions.serve_traversal(job.model, request, job.should_stop)
+
+
 def metrics(job: Job, request: MetricsRequest) -> Result | None:
     from explorer.engine import analysis
 
@@ -216,4 +230,6 @@ HANDLERS: dict[type[Request], Handler] = {
     EncodeDatasetRequest: encode_dataset,
     AnalysisRequest: analysis,
     MetricsRequest: metrics,
+    DirectionsRequest: find_directions,
+    DirectionTraversalRequest: direction_traversal,
 }

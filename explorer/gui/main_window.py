@@ -222,6 +222,7 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         self.tabs.scatter.z_changed.connect(self.set_z)
         self.tabs.analysis.z_changed.connect(self.set_z)
         self.tabs.scatter.direction_added.connect(self.sliders.add_direction)
+        self.tabs.directions.direction_added.connect(self.sliders.add_direction)
 
     def _on_worker_model_loaded(self, info: ModelInfo) -> None:
         entry = self.open.get(info.model_id)

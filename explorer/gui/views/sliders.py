@@ -157,7 +157,11 @@ class LatentSliderPanel(QWidget):
         slider.setDecimals(2)
         slider.setRange(-3.0, 3.0)
         slider.setSingleStep(0.05)
-        slider.setToolTip(f"moves the code along mean({label.split(' − ')[0]}) − mean(…) of the encoded data")
+        slider.setToolTip(
+            f"moves the code along mean({label.split(' − ')[0]}) − mean(…) of the encoded data"
+            if " − " in label
+            else f"moves the code along the discovered direction {label} (unit length: α is the distance)"
+        )
         state = {"alpha": 0.0}
 
         def moved(alpha: float) -> None:

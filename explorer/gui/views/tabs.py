@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QTabWidget, QWidget
 from explorer.gui.views.analysis import AnalysisPanel
 from explorer.gui.views.base import AnalysisView, ViewContext
 from explorer.gui.views.compare import CompareView
+from explorer.gui.views.directions import DirectionsPanel
 from explorer.gui.views.interpolation import InterpolationView
 from explorer.gui.views.reconstruction import ReconstructionView
 from explorer.gui.views.scatter import LatentScatterView
@@ -34,6 +35,7 @@ class AnalysisTabs(QTabWidget):
         self.compare = CompareView(ids)
         self.scatter = LatentScatterView(ids)
         self.analysis = AnalysisPanel(ids)
+        self.directions = DirectionsPanel(ids)
         self.views: dict[str, AnalysisView] = {}
         for title, view in (
             ("Traversal", self.traversal),
@@ -42,6 +44,7 @@ class AnalysisTabs(QTabWidget):
             ("Compare", self.compare),
             ("Scatter", self.scatter),
             ("Analysis", self.analysis),
+            ("Directions", self.directions),
         ):
             self.addTab(view, title)
             self.views[view.name] = view
@@ -55,13 +58,15 @@ class AnalysisTabs(QTabWidget):
         return not isinstance(view, AnalysisView) or view.is_idle()
 
     def open_tab(self, name: str) -> None:
-        """Show a tab by name ('explore' or a view's name); the scatter and the analysis start at once."""
+        """Show a tab by name ('explore' or a view's name); the scatter, analysis and directions start at once."""
         view = self.views.get(name)
         self.setCurrentWidget(view if view is not None else self.widget(0))
         if view is self.scatter and self.context.info is not None and self.scatter.codes is None:
             self.scatter.encode()
         if view is self.analysis and self.context.info is not None and self.analysis.result is None:
             self.analysis.analyse()
+        if view is self.directions and self.context.info is not None and self.directions.directions is None:
+            self.directions.compute()
 
     def view_for(self, key: ViewKey) -> AnalysisView | None:
         """The view a request's key belongs to (None: the main window's own)."""

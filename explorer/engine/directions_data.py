@@ -1,0 +1,141 @@
+"""Codes with known factor values, for naming directions and for the supervised (factor) method.
+
+A model with an encoder: the encoder means of n data samples and their factor classes (or label
+classes, one-vs-rest), sharing the scatter's on-disk cache. A GAN trained on a factored data set: n
+prior codes whose decoded images a ridge regression on the pixels (fitted on the data set's own
+images, with its held-out r stated) labels with factor values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import checkpoints
+from explorer.engine import encoding, rendering
+
+BATCH = 500
+READER_PIXELS = 16  # the pixel regression reads images pooled to at most 16 x 16
+READER_TRAIN, READER_TEST = 6000, 1000
+RIDGE = 1e-2  # relative to the mean feature variance
+
+
+@dataclass(frozen=True)
+class LabelledCodes:
+    codes: np.ndarray  # float32 (n, d)
+    factors: np.ndarray  # float64 (n, F): factor classes, or 0/1 per label class
+    names: tuple[str, ...]
+    source: str  # said to the user: "10,000 encoded dsprites images"
+
+
+def _columns(colours: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Factors as they are; a label (no order between classes) as one 0/1 column per class."""
+    columns, names = [], []
+    for name, values in colours.items():
+        values = np.asarray(values)
+        if len(np.unique(values)) < 2:
+            continue
+        if name == "label":
+            for c in np.unique(values):
+                columns.append((values == c).astype(np.float64))
+                names.append(f"label {c}")
+        else:
+            columns.append(values.astype(np.float64))
+            names.append(name)
+    return (np.stack(columns, axis=1) if columns else np.zeros((0, 0))), tuple(names)
+
+
+def encoded(
+    model: checkpoints.Model, data, n: int, seed: int, stop: Callable[[], bool], report: Callable[[float, str], None]
+) -> LabelledCodes:
+    """Encoder means of n samples (the scatter's sample and cache for the same n and seed)."""
+    n = min(n, len(data))
+    cache = encoding.cache_path(encoding.CODES, model, data.name, n, seed)
+    stored = encoding.read_arrays(cache)
+    if stored is not None and {"codes", "indices"} <= stored.keys():
+        colours = {k.removeprefix("colour_"): v for k, v in stored.items() if k.startswith("colour_")}
+        codes = stored["codes"]
+    else:
+        indices = np.sort(np.random.default_rng(seed).choice(len(data), size=n, replace=False))
+        codes = np.empty((n, model.latent_dim), np.float32)
+        for start in range(0, n, BATCH):
+            if stop():
+                raise rendering.Cancelled
+            chunk = indices[start : start + BATCH]
+            codes[start : start + len(chunk)] = model.encode(data.images(chunk))[0].cpu().numpy()
+            report(0.8 * (start + len(chunk)) / n, f"encoded {start + len(chunk):,} of {n:,} {data.name} images")
+        colours = encoding.data_colours(data, indices)
+        arrays = {"codes": codes, "indices": indices, **{f"colour_{k}": v for k, v in colours.items()}}
+        encoding.write_arrays(cache, arrays)
+    factors, names = _columns(colours)
+    return LabelledCodes(codes, factors, names, f"{len(codes):,} encoded {data.name} images")
+
+
+def _pooled(images: torch.Tensor) -> torch.Tensor:
+    """(n, C, H, W) -> (n, C * h * w) float64, average-pooled to at most READER_PIXELS per side."""
+    h = images.shape[-1]
+    factor = max(1, h // READER_PIXELS)
+    return F.avg_pool2d(images.float(), factor).flatten(1).double().cpu()
+
+
+def read_generated(
+    model: checkpoints.Model, data, n: int, seed: int, stop: Callable[[], bool], report: Callable[[float, str], None]
+) -> LabelledCodes:
+    """n prior codes of a decoder without an encoder, their factors read from their images by ridge regression."""
+    from explorer.engine.directions import prior_codes
+
+    rng = np.random.default_rng(seed)
+    classes = data.sample_factors(READER_TRAIN + READER_TEST, rng)
+    report(0.05, f"fitting a pixel regression to {len(classes):,} {data.name} images")
+    x = torch.cat([_pooled(data.images_for_factors(classes[s : s + BATCH])) for s in range(0, len(classes), BATCH)])
+    mean, scale = x[:READER_TRAIN].mean(0), x[:READER_TRAIN].std(0).clamp_min(1e-6)
+    features = torch.cat([(x - mean) / scale, torch.ones(len(x), 1, dtype=x.dtype)], 1)
+    train, test = features[:READER_TRAIN], features[READER_TRAIN:]
+    y = torch.from_numpy(classes.astype(np.float64))
+    gram = train.T @ train + RIDGE * READER_TRAIN * torch.eye(train.shape[1], dtype=x.dtype)
+    weights = torch.linalg.solve(gram, train.T @ y[:READER_TRAIN])
+    held_out = [_r(test @ weights[:, j], y[READER_TRAIN:, j]) for j in range(y.shape[1])]
+    codes = prior_codes(model, n, seed)
+    read = []
+    for start in range(0, n, BATCH):
+        if stop():
+            raise rendering.Cancelled
+        images = model.decode(torch.from_numpy(np.ascontiguousarray(codes[start : start + BATCH])))
+        pooled = (_pooled(images) - mean) / scale
+        read.append(torch.cat([pooled, torch.ones(len(pooled), 1, dtype=x.dtype)], 1) @ weights)
+        report(0.1 + 0.7 * min(1.0, (start + BATCH) / n), f"decoded and read {min(start + BATCH, n):,} of {n:,}")
+    quality = ", ".join(f"{name} {r:.2f}" for name, r in zip(data.factor_names, held_out))
+    source = (
+        f"{n:,} prior codes whose factors a ridge regression on the pooled pixels read from their images "
+        f"(its r on held-out {data.name} images: {quality})"
+    )
+    return LabelledCodes(codes, torch.cat(read).numpy(), tuple(data.factor_names), source)
+
+
+def _r(a: torch.Tensor, b: torch.Tensor) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    d = float((a.square().sum() * b.square().sum()).sqrt())
+    return float((a * b).sum()) / d if d > 0 else 0.0
+
+
+def labelled_codes(
+    model: checkpoints.Model, n: int, seed: int, stop: Callable[[], bool], report: Callable[[float, str], None]
+) -> LabelledCodes | None:
+    """Codes with factor values for `model`, or None when its data set cannot be made here or has no factors."""
+    from trainer.datasets import for_model, unavailable_reason
+
+    meta = model.meta
+    if meta.dataset is None or unavailable_reason(meta.dataset, meta.train_config) is not None:
+        return None
+    data = for_model(meta.dataset, meta.train_config, model.image_shape)
+    if model.has_encoder:
+        labelled = encoded(model, data, n, seed, stop, report)
+    elif data.has_factors:
+        labelled = read_generated(model, data, n, seed, stop, report)
+    else:
+        return None
+    return labelled if labelled.names else None

@@ -1,0 +1,216 @@
+"""Discovered directions: SeFa and GANSpace find planted directions, factor directions follow dSprites
+factors, the .npz round trip, the `directions` command and `export traversal --directions`, the tab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import checkpoints
+from checkpoints.layout import Group
+from explorer.cli import main
+from explorer.common.directions_io import DirectionSet, load_directions, save_directions
+from explorer.common.exporting import read_png_metadata
+from explorer.engine import directions
+from explorer.engine.directions_data import encoded
+
+from .conftest import expected_image, make_model_file, open_and_wait
+
+ZOO = Path(__file__).resolve().parents[2] / "checkpoints" / "zoo"
+# Measured on dsprites-betavae's encoder means, 2,000 samples (seed 0): r = 0.98 (posY), 0.90 (scale),
+# 0.86 (posX); 10,000 give the same to 0.003. Random unit directions reach |r| 0.83 with posX (median 0.35).
+FACTOR_R_THRESHOLD = 0.75
+
+
+def _planted_model(d=4, seed=0, singular=(5.0, 1.0, 0.5, 0.2)):
+    """An MLP autoencoder whose decoder's first layer is W = U diag(singular) Vᵀ; V's first column is planted."""
+    model = checkpoints.create_model("mlp", "ae", d, (1, 8, 8), seed=seed)
+    layer = model.network.decoder[0]
+    g = torch.Generator().manual_seed(seed)
+    u, _ = torch.linalg.qr(torch.randn(layer.out_features, d, generator=g))
+    v, _ = torch.linalg.qr(torch.randn(d, d, generator=g))
+    with torch.no_grad():
+        layer.weight.copy_(u @ torch.diag(torch.tensor(singular)) @ v.T)
+    return model, v[:, 0].numpy()
+
+
+def test_sefa_recovers_the_planted_direction_of_a_linear_first_layer():
+    model, planted = _planted_model()
+    found, eigenvalues = directions.sefa(model, 2)
+    assert abs(float(found[0] @ planted)) > 0.999
+    np.testing.assert_allclose(eigenvalues, [25.0, 1.0], rtol=1e-4)  # squared singular values, largest first
+    np.testing.assert_allclose(np.linalg.norm(found, axis=1), 1.0, rtol=1e-5)
+
+
+def test_sefa_reads_a_transposed_convolution_and_leaves_categorical_dims_alone():
+    gan = checkpoints.create_model("dcgan", "gan", 6, (1, 32, 32), seed=1)
+    weight = gan.network.decoder.main[0].weight.detach().double().numpy()  # (d, out, 4, 4) on a 1x1 code
+    a = weight.reshape(6, -1).T
+    top = np.linalg.eigh(a.T @ a)[1][:, -1]
+    assert abs(float(directions.sefa(gan, 1)[0][0] @ top)) > 0.999
+    gan.with_meta(layout=(Group("normal", 4), Group("categorical", 2)))
+    found, _ = directions.sefa(gan, 3)
+    assert found.shape == (3, 6) and np.all(found[:, 4:] == 0)
+
+
+def test_sefa_without_a_readable_first_layer_says_so_and_ganspace_uses_the_images():
+    model, _ = _planted_model()
+    weight = torch.randn(4, 64, generator=torch.Generator().manual_seed(0))
+    model.network.images = lambda z: torch.sigmoid(z @ weight).reshape(-1, 1, 8, 8)  # like a compiled graph
+    with pytest.raises(ValueError, match="SeFa needs the decoder's first layer, and its decoder's layers cannot"):
+        directions.sefa(model, 2)
+    found = directions.discover(model, "ganspace", 2, n=500)
+    assert found.directions.shape == (2, 4) and "the decoded images" in found.note
+
+
+def test_ganspace_finds_a_planted_dominant_direction():
+    model, planted = _planted_model(singular=(8.0, 0.3, 0.2, 0.1))
+    with torch.no_grad():
+        model.network.decoder[0].bias.fill_(20.0)  # the ReLU passes everything: activations ≈ W z + b
+    found, explained, where = directions.ganspace(model, 2, 2000, 0, lambda: False, lambda f, t: None)
+    assert "first hidden layer" in where
+    assert abs(float(found[0] @ planted)) > 0.99
+    assert explained[0] > 0.9
+
+
+@pytest.mark.skipif(not (ZOO / "dsprites-betavae.safetensors").exists(), reason="the zoo is not built")
+def test_factor_directions_on_dsprites_codes_follow_their_factors(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    from trainer.datasets import for_model
+
+    model = checkpoints.load(ZOO / "dsprites-betavae.safetensors", device="cpu")
+    data = for_model("dsprites", model.meta.train_config, model.image_shape)
+    with torch.inference_mode():
+        labelled = encoded(model, data, 2000, 0, lambda: False, lambda f, t: None)
+    found, r, names = directions.factor_directions(labelled, np.ones(10, bool), conditional=False)
+    by_name = dict(zip(names, r))
+    for factor in ("posX", "posY", "scale"):
+        assert by_name[factor] > FACTOR_R_THRESHOLD, (factor, by_name[factor])
+    random = np.random.default_rng(0).standard_normal((100, 10))
+    for factor in range(len(names)):  # least squares gives the direction of highest r: no random one beats it
+        best = max(abs(np.corrcoef(labelled.codes @ v, labelled.factors[:, factor])[0, 1]) for v in random)
+        assert r[factor] >= best - 1e-9
+    conditional, _, _ = directions.factor_directions(labelled, np.ones(10, bool), conditional=True)
+    across = conditional @ found.T  # each conditional direction against the other factors' plain ones
+    assert np.abs(across - np.diag(np.diag(across))).max() < 1e-4
+    assert np.abs(found @ found.T - np.eye(len(names))).max() > 0.1  # the plain ones were not orthogonal
+
+
+def test_npz_round_trip_keeps_directions_labels_and_metadata(tmp_path):
+    rows = np.linalg.qr(np.random.default_rng(0).standard_normal((5, 3)))[0].T.astype(np.float32)
+    made = DirectionSet(
+        "sefa",
+        rows,
+        ("SeFa 1 ≈ posX (r 0.81)", "SeFa 2", "SeFa 3"),
+        np.array([3.0, 2.0, 1.0]),
+        ("posX",),
+        np.array([[0.81], [0.1], [0.0]]),
+        "a note",
+        {"file": "m.safetensors"},
+    )
+    save_directions(tmp_path / "d.npz", made)
+    back = load_directions(tmp_path / "d.npz", latent_dim=5)
+    np.testing.assert_allclose(back.directions, rows, atol=1e-7)
+    assert back.labels == made.labels and back.method == "sefa" and back.note == "a note"
+    assert back.factor_names == ("posX",) and back.correlations[0, 0] == pytest.approx(0.81)
+    assert back.source == {"file": "m.safetensors"}
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        (None, "not a readable .npz file"),
+        ({"codes": np.zeros((2, 3))}, "holds no `directions` array"),
+        ({"directions": np.ones((2, 3))}, "must be finite unit vectors"),
+        ({"directions": np.eye(4)[:2]}, "holds directions in 4 dimensions; this model's code has 3"),
+        ({"directions": np.array(["a", "b"])}, "must be a (k, d) array of numbers"),
+    ],
+)
+def test_a_bad_directions_file_is_one_sentence(tmp_path, arrays, message):
+    path = tmp_path / "bad.npz"
+    if arrays is None:
+        path.write_bytes(b"not a zip")
+    else:
+        np.savez(path, **arrays)
+    with pytest.raises(ValueError) as caught:
+        load_directions(path, latent_dim=3)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_cli_directions_then_export_traversal_draws_one_row_per_direction(tmp_path, capsys):
+    model, _ = _planted_model()
+    path = tmp_path / "planted.safetensors"
+    checkpoints.save(model, path)
+    out = tmp_path / "d.npz"
+    assert main(["directions", str(path), "--method", "sefa", "--k", "3", "--out", str(out), "--device", "cpu"]) == 0
+    with np.load(out) as stored:
+        assert stored["directions"].shape == (3, 4) and stored["labels"].shape == (3,)
+        assert str(stored["method"]) == "sefa"
+        np.testing.assert_allclose(np.linalg.norm(stored["directions"], axis=1), 1.0, rtol=1e-5)
+        rows = stored["directions"]
+    png = tmp_path / "t.png"
+    args = ["export", "traversal", str(path), "--directions", str(out), "--steps", "5", "--range", "2"]
+    assert main([*args, "--out", str(png), "--device", "cpu"]) == 0
+    grid = np.asarray(Image.open(png))
+    assert grid.shape == (3 * 8 + 2 * 2, 5 * 8 + 4 * 2)
+    z = rows[1] * -2.0  # row 1, column 0: z = 0 - 2 * direction
+    np.testing.assert_array_equal(grid[10:18, 0:8], expected_image(path, z))
+    meta = read_png_metadata(png)
+    assert meta["labels"][0].startswith("SeFa 1") and meta["method"] == "sefa" and len(meta["directions"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--directions", "missing.npz"], "missing.npz does not exist"),
+        (["--directions", "bad.npz"], "bad.npz is not a readable .npz file"),
+        (["--directions", "bad.npz", "--dims", "0"], "give --dims or --directions, not both"),
+    ],
+)
+def test_export_traversal_with_a_bad_directions_file_exits_2_with_one_line(
+    tmp_path, capsys, monkeypatch, extra, message
+):
+    monkeypatch.chdir(tmp_path)
+    path = make_model_file(tmp_path)
+    (tmp_path / "bad.npz").write_bytes(b"junk")
+    assert main(["export", "traversal", str(path), "--out", "t.png", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and not (tmp_path / "t.png").exists()
+
+
+def test_cli_directions_refuses_what_cannot_work_in_one_line(tmp_path, capsys):
+    path = make_model_file(tmp_path, kind="gan", arch="dcgan", shape=(1, 32, 32), kl=None)
+    assert main(["directions", str(path), "--method", "factor", "--out", str(tmp_path / "d.npz")]) == 2
+    assert "factor directions need data with factors or labels" in capsys.readouterr().err
+    assert main(["directions", str(path), "--conditional", "--out", str(tmp_path / "d.npz")]) == 2
+    assert "--conditional applies to --method factor only" in capsys.readouterr().err
+    assert not (tmp_path / "d.npz").exists()
+
+
+def test_the_tab_computes_directions_adds_sliders_and_rows(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = make_model_file(tmp_path)  # a 3-d digits VAE: the directions are named by digit label
+    open_and_wait(qtbot, window, [path])
+    view = window.tabs.directions
+    view.n.setValue(300)
+    view.k.setValue(2)
+    window.tabs.open_tab("directions")  # starts SeFa at once, as --tab directions does
+    qtbot.waitUntil(lambda: view.directions is not None and view.traversal is not None, timeout=20_000)
+    assert view.list.count() == 2 and view.list.item(0).text().startswith("SeFa 1 ≈ label ")
+    assert len(window.sliders.directions) >= 2
+    assert view.traversal.rows == 2 and view.grid.image().shape[0] == 2 * 8 + 2
+    before = window.sliders.z()
+    window.sliders.directions[-1].setValue(1.0)
+    np.testing.assert_allclose(window.sliders.z() - before, view.directions.directions[1], atol=1e-5)
+    saved = view.save(str(tmp_path / "gui.npz"))
+    assert load_directions(saved, 3).labels == view.directions.labels
+    messages = []
+    view.failed.connect(messages.append)
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    assert view.load(str(tmp_path / "junk.npz")) is None
+    assert messages == ["junk.npz is not a readable .npz file; give one written by `latent-explorer directions`"]
+    assert view.load(saved).labels == view.directions.labels
