@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from checkpoints.layout import Group
+from checkpoints.layout import Group, describe, is_default
+from checkpoints.layout import metadata as layout_metadata
 from explorer.common.directions_io import DirectionSet
 
 Image = npt.NDArray[np.uint8]  # (H, W) or (H, W, 3)
@@ -73,15 +74,22 @@ class ModelInfo:
     layout: tuple[Group, ...] = ()  # the code's groups (checkpoints/layout.py); the worker always fills it
 
     @property
-    def source(self) -> dict[str, str | int]:
-        """How exports name this checkpoint: file name, SHA-256, training steps."""
-        return {"file": Path(self.path).name, "sha256": self.sha256, "steps": self.steps}
+    def source(self) -> dict[str, Any]:
+        """How exports name this checkpoint: file name, SHA-256, training steps (and its latent layout, unless
+        it is the default one normal group)."""
+        return {
+            "file": Path(self.path).name,
+            "sha256": self.sha256,
+            "steps": self.steps,
+            **layout_metadata(self.layout),
+        }
 
     @property
     def summary(self) -> str:
         c, h, w = self.image_shape
         beta = f", β={self.beta:g}" if self.beta is not None else ""
-        return f"{self.kind.upper()}{beta}, {self.latent_dim} dims, {w}×{h}{'' if c == 1 else ' RGB'}"
+        groups = "" if is_default(self.layout) else f" ({describe(self.layout)})"
+        return f"{self.kind.upper()}{beta}, {self.latent_dim} dims{groups}, {w}×{h}{'' if c == 1 else ' RGB'}"
 
 
 @dataclass(frozen=True)
@@ -213,7 +221,8 @@ class EncodeSampleResult(Result):
 
 @dataclass(frozen=True)
 class TraversalRequest(ModelRequest):
-    """Rows = `dims` (in order), columns = z[dim] + linspace(-span, span, steps)."""
+    """Rows = `dims` (in order), columns = z[dim] + linspace(-span, span, steps); a dimension of a categorical
+    group (the model's layout) gives that group's row, one column per class."""
 
     z: Codes
     dims: tuple[int, ...]
@@ -224,7 +233,7 @@ class TraversalRequest(ModelRequest):
 @dataclass(frozen=True)
 class TraversalResult(Result):
     image: Image  # the grid
-    tiles: Image  # (rows * steps, H, W[, 3]) in row order
+    tiles: Image  # (rows * columns, H, W[, 3]) in row order, shorter rows ending in blank tiles
     z: Codes
     dims: tuple[int, ...]
     steps: int
@@ -233,6 +242,11 @@ class TraversalResult(Result):
     @property
     def rows(self) -> int:
         return len(self.dims)
+
+    @property
+    def columns(self) -> int:
+        """Tiles per row: `steps`, or more when a categorical row has more classes than that."""
+        return len(self.tiles) // max(1, self.rows)
 
 
 @dataclass(frozen=True)

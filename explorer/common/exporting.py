@@ -73,9 +73,18 @@ def save_codes(path: str | Path, codes: np.ndarray, metadata: dict[str, Any], **
 
 
 def traversal_metadata(
-    sources: list[dict[str, Any]], z: np.ndarray, dims: list[int], steps: int, span: float | Sequence[float]
+    sources: list[dict[str, Any]],
+    z: np.ndarray,
+    dims: list[int],
+    steps: int,
+    span: float | Sequence[float],
+    categorical: bool = False,
 ) -> dict[str, Any]:
-    """The same for the GUI's export and `latent-explorer export traversal`."""
+    """The same for the GUI's export and `latent-explorer export traversal`; `categorical`: the model's layout has
+    a categorical group (the sources then carry the layout)."""
+    codes = "row r: z with z[dims[r]] += linspace(-range, range, steps)"
+    if categorical:
+        codes += "; a row of a categorical group (dims[r] in it): z with that group set to each class in turn"
     return {
         "view": "traversal",
         "checkpoints": sources,
@@ -83,13 +92,15 @@ def traversal_metadata(
         "dims": list(dims),
         "steps": steps,
         "range": span,
-        "codes": "row r: z with z[dims[r]] += linspace(-range, range, steps)",
+        "codes": codes,
     }
 
 
-def traversal_frames(tiles: np.ndarray, rows: int, steps: int) -> list[np.ndarray]:
-    """Frames of a traversal GIF: frame t shows every row's tile t side by side, swept there and back."""
+def traversal_frames(tiles: np.ndarray, rows: int, columns: int) -> list[np.ndarray]:
+    """Frames of a traversal GIF: frame t shows every row's tile t side by side, swept there and back.
+
+    `tiles` is (rows * columns, ...) in row order (a categorical row ends in blank tiles when it is short)."""
     from explorer.common.grids import tile_grid
 
-    columns = [tile_grid(tiles[t::steps], 1, rows) for t in range(steps)]
-    return columns + columns[-2:0:-1]
+    frames = [tile_grid(tiles[t::columns], 1, rows) for t in range(columns)]
+    return frames + frames[-2:0:-1]

@@ -23,9 +23,12 @@ import numpy as np
 import checkpoints
 from checkpoints.atomic import check_output
 from checkpoints.flags import add_import_flags, load_options
+from checkpoints.layout import has_categorical, neutral
+from checkpoints.layout import metadata as layout_metadata
 from explorer.common import exporting
-from explorer.common.dims import dimension_order
+from explorer.common.dims import row_order
 from explorer.common.flags import OneLineParser, count, finite, seed
+from explorer.common.grids import CATEGORICAL_RULE
 from explorer.engine import directions_cli, rendering
 from explorer.protocol import LoadOptions
 
@@ -49,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     traversal.add_argument("--steps", type=count(2, 1024, "columns of a traversal"), default=11)
     traversal.add_argument("--range", type=finite(0, 1000, "± around z"), default=3.0, dest="span", help="± around z")
     start = traversal.add_mutually_exclusive_group()
-    start.add_argument("--z", type=Path, help=".npy file holding the code to traverse around (default zeros)")
+    start.add_argument(
+        "--z", type=Path, help=".npy file holding the code to traverse around (default zeros; class 0 of a categorical)"
+    )
     start.add_argument("--seed", type=seed, help="traverse around a prior sample drawn with this seed")
     traversal.add_argument("--gif", action="store_true", help="an animated GIF sweeping every row at once")
     traversal.add_argument("--directions", help="an .npz of directions (latent-explorer directions): one row each")
@@ -130,12 +135,15 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _sources(args: argparse.Namespace, models: list[checkpoints.Model]) -> list[dict]:
-    return [{"file": Path(p).name, "sha256": m.sha256, "steps": m.meta.steps} for p, m in zip(args.checkpoints, models)]
+    return [
+        {"file": Path(p).name, "sha256": m.sha256, "steps": m.meta.steps, **layout_metadata(m.layout)}
+        for p, m in zip(args.checkpoints, models)
+    ]
 
 
 def parse_dims(text: str, model: checkpoints.Model) -> list[int]:
     if text == "all":
-        return dimension_order(model.meta.kl_per_dim, model.meta.latent_std, model.latent_dim)
+        return row_order(model.meta.kl_per_dim, model.meta.latent_std, model.latent_dim, model.layout)
     try:
         dims = [int(part) for part in text.split(",")]
     except ValueError:
@@ -149,9 +157,9 @@ def parse_dims(text: str, model: checkpoints.Model) -> list[int]:
 def start_code(args: argparse.Namespace, model: checkpoints.Model) -> np.ndarray:
     d = model.latent_dim
     if args.seed is not None:
-        return rendering.random_codes(1, d, args.seed)[0]
+        return rendering.random_codes(1, d, args.seed, model.layout)[0]
     if args.z is None:
-        return np.zeros(d, np.float32)
+        return neutral(model.layout)  # zeros, and class 0 of each categorical group (the window's start)
     try:
         z = np.load(args.z, allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -173,9 +181,11 @@ def _export_traversal(args: argparse.Namespace, models: list[checkpoints.Model])
         return directions_cli.export_traversal(args, model, start_code(args, model), _sources(args, models))
     dims, z = parse_dims(args.dims, model), start_code(args, model)
     grid, tiles = rendering.render_traversal(model, z, dims, args.steps, args.span)
-    metadata = exporting.traversal_metadata(_sources(args, models), z, dims, args.steps, args.span)
+    metadata = exporting.traversal_metadata(
+        _sources(args, models), z, dims, args.steps, args.span, has_categorical(model.layout)
+    )
     if args.gif:
-        exporting.save_gif(args.out, exporting.traversal_frames(tiles, len(dims), args.steps), metadata)
+        exporting.save_gif(args.out, exporting.traversal_frames(tiles, len(dims), len(tiles) // len(dims)), metadata)
     else:
         exporting.save_png(args.out, grid, metadata)
 
@@ -184,8 +194,11 @@ def _export_interpolation(args: argparse.Namespace, models: list[checkpoints.Mod
     sizes = {m.latent_dim for m in models}
     if len(sizes) != 1:
         raise ValueError(f"interpolation needs models of one latent size; these have {sorted(sizes)}")
-    d = sizes.pop()
-    a, b = rendering.random_codes(1, d, args.from_seed)[0], rendering.random_codes(1, d, args.to_seed)[0]
+    layouts = {m.layout for m in models}
+    if len(layouts) != 1:
+        raise ValueError("interpolation needs models of one latent layout; these group their codes differently")
+    d, layout = sizes.pop(), layouts.pop()
+    a, b = (rendering.random_codes(1, d, s, layout)[0] for s in (args.from_seed, args.to_seed))
     grid = rendering.render_interpolation(models, a, b, args.steps, args.slerp)
     exporting.save_png(
         args.out,
@@ -197,6 +210,7 @@ def _export_interpolation(args: argparse.Namespace, models: list[checkpoints.Mod
             "to_seed": args.to_seed,
             "steps": args.steps,
             "mode": "slerp" if args.slerp else "linear",
+            **({"categorical": CATEGORICAL_RULE} if has_categorical(layout) else {}),
             "from": a.tolist(),
             "to": b.tolist(),
         },

@@ -69,7 +69,7 @@ class Job:
 def decode(job: Job, request: DecodeRequest) -> DecodeResult:
     model = job.model
     if request.z is None:
-        z = rendering.random_codes(1, model.latent_dim, request.seed)[0]
+        z = rendering.random_codes(1, model.latent_dim, request.seed, model.layout)[0]
     else:
         z = np.asarray(request.z, dtype=np.float32)
     start = time.perf_counter()
@@ -104,11 +104,11 @@ def traversal(job: Job, request: TraversalRequest) -> TraversalResult:
 
 
 def interpolation(job: Job, request: InterpolationRequest) -> InterpolationResult:
-    d = job.model.latent_dim
-    a, b = _code(request.a, d), _code(request.b, d)
+    model = job.model
+    a, b = _code(request.a, model), _code(request.b, model)
     corners = None
     if request.corners is not None:
-        corners = np.stack([_code(c, d) for c in request.corners])
+        corners = np.stack([_code(c, model) for c in request.corners])
         grid = rendering.render_corner_grid(job.model, corners, request.steps, job.should_stop)
         rows = request.steps
     else:
@@ -119,10 +119,10 @@ def interpolation(job: Job, request: InterpolationRequest) -> InterpolationResul
     )
 
 
-def _code(value: np.ndarray | int, d: int) -> np.ndarray:
+def _code(value: np.ndarray | int, model: checkpoints.Model) -> np.ndarray:
     """A code given as such, or a seed of a prior sample."""
     if isinstance(value, (int, np.integer)):
-        return rendering.random_codes(1, d, int(value))[0]
+        return rendering.random_codes(1, model.latent_dim, int(value), model.layout)[0]
     return np.asarray(value, np.float32)
 
 
@@ -181,7 +181,7 @@ def _codes_result(
 
 def _gan_statistics(job: Job, request: EncodeDatasetRequest) -> EncodeDatasetResult | None:
     """A GAN has no encoder: sample codes from the prior and colour them by statistics of their images."""
-    codes = rendering.random_codes(request.n, job.model.latent_dim, request.seed)
+    codes = rendering.random_codes(request.n, job.model.latent_dim, request.seed, job.model.layout)
     brightness, contrast = [], []
     for start in range(0, len(codes), ENCODE_BATCH):
         if job.should_stop():

@@ -14,7 +14,15 @@ import torch
 
 import checkpoints
 from checkpoints.images import to_uint8
-from explorer.common.grids import corner_grid_codes, interpolation_codes, square_shape, tile_grid, traversal_codes
+from checkpoints.layout import Group, from_normal, is_default
+from explorer.common.grids import (
+    corner_grid_codes,
+    interpolation_codes,
+    padded_tiles,
+    square_shape,
+    tile_grid,
+    traversal_rows,
+)
 from explorer.protocol import LoadOptions
 
 BATCH = 256  # codes decoded per forward pass
@@ -72,10 +80,13 @@ def decode_tiles(
     return np.concatenate(tiles)
 
 
-def random_codes(n: int, latent_dim: int, seed: int | None) -> np.ndarray:
-    """Prior samples exactly as DESIGN.md fixes them: torch.randn on a CPU generator seeded with `seed`."""
+def random_codes(n: int, latent_dim: int, seed: int | None, layout: Sequence[Group] = ()) -> np.ndarray:
+    """Prior samples exactly as DESIGN.md fixes them: torch.randn on a CPU generator seeded with `seed`; with a
+    latent layout, each group then follows its own prior (`checkpoints.layout.from_normal`: one-hot classes,
+    uniform codes in [-1, 1])."""
     generator = torch.Generator().manual_seed(int(seed or 0))
-    return torch.randn(n, latent_dim, generator=generator).numpy()
+    codes = torch.randn(n, latent_dim, generator=generator).numpy()
+    return codes if is_default(layout) else from_normal(layout, codes)
 
 
 def render_traversal(
@@ -86,9 +97,12 @@ def render_traversal(
     span: float | Sequence[float],
     should_stop: Callable[[], bool] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(grid image, tiles): one row per dimension in `dims`, `steps` columns over z[dim] ± span."""
-    tiles = decode_tiles(model, traversal_codes(z, dims, steps, span), should_stop)
-    return tile_grid(tiles, len(dims), steps), tiles
+    """(grid image, tiles): one row per dimension in `dims`, `steps` columns over z[dim] ± span; a dimension of a
+    categorical group gives that group's row, one column per class. Rows shorter than the longest end in blank
+    tiles; `tiles` (rows * columns, H, W[, 3]) holds them too."""
+    rows = traversal_rows(z, dims, steps, span, model.layout)
+    tiles, columns = padded_tiles(decode_tiles(model, np.concatenate(rows), should_stop), [len(r) for r in rows])
+    return tile_grid(tiles, len(dims), columns), tiles
 
 
 def render_interpolation(
@@ -99,8 +113,8 @@ def render_interpolation(
     slerp: bool,
     should_stop: Callable[[], bool] | None = None,
 ) -> np.ndarray:
-    """One row per model, `steps` columns from a to b."""
-    codes = interpolation_codes(a, b, steps, slerp)
+    """One row per model, `steps` columns from a to b (categorical groups: `grids.CATEGORICAL_RULE`)."""
+    codes = interpolation_codes(a, b, steps, slerp, models[0].layout)
     tiles = np.concatenate([decode_tiles(m, codes, should_stop) for m in models])
     return tile_grid(tiles, len(models), steps)
 
@@ -108,12 +122,12 @@ def render_interpolation(
 def render_corner_grid(
     model: checkpoints.Model, corners: np.ndarray, n: int, should_stop: Callable[[], bool] | None = None
 ) -> np.ndarray:
-    return tile_grid(decode_tiles(model, corner_grid_codes(corners, n), should_stop), n, n)
+    return tile_grid(decode_tiles(model, corner_grid_codes(corners, n, model.layout), should_stop), n, n)
 
 
 def render_samples(model: checkpoints.Model, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(near-square grid of n prior samples, their codes); missing tiles at the end stay white."""
-    codes = random_codes(n, model.latent_dim, seed)
+    codes = random_codes(n, model.latent_dim, seed, model.layout)
     tiles = decode_tiles(model, codes)
     rows, cols = square_shape(n)
     blank = np.full((rows * cols - n, *tiles.shape[1:]), 255, np.uint8)

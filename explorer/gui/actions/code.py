@@ -13,6 +13,7 @@ import numpy as np
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
+from checkpoints.layout import neutral, resolve
 from explorer.common import exporting
 from explorer.protocol import MAIN, POSTERIOR, EncodeDatasetRequest, EncodeSampleRequest
 
@@ -27,8 +28,10 @@ else:
 
 class CodeActions(_Host):
     def reset_z(self) -> None:
+        """Back to the neutral code: zero, and class 0 in each categorical group."""
         if self.current is not None:
-            self.set_z(np.zeros(self.models[self.current].latent_dim, np.float32))
+            info = self.models[self.current]
+            self.set_z(neutral(resolve(info.layout, info.latent_dim)))
 
     def random_z(self) -> None:
         if self.current is not None:

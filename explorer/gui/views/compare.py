@@ -8,6 +8,11 @@ that factor, and moved by the same number of its own standard deviations.
 After *Encode sample*, every model starts from its own encoding of that same data sample, and the
 sliders' offsets from the sample's code move the linked dimensions: the picture of Higgins et al.
 (2017), one face turned in two models. Without a sample every model starts from zero.
+
+Only continuous dimensions are linked (a slider never writes into another model's one-hot block); a
+categorical group's class is carried over, by index, to another model whose layout has a categorical group
+of the same size at the same place. Every other categorical group stays at its own start (class 0, or the
+model's own encoding of the sample).
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from superqt.utils import signals_blocked
 
-from explorer.common.dims import dimension_order
+from checkpoints.layout import continuous_mask, neutral, resolve, spans, with_class
+from explorer.common.dims import row_order
 from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.grid_view import LabelledGridView
 from explorer.protocol import (
@@ -136,20 +142,39 @@ class CompareView(AnalysisView):
             self.views[info.model_id] = view
 
     def links(self, other: int) -> dict[int, tuple[int, float]]:
-        """current model's dim -> (other model's dim, gain): the other dim moves by gain × this dim's offset."""
+        """current model's dim -> (other model's dim, gain): the other dim moves by gain × this dim's offset.
+
+        Continuous dimensions only, in both models."""
         ref = self.context.selected()
+        mine = continuous_mask(resolve(ref.layout, ref.latent_dim))
         if other == ref.model_id:
-            return {d: (d, 1.0) for d in range(ref.latent_dim)}
+            return {d: (d, 1.0) for d in range(ref.latent_dim) if mine[d]}
+        info = self.context.models[other]
+        theirs = continuous_mask(resolve(info.layout, info.latent_dim))
         if self.link.currentText() == BY_FACTOR and ref.model_id in self.correlations and other in self.correlations:
-            info = self.context.models[other]
             return {
                 src: (dst, sign * spread(info, dst) / spread(ref, src))
                 for src, (dst, sign) in match_dimensions(
-                    self.correlations[ref.model_id], self.correlations[other], ref.active, info.active
+                    self.correlations[ref.model_id],
+                    self.correlations[other],
+                    _usable(ref.active, mine),
+                    _usable(info.active, theirs),
                 ).items()
             }
-        size = min(ref.latent_dim, self.context.models[other].latent_dim)
-        return {d: (d, 1.0) for d in range(size)}
+        size = min(ref.latent_dim, info.latent_dim)
+        return {d: (d, 1.0) for d in range(size) if mine[d] and theirs[d]}
+
+    def carried_classes(self, z: np.ndarray, model_id: int) -> np.ndarray:
+        """z of `model_id` with the current model's class in each categorical group they share (same size, same
+        place in the code)."""
+        ref, info = self.context.selected(), self.context.models[model_id]
+        mine, theirs = resolve(ref.layout, ref.latent_dim), resolve(info.layout, info.latent_dim)
+        where = dict(zip(spans(theirs), range(len(theirs))))
+        for g, span in zip(mine, spans(mine)):
+            other = where.get(span)
+            if g.is_categorical and other is not None and theirs[other].is_categorical:
+                z = with_class(theirs, z, other, int(np.argmax(self.context.z[span[0] : span[1]])))
+        return z
 
     def linked_code(self, model_id: int) -> np.ndarray | None:
         """The code shown for `model_id`; None while its encoding of the anchor sample is on its way.
@@ -161,7 +186,7 @@ class CompareView(AnalysisView):
         if model_id == ref.model_id:
             return ctx.z.copy()
         info = ctx.models[model_id]
-        z, ref_base = np.zeros(info.latent_dim, np.float32), np.zeros(ref.latent_dim, np.float32)
+        z, ref_base = neutral(resolve(info.layout, info.latent_dim)), np.zeros(ref.latent_dim, np.float32)
         if ctx.anchor is not None:
             ref_base = ctx.anchor.z
             if self.needs_base(model_id):
@@ -171,7 +196,7 @@ class CompareView(AnalysisView):
                 z = base.copy()
         for src, (dst, gain) in self.links(model_id).items():
             z[dst] += gain * (ctx.z[src] - ref_base[src])
-        return z
+        return z if self.link.currentText() == BY_FACTOR else self.carried_classes(z, model_id)
 
     def needs_base(self, model_id: int) -> bool:
         """Another model that can encode the anchor's data sample itself (a model whose data is gone starts at zero)."""
@@ -191,7 +216,9 @@ class CompareView(AnalysisView):
                     )
         anchor = self.context.anchor
         traversal = self.show_mode.currentIndex() == 1
-        order = dimension_order(ref.kl_per_dim, ref.latent_std, ref.latent_dim)[:TRAVERSAL_ROWS]
+        mine = continuous_mask(resolve(ref.layout, ref.latent_dim))
+        order = [d for d in row_order(ref.kl_per_dim, ref.latent_std, ref.latent_dim, ref.layout) if mine[d]]
+        order = order[:TRAVERSAL_ROWS]
         for model_id in comparable:
             if anchor is not None and self.needs_base(model_id) and (model_id, anchor.index) not in self.bases:
                 key = ViewKey(self.name, "anchor", model_id)
@@ -240,6 +267,11 @@ class CompareView(AnalysisView):
             view.set_grid(result.image, result.tiles.shape[1:3], [f"z{d}" for d in result.dims])
         elif isinstance(result, DecodeResult):
             view.set_grid(result.image, result.image.shape[:2], [])
+
+
+def _usable(active: Sequence[bool] | None, continuous: np.ndarray) -> list[bool]:
+    """Dimensions that may be matched: active (when known) and continuous."""
+    return [bool(c) and (active is None or bool(a)) for a, c in zip(active or [True] * len(continuous), continuous)]
 
 
 def key_of(model_id: int) -> ViewKey:

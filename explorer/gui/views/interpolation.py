@@ -1,5 +1,8 @@
 """`InterpolationView`: a straight or spherical path between two codes, one row per model of that size,
-or a 2-D grid between four corner codes."""
+or a 2-D grid between four corner codes.
+
+A model with categorical groups interpolates its continuous dimensions only; each categorical group switches
+from A's class to B's at the midpoint (`grids.CATEGORICAL_RULE`), which the note and the export say."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import itertools
 import numpy as np
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
+from checkpoints.layout import has_categorical, resolve
+from explorer.common.grids import CATEGORICAL_RULE
 from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.grid_view import LabelledGridView
 from explorer.protocol import InterpolationRequest, InterpolationResult
@@ -71,22 +76,27 @@ class InterpolationView(AnalysisView):
         info = self.context.info
         if info is None:
             return
-        d = info.latent_dim
+        d, layout = info.latent_dim, resolve(info.layout, info.latent_dim)
         a, b = self.endpoint("a", d), self.endpoint("b", d)
+        rule = f"; {CATEGORICAL_RULE}" if has_categorical(layout) else ""
+        self.note.setToolTip(CATEGORICAL_RULE if rule else "")
         if self.mode.currentIndex() == 1:
             lower = (self.seed_a.value() + 1000, self.seed_b.value() + 1000)
             self._rows = []
-            self.note.setText(f"corners: A, B on top; prior samples with seeds {lower[0]}, {lower[1]} below")
+            self.note.setText(
+                f"corners: A, B on top; prior samples with seeds {lower[0]}, {lower[1]} below"
+                + ("; each categorical group takes the nearest corner's class" if rule else "")
+            )
             self.send(
                 lambda rid: InterpolationRequest(
                     self.key, rid, (info.model_id,), a, b, self.steps.value(), corners=(a, b, *lower)
                 )
             )
             return
-        same = [m for m in self.context.models.values() if m.latent_dim == d]
+        same = [m for m in self.context.models.values() if m.latent_dim == d and resolve(m.layout, d) == layout]
         same.sort(key=lambda m: m.model_id != info.model_id)
         self._rows = [m.name for m in same]
-        self.note.setText(f"{len(same)} model(s) with {d} latent dimensions, one row each")
+        self.note.setText(f"{len(same)} model(s) with {d} latent dimensions, one row each{rule}")
         self.send(
             lambda rid: InterpolationRequest(
                 self.key, rid, tuple(m.model_id for m in same), a, b, self.steps.value(), self.slerp.isChecked()
@@ -104,6 +114,8 @@ class InterpolationView(AnalysisView):
         sources = [m.source for m in self.context.models.values() if m.name in self._rows] or [
             self.context.selected().source
         ]
+        info = self.context.selected()
+        rule = {"categorical": CATEGORICAL_RULE} if has_categorical(resolve(info.layout, info.latent_dim)) else {}
         return self.save_png(
-            self.result.image, {"view": "interpolation", "checkpoints": sources, **self.result.metadata()}, path
+            self.result.image, {"view": "interpolation", "checkpoints": sources, **self.result.metadata(), **rule}, path
         )

@@ -1,7 +1,10 @@
 """`LatentSliderPanel`: one labelled float slider per latent dimension, ordered by KL (else code spread).
 
-Range modes: the prior ±kσ (k editable), the posterior's 1–99 % quantiles once codes were
-encoded, and the aggregate posterior's mean ±2σ when the checkpoint records it.
+Range modes: the prior ±kσ (k editable; a uniform group's prior is its own −1…1), the posterior's 1–99 %
+quantiles once codes were encoded, and the aggregate posterior's mean ±2σ when the checkpoint records it.
+
+A model with a latent layout (checkpoints/layout.py) shows each group under a heading, in `dims.group_order`:
+a categorical group as one class chooser (its class names when known), continuous groups as sliders.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleSlider
 from superqt.utils import signals_blocked
 
-from explorer.common.dims import dimension_order
+from checkpoints.layout import UNIFORM_BOUND, classes, group_of, is_default, resolve, spans, with_class
+from explorer.common.dims import row_order
 from explorer.protocol import ModelInfo
 
 PRIOR, POSTERIOR, AGGREGATE = "prior", "posterior", "aggregate"
@@ -67,6 +71,7 @@ class LatentSliderPanel(QWidget):
         self.info: ModelInfo | None = None
         self._z = np.zeros(0, np.float32)
         self._sliders: dict[int, QLabeledDoubleSlider] = {}
+        self._choosers: dict[int, QComboBox] = {}  # categorical group index -> its class chooser
         self._posterior: tuple[np.ndarray, np.ndarray] | None = None
 
         self.mode = QComboBox()
@@ -113,6 +118,7 @@ class LatentSliderPanel(QWidget):
         while self.grid.count():
             self.grid.takeAt(0).widget().deleteLater()
         self._sliders.clear()
+        self._choosers.clear()
         self.directions: list[QLabeledDoubleSlider] = []
         self._z = np.array(z, dtype=np.float32)
         for button in (self.reset_button, self.random_button):
@@ -126,7 +132,18 @@ class LatentSliderPanel(QWidget):
         if info is None:
             return
         kl, std = info.kl_per_dim, info.latent_std
-        for row, dim in enumerate(dimension_order(info.kl_per_dim, info.latent_std, info.latent_dim)):
+        layout = resolve(info.layout, info.latent_dim)
+        headed, heading, row = not is_default(layout), None, 0
+        for dim in row_order(info.kl_per_dim, info.latent_std, info.latent_dim, layout):
+            g = group_of(layout, dim)
+            if headed and g != heading:
+                heading = g
+                self.grid.addWidget(QLabel(f"<b>{_heading(layout, g)}</b>"), row, 0, 1, 3)
+                row += 1
+            if layout[g].is_categorical:
+                self._add_chooser(row, g)
+                row += 1
+                continue
             name = QLabel(f"z{dim}")
             detail = QLabel(f"KL {kl[dim]:.2f}" if kl else f"σ {std[dim]:.2f}" if std else "")
             detail.setStyleSheet("color: gray")
@@ -142,6 +159,7 @@ class LatentSliderPanel(QWidget):
             self.grid.addWidget(detail, row, 1)
             self.grid.addWidget(slider, row, 2)
             self._sliders[dim] = slider
+            row += 1
         self._refresh_modes()
         if info.kind == "ae" and self.mode.findData(AGGREGATE) >= 0:
             # an AE's codes follow no prior: span what its encoder actually produces
@@ -183,12 +201,17 @@ class LatentSliderPanel(QWidget):
         for dim, slider in self._sliders.items():
             with signals_blocked(slider):
                 slider.setValue(shown(self._z[dim]))
+        self._show_classes()
 
     def z(self) -> np.ndarray:
         return self._z.copy()
 
     def slider(self, dim: int) -> QLabeledDoubleSlider:
         return self._sliders[dim]
+
+    def chooser(self, group: int) -> QComboBox:
+        """The class chooser of categorical group `group` (an index into the model's layout)."""
+        return self._choosers[group]
 
     def set_posterior(self, low: np.ndarray, high: np.ndarray) -> None:
         """Quantile ranges from encoded codes; switches to that range mode."""
@@ -205,7 +228,13 @@ class LatentSliderPanel(QWidget):
         if mode == AGGREGATE and self.info and self.info.latent_std:
             mean, std = np.array(self.info.latent_mean, np.float32), np.array(self.info.latent_std, np.float32)
             return mean - 2 * std, mean + 2 * std
-        return np.full(d, -k, np.float32), np.full(d, k, np.float32)
+        low, high = np.full(d, -k, np.float32), np.full(d, k, np.float32)
+        if self.info is not None:  # a uniform group's prior is U(-1, 1): its sliders span exactly that
+            layout = resolve(self.info.layout, d)
+            for group, (start, stop) in zip(layout, spans(layout)):
+                if group.kind == "uniform":
+                    low[start:stop], high[start:stop] = -UNIFORM_BOUND, UNIFORM_BOUND
+        return low, high
 
     # ---- internals ----------------------------------------------------------------------------
     def _refresh_modes(self) -> None:
@@ -236,3 +265,43 @@ class LatentSliderPanel(QWidget):
     def _on_slider_changed(self, dim: int, value: float) -> None:
         self._z[dim] = value
         self.latent_changed.emit(self._z.copy())
+
+    def _add_chooser(self, row: int, group: int) -> None:
+        """A categorical group's row: its name and a combo box of its classes; choosing one sets the block one-hot."""
+        assert self.info is not None
+        layout = resolve(self.info.layout, self.info.latent_dim)
+        g = layout[group]
+        chooser = QComboBox()
+        for c in range(g.size):
+            chooser.addItem(g.class_label(c), c)
+        start = spans(layout)[group][0]
+        chooser.setToolTip(
+            f"{g.title(group)}: one of {g.size} classes, dimensions {start}–{start + g.size - 1} one-hot"
+        )
+        chooser.currentIndexChanged.connect(partial(self._on_class_chosen, group))
+        self.grid.addWidget(QLabel("class"), row, 0)
+        self.grid.addWidget(chooser, row, 1, 1, 2)
+        self._choosers[group] = chooser
+        self._show_classes()
+
+    def _show_classes(self) -> None:
+        """Each chooser on its group's class in the code (the largest entry of its block)."""
+        if self.info is None or not self._choosers:
+            return
+        picked = classes(resolve(self.info.layout, self.info.latent_dim), self._z)
+        for group, chooser in self._choosers.items():
+            with signals_blocked(chooser):
+                chooser.setCurrentIndex(picked[group] or 0)
+
+    def _on_class_chosen(self, group: int, c: int) -> None:
+        assert self.info is not None
+        self._z = with_class(resolve(self.info.layout, self.info.latent_dim), self._z, group, c)
+        self.latent_changed.emit(self._z.copy())
+
+
+def _heading(layout, g: int) -> str:
+    """A group's heading: its title, with its size and prior, e.g. "uniform 3 — 2 dims, U(−1, 1)"."""
+    group = layout[g]
+    prior = {"normal": "N(0, 1)", "noise": "N(0, 1)", "uniform": "U(−1, 1)", "categorical": "one-hot"}[group.kind]
+    size = f"{group.size} classes" if group.is_categorical else f"{group.size} dim{'s' if group.size > 1 else ''}"
+    return f"{group.title(g)} — {size}, {prior}"

@@ -1,4 +1,7 @@
-"""`TraversalGrid`: rows = latent dimensions (by KL), columns = values around the current z."""
+"""`TraversalGrid`: rows = latent dimensions (by KL), columns = values around the current z.
+
+A categorical group of the model's latent layout is one row with one column per class (captioned with the
+class names), after or between the continuous rows as `dims.row_order` puts it."""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
+from checkpoints.layout import group_of, has_categorical, resolve
 from explorer.common import exporting
-from explorer.common.dims import dimension_order, order_basis
+from explorer.common.dims import order_basis, row_order
 from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.grid_view import LabelledGridView
 from explorer.protocol import TraversalRequest, TraversalResult
@@ -45,7 +49,7 @@ class TraversalGrid(AnalysisView):
 
     def dims(self) -> list[int]:
         info = self.context.selected()
-        order = dimension_order(info.kl_per_dim, info.latent_std, info.latent_dim)
+        order = row_order(info.kl_per_dim, info.latent_std, info.latent_dim, info.layout)
         limit = ROW_CHOICES[self.rows.currentText()]
         return order[:limit] if limit else order
 
@@ -65,15 +69,26 @@ class TraversalGrid(AnalysisView):
         self.result = result
         info = self.context.models.get(result.model_id)
         kl = info.kl_per_dim if info else None
-        labels = [f"z{d}" + (f"  KL {kl[d]:.2f}" if kl else "") for d in result.dims]
-        self.view.set_grid(result.image, result.tiles.shape[1:3], labels)
+        layout = resolve(info.layout, info.latent_dim) if info else ()
+        labels, captions = [], []
+        for d in result.dims:
+            group = layout[group_of(layout, d)] if layout else None
+            if group is not None and group.is_categorical:
+                labels.append(group.title(group_of(layout, d)))
+                captions.append([group.class_label(c) for c in range(group.size)])
+            else:
+                labels.append(f"z{d}" + (f"  KL {kl[d]:.2f}" if kl else ""))
+                captions.append([])
+        self.view.set_grid(result.image, result.tiles.shape[1:3], labels, captions if any(captions) else None)
 
     def metadata(self) -> dict[str, Any]:
         r = self.result
         if r is None:
             return {}
         info = self.context.models[r.model_id]
-        return exporting.traversal_metadata([info.source], r.z, list(r.dims), r.steps, r.span)
+        return exporting.traversal_metadata(
+            [info.source], r.z, list(r.dims), r.steps, r.span, has_categorical(resolve(info.layout, info.latent_dim))
+        )
 
     def export_png(self, path: str | None = None) -> str | None:
         return self.save_png(self.result.image, self.metadata(), path) if self.result else None
@@ -83,6 +98,6 @@ class TraversalGrid(AnalysisView):
             return None
         path = path or self.ask_path("Export GIF", "gif")
         if path:
-            frames = exporting.traversal_frames(self.result.tiles, self.result.rows, self.result.steps)
+            frames = exporting.traversal_frames(self.result.tiles, self.result.rows, self.result.columns)
             exporting.save_gif(path, frames, self.metadata())
         return path
