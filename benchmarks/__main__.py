@@ -8,7 +8,7 @@ import sys
 
 import torch
 
-from . import scale, slider, startup, train_step, views
+from . import faces_render, scale, slider, startup, train_step, views
 
 BENCHMARKS = {
     "train_step": train_step.run,
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "views": views.run,
     "scale": scale.run,
     "startup": startup.run,
+    "faces_render": faces_render.run,
 }
 
 

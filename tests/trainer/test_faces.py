@@ -140,3 +140,29 @@ def test_tracing_nose_and_ears_in_their_band_of_rows_changes_no_pixel(faces, mon
     banded = faces.images_for_factors(classes)
     monkeypatch.setattr(faces_render, "_small_parts_rows", lambda elevation: slice(None))
     assert torch.equal(banded, faces.images_for_factors(classes))
+
+
+def test_rendering_runs_on_one_thread_and_gives_the_callers_thread_count_back():
+    data = datasets.get("faces", image_size=32)
+    classes = data.sample_factors(8, np.random.default_rng(0))
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        seen = []
+        original = torch.Tensor.clamp
+
+        def spy(self, *args, **kwargs):
+            seen.append(torch.get_num_threads())
+            return original(self, *args, **kwargs)
+
+        torch.Tensor.clamp = spy
+        try:
+            two = data.images_for_factors(classes)
+        finally:
+            torch.Tensor.clamp = original
+        assert torch.get_num_threads() == 2
+        assert seen and set(seen) == {1}  # every op of the renderer ran on one thread
+        torch.set_num_threads(1)
+        assert torch.equal(two, data.images_for_factors(classes))
+    finally:
+        torch.set_num_threads(before)
