@@ -302,6 +302,6 @@ class LatentSliderPanel(QWidget):
 def _heading(layout, g: int) -> str:
     """A group's heading: its title, with its size and prior, e.g. "uniform 3 — 2 dims, U(−1, 1)"."""
     group = layout[g]
-    prior = {"normal": "N(0, 1)", "noise": "N(0, 1)", "uniform": "U(−1, 1)", "categorical": "one-hot"}[group.kind]
+    prior = {"normal": "N(0, 1)", "noise": "N(0, 1) noise", "uniform": "U(−1, 1)", "categorical": "one-hot"}[group.kind]
     size = f"{group.size} classes" if group.is_categorical else f"{group.size} dim{'s' if group.size > 1 else ''}"
     return f"{group.title(g)} — {size}, {prior}"
