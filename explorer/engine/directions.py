@@ -31,7 +31,7 @@ from checkpoints import layout as latent_layout
 from explorer.common.directions_io import METHOD_TITLES, DirectionSet, direction_codes
 from explorer.common.grids import tile_grid
 from explorer.engine import rendering
-from explorer.engine.directions_data import LabelledCodes
+from explorer.engine.directions_data import LabelledCodes, correlations, embed, factor_directions, name_directions
 from explorer.protocol import DirectionsRequest, DirectionsResult, DirectionTraversalRequest, DirectionTraversalResult
 
 METHODS = ("sefa", "ganspace", "factor")
@@ -125,20 +125,13 @@ def first_layer_weight(model: checkpoints.Model) -> np.ndarray:
     return response.reshape(d, -1).double().cpu().numpy().T
 
 
-def _embed(rows: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """(k, d_continuous) -> (k, d) unit rows, zero on the masked dimensions."""
-    out = np.zeros((len(rows), len(mask)), np.float64)
-    out[:, mask] = rows
-    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
-
-
 def sefa(model: checkpoints.Model, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(directions (k, d) float32, eigenvalues (k,)): the top eigenvectors of AᵀA over the continuous dims."""
     mask = continuous_mask(model)
     a = first_layer_weight(model)[:, mask]
     eigenvalues, vectors = np.linalg.eigh(a.T @ a)
     top = np.argsort(eigenvalues)[::-1][: min(k, int(mask.sum()))]
-    return _embed(vectors[:, top].T, mask), eigenvalues[top]
+    return embed(vectors[:, top].T, mask), eigenvalues[top]
 
 
 def _hidden(model: checkpoints.Model) -> tuple[nn.Module | None, str]:
@@ -211,68 +204,7 @@ def ganspace(
     target = codes[:, mask].astype(np.float64)
     # least squares: z ≈ coordinates @ U, so row j of U is the code direction of component j
     u, *_ = np.linalg.lstsq(coordinates, target - target.mean(0), rcond=None)
-    return _embed(u, mask), variances.double().cpu().numpy() / max(total, 1e-12), where
-
-
-def factor_directions(
-    labelled: LabelledCodes, mask: np.ndarray, conditional: bool
-) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """(directions (F, d), r of each projection with its own factor (F,), factor names)."""
-    z = labelled.codes[:, mask].astype(np.float64)
-    z = z - z.mean(0)
-    y = labelled.factors - labelled.factors.mean(0)
-    w, *_ = np.linalg.lstsq(z, y, rcond=None)  # (d_c, F): the linear direction of each factor
-    rows = (w / np.linalg.norm(w, axis=0, keepdims=True)).T
-    if conditional and len(rows) > 1:
-        rows = np.stack([_orthogonal_to(rows[i], np.delete(rows, i, axis=0)) for i in range(len(rows))])
-    directions = _embed(rows, mask)
-    r = np.array([_pearson(labelled.codes @ directions[i], labelled.factors[:, i]) for i in range(len(rows))])
-    return directions, r, labelled.names
-
-
-def _orthogonal_to(v: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """v with its component in the span of `others` (rows) removed, unit length (InterFaceGAN's conditioning)."""
-    basis, _ = np.linalg.qr(others.T)
-    rest = v - basis @ (basis.T @ v)
-    norm = np.linalg.norm(rest)
-    if norm < 1e-8:
-        raise ValueError("a factor's direction lies in the span of the others, so conditioning leaves nothing")
-    return rest / norm
-
-
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a - a.mean(), b - b.mean()
-    denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / denominator) if denominator > 0 else 0.0
-
-
-def correlations(directions: np.ndarray, labelled: LabelledCodes) -> np.ndarray:
-    """(k, F) Pearson r of the codes projected on each direction with each factor."""
-    projected = labelled.codes.astype(np.float64) @ directions.T.astype(np.float64)
-    return np.array(
-        [
-            [_pearson(projected[:, i], labelled.factors[:, j]) for j in range(len(labelled.names))]
-            for i in range(len(directions))
-        ]
-    )
-
-
-def name_directions(
-    method: str, directions: np.ndarray, labelled: LabelledCodes | None
-) -> tuple[np.ndarray, tuple[str, ...], np.ndarray | None]:
-    """(directions, labels, correlations): each named by its most correlated factor ("SeFa 2 ≈ azimuth (r 0.81)"),
-    its sign turned so that moving along it raises that factor."""
-    title = METHOD_TITLES[method]
-    if labelled is None or not labelled.names:
-        return directions, tuple(f"{title} {i + 1}" for i in range(len(directions))), None
-    table = correlations(directions, labelled)
-    best = np.abs(table).argmax(1)
-    signs = np.sign(table[np.arange(len(table)), best])
-    signs[signs == 0] = 1
-    directions = directions * signs[:, None].astype(np.float32)
-    table = table * signs[:, None]
-    labels = tuple(f"{title} {i + 1} ≈ {labelled.names[j]} (r {table[i, j]:.2f})" for i, j in enumerate(best))
-    return directions, labels, table
+    return embed(u, mask), variances.double().cpu().numpy() / max(total, 1e-12), where
 
 
 def discover(

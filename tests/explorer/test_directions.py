@@ -15,8 +15,8 @@ from checkpoints.layout import Group
 from explorer.cli import main
 from explorer.common.directions_io import DirectionSet, load_directions, save_directions
 from explorer.common.exporting import read_png_metadata
-from explorer.engine import directions
-from explorer.engine.directions_data import encoded
+from explorer.engine import directions, rendering
+from explorer.engine.directions_data import encoded, factor_directions
 
 from .conftest import expected_image, make_model_file, open_and_wait
 
@@ -86,7 +86,7 @@ def test_factor_directions_on_dsprites_codes_follow_their_factors(tmp_path, monk
     data = for_model("dsprites", model.meta.train_config, model.image_shape)
     with torch.inference_mode():
         labelled = encoded(model, data, 2000, 0, lambda: False, lambda f, t: None)
-    found, r, names = directions.factor_directions(labelled, np.ones(10, bool), conditional=False)
+    found, r, names = factor_directions(labelled, np.ones(10, bool), conditional=False)
     by_name = dict(zip(names, r))
     for factor in ("posX", "posY", "scale"):
         assert by_name[factor] > FACTOR_R_THRESHOLD, (factor, by_name[factor])
@@ -94,7 +94,7 @@ def test_factor_directions_on_dsprites_codes_follow_their_factors(tmp_path, monk
     for factor in range(len(names)):  # least squares gives the direction of highest r: no random one beats it
         best = max(abs(np.corrcoef(labelled.codes @ v, labelled.factors[:, factor])[0, 1]) for v in random)
         assert r[factor] >= best - 1e-9
-    conditional, _, _ = directions.factor_directions(labelled, np.ones(10, bool), conditional=True)
+    conditional, _, _ = factor_directions(labelled, np.ones(10, bool), conditional=True)
     across = conditional @ found.T  # each conditional direction against the other factors' plain ones
     assert np.abs(across - np.diag(np.diag(across))).max() < 1e-4
     assert np.abs(found @ found.T - np.eye(len(names))).max() > 0.1  # the plain ones were not orthogonal
@@ -200,7 +200,8 @@ def test_the_tab_computes_directions_adds_sliders_and_rows(qtbot, window, tmp_pa
     view.k.setValue(2)
     window.tabs.open_tab("directions")  # starts SeFa at once, as --tab directions does
     qtbot.waitUntil(lambda: view.directions is not None and view.traversal is not None, timeout=20_000)
-    assert view.list.count() == 2 and view.list.item(0).text().startswith("SeFa 1 ≈ label ")
+    first = view.list.item(0).text()
+    assert view.list.count() == 2 and first.startswith("SeFa 1 ") and "label " in first and "(r " in first
     assert len(window.sliders.directions) >= 2
     assert view.traversal.rows == 2 and view.grid.image().shape[0] == 2 * 8 + 2
     before = window.sliders.z()
@@ -214,3 +215,23 @@ def test_the_tab_computes_directions_adds_sliders_and_rows(qtbot, window, tmp_pa
     assert view.load(str(tmp_path / "junk.npz")) is None
     assert messages == ["junk.npz is not a readable .npz file; give one written by `latent-explorer directions`"]
     assert view.load(saved).labels == view.directions.labels
+
+
+def test_cancel_stops_the_job_and_nothing_arrives(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    open_and_wait(qtbot, window, [make_model_file(tmp_path)])
+    view = window.tabs.directions
+    window.tabs.setCurrentWidget(view)
+    view.method.setCurrentIndex(view.method.findData("ganspace"))
+    view.compute()
+    assert view.cancel_button.isEnabled() and not view.compute_button.isEnabled()
+    view.cancel()
+    qtbot.wait(1500)
+    assert view.directions is None and view.bar.format() == "cancelled" and view.list.count() == 0
+    assert view.compute_button.isEnabled() and view.is_idle()
+
+
+def test_a_stopped_search_raises_cancelled():
+    model, _ = _planted_model()
+    with pytest.raises(rendering.Cancelled):
+        directions.discover(model, "ganspace", 2, n=2000, stop=lambda: True)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.common.directions_io import DirectionSet, load_directions, save_directions
+from explorer.common.directions_io import METHOD_TITLES, DirectionSet, load_directions, save_directions
 from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.grid_view import LabelledGridView
 from explorer.protocol import (
@@ -51,6 +51,7 @@ METHODS = {
     "Factor (supervised, per data-set factor)": "factor",
 }
 IDLE_TEXT = "choose a method and press Compute"
+LABEL_MARGIN = 0.55  # of the grid's width, left of it, for the row labels
 
 
 class DirectionsPanel(AnalysisView):
@@ -74,7 +75,7 @@ class DirectionsPanel(AnalysisView):
         top = QHBoxLayout()
         for w in (self.method, self.k, self.n, self.conditional, self.compute_button, self.cancel_button):
             top.addWidget(w)
-        top.addWidget(self.bar, 1)
+        top.addStretch(1)
 
         self.list = QListWidget()
         self.list.setToolTip("double-click a direction to add its slider again")
@@ -114,6 +115,7 @@ class DirectionsPanel(AnalysisView):
         split.setSizes([300, 600])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.bar)
         layout.addWidget(split, 1)
 
         self.method.currentIndexChanged.connect(self._method_changed)
@@ -178,7 +180,13 @@ class DirectionsPanel(AnalysisView):
         elif isinstance(result, DirectionTraversalResult):
             self.traversal = result
             labels = list(self.directions.labels) if self.directions is not None else []
-            self.grid.set_grid(result.image, result.tiles.shape[1:3], labels[: result.rows])
+            title = METHOD_TITLES.get(self.directions.method if self.directions else "", "?") + " "
+            short = [label.removeprefix(title) for label in labels[: result.rows]]  # without the method's name
+            self.grid.set_grid(result.image, result.tiles.shape[1:3], short)
+            width = result.image.shape[1]  # room for the row labels, which are longer than a traversal's
+            self.grid.box.setRange(
+                xRange=(-LABEL_MARGIN * width, width), yRange=(0, result.image.shape[0]), padding=0.02
+            )
 
     def set_directions(self, directions: DirectionSet, model_id: int) -> None:
         """Show a set (computed or loaded), give each direction its slider, and draw its rows."""
