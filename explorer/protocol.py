@@ -427,6 +427,34 @@ class DirectionTraversalResult(Result):
     span: float
 
 
+@dataclass(frozen=True)
+class CodeMatchRequest(Request):
+    """Pair the dimensions of two encoders of the same data by their codes: encode the same `n` data samples
+    (drawn with `seed`) with both and assign dimensions one-to-one by |Pearson r| (engine/code_matching.py)."""
+
+    models: tuple[int, int]  # (the reference model, the other one)
+    usable: tuple[tuple[bool, ...], tuple[bool, ...]]  # per model, the dims that may be paired (active, continuous)
+    n: int = 2000
+    seed: int = 0
+
+    @property
+    def model_ids(self) -> tuple[int, ...]:
+        return self.models
+
+
+@dataclass(frozen=True)
+class CodeMatchResult(Result):
+    """`model_id` is the other model; pairs are (reference dim, other dim, r), sorted by the reference dim."""
+
+    reference: int  # the reference model's id
+    correlations: npt.NDArray[np.float64]  # (d_reference, d_other) Pearson r of the encoder means
+    links: tuple[tuple[int, int, float], ...]  # |r| >= threshold: linked
+    weak: tuple[tuple[int, int, float], ...]  # the rest of the one-to-one assignment: shown unlinked
+    std: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]  # each model's code spread over the samples
+    n: int  # samples encoded
+    threshold: float
+
+
 # The request kinds the worker serves (latest wins per view key), each answered by its result kind.
 RESULT_OF: dict[type[Request], type[Result]] = {
     DecodeRequest: DecodeResult,
@@ -440,4 +468,5 @@ RESULT_OF: dict[type[Request], type[Result]] = {
     MetricsRequest: MetricsResult,
     DirectionsRequest: DirectionsResult,
     DirectionTraversalRequest: DirectionTraversalResult,
+    CodeMatchRequest: CodeMatchResult,
 }

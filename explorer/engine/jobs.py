@@ -21,6 +21,7 @@ from checkpoints.statistics import factor_correlations
 from explorer.engine import encoding, rendering
 from explorer.protocol import (
     AnalysisRequest,
+    CodeMatchRequest,
     DecodeRequest,
     DecodeResult,
     DirectionsRequest,
@@ -219,6 +220,12 @@ def metrics(job: Job, request: MetricsRequest) -> Result | None:
     return analysis.metrics(job.model, lambda: job.dataset(job.model), request, job.should_stop_serving, job.report)
 
 
+def match_codes(job: Job, request: CodeMatchRequest) -> Result | None:
+    from explorer.engine import code_matching
+
+    return code_matching.serve(job, request)
+
+
 Handler = Callable[[Job, Any], Result | None]
 HANDLERS: dict[type[Request], Handler] = {
     DecodeRequest: decode,
@@ -232,4 +239,5 @@ HANDLERS: dict[type[Request], Handler] = {
     MetricsRequest: metrics,
     DirectionsRequest: find_directions,
     DirectionTraversalRequest: direction_traversal,
+    CodeMatchRequest: match_codes,
 }

@@ -26,9 +26,13 @@ from superqt.utils import signals_blocked
 
 from checkpoints.layout import continuous_mask, neutral, resolve, spans, with_class
 from explorer.common.dims import row_order
+from explorer.common.linking import match_dimensions, spread
 from explorer.gui.views.base import AnalysisView
+from explorer.gui.views.compare_links import CodeLinks, oriented
 from explorer.gui.views.grid_view import LabelledGridView
 from explorer.protocol import (
+    CodeMatchRequest,
+    CodeMatchResult,
     DecodeRequest,
     DecodeResult,
     EncodeDatasetRequest,
@@ -42,42 +46,10 @@ from explorer.protocol import (
 )
 
 BY_INDEX, BY_FACTOR = "link dimensions by index", "match dimensions by factor"
+BY_CODES = "match dimensions by codes"  # any two encoders of the same data (explorer/engine/code_matching.py)
 MATCH_SAMPLES = 2000
-MIN_CORRELATION = 0.2  # weaker than this, a dimension carries no factor and stays unlinked
 TRAVERSAL_SPAN = 3.0  # ± around the code, in the current model's units, for "traversal" mode
 TRAVERSAL_ROWS = 6
-
-
-def match_dimensions(
-    reference: np.ndarray,
-    other: np.ndarray,
-    reference_active: Sequence[bool] | None = None,
-    other_active: Sequence[bool] | None = None,
-) -> dict[int, tuple[int, float]]:
-    """(d, F) correlations of two models -> {reference dim: (other dim, ±1)} through each dim's strongest factor.
-
-    The sign is +1 when both dimensions grow with the factor (or both shrink), so a slider moves
-    both models the same way along it. Dimensions marked inactive (collapsed to the prior: their
-    encoder means still wobble with the input, so they show correlations the decoder ignores)
-    are neither linked nor linked to.
-    """
-    mapping = {}
-    usable = np.ones(len(other), bool) if other_active is None else np.asarray(other_active, bool)
-    for dim, row in enumerate(np.abs(reference)):
-        factor = int(np.argmax(row))
-        if row[factor] < MIN_CORRELATION or (reference_active is not None and not reference_active[dim]):
-            continue
-        candidates = np.where(usable, np.abs(other[:, factor]), 0.0)
-        best = int(np.argmax(candidates))
-        if candidates[best] >= MIN_CORRELATION:
-            mapping[dim] = (best, float(np.sign(reference[dim, factor]) * np.sign(other[best, factor])))
-    return mapping
-
-
-def spread(info, dim: int) -> float:
-    """The standard deviation of dimension `dim`'s codes over the data, when recorded; else 1 (the prior's)."""
-    std = info.latent_std
-    return float(std[dim]) if std is not None and std[dim] > 1e-6 else 1.0
 
 
 class CompareView(AnalysisView):
@@ -86,7 +58,7 @@ class CompareView(AnalysisView):
     def __init__(self, ids: itertools.count) -> None:
         super().__init__(ids)
         self.link = QComboBox()
-        self.link.addItems([BY_INDEX, BY_FACTOR])
+        self.link.addItems([BY_INDEX, BY_FACTOR, BY_CODES])
         self.show_mode = QComboBox()
         self.show_mode.addItems(["decoded image", f"traversal (top {TRAVERSAL_ROWS} linked dims)"])
         self.note = QLabel(wordWrap=True)
@@ -107,6 +79,8 @@ class CompareView(AnalysisView):
         self.correlations: dict[int, np.ndarray] = {}
         self.bases: dict[tuple[int, int], np.ndarray] = {}  # (model id, data index) -> its encoding of that sample
         self.mapped_z: dict[int, np.ndarray] = {}
+        self.code_matches: dict[tuple[int, int], CodeMatchResult] = {}  # (reference, other) model ids -> match
+        self.strengths: dict[int, QLabel] = {}  # model id -> its links and their strengths, under its column
 
     def set_context(self, context) -> None:
         comparable = self.comparable(context)
@@ -115,7 +89,8 @@ class CompareView(AnalysisView):
         for info in comparable.values():
             if info.factor_correlations is not None and info.model_id not in self.correlations:
                 self.correlations[info.model_id] = np.asarray(info.factor_correlations)
-        if len(self.correlations) >= 2 and all(m in self.correlations for m in comparable):
+        stored = len(self.correlations) >= 2 and all(m in self.correlations for m in comparable)
+        if stored and self.link.currentText() != BY_CODES:
             with signals_blocked(self.link):
                 self.link.setCurrentText(BY_FACTOR)  # stored matches: link through factors at once
         super().set_context(context)
@@ -134,12 +109,15 @@ class CompareView(AnalysisView):
         while self.columns.count():
             self.columns.takeAt(0).widget().deleteLater()
         self.views.clear()
+        self.strengths.clear()
         for col, info in enumerate(comparable.values()):
             title = QLabel(f"<b>{info.name}</b><br>{info.summary}")
             view = LabelledGridView(info.name)
             self.columns.addWidget(title, 0, col)
             self.columns.addWidget(view, 1, col)
             self.views[info.model_id] = view
+            self.strengths[info.model_id] = QLabel(wordWrap=True)
+            self.columns.addWidget(self.strengths[info.model_id], 2, col)
 
     def links(self, other: int) -> dict[int, tuple[int, float]]:
         """current model's dim -> (other model's dim, gain): the other dim moves by gain × this dim's offset.
@@ -151,6 +129,9 @@ class CompareView(AnalysisView):
             return {d: (d, 1.0) for d in range(ref.latent_dim) if mine[d]}
         info = self.context.models[other]
         theirs = continuous_mask(resolve(info.layout, info.latent_dim))
+        if self.link.currentText() == BY_CODES:
+            found = self.code_links(other)
+            return found.gains() if found is not None else {}
         if self.link.currentText() == BY_FACTOR and ref.model_id in self.correlations and other in self.correlations:
             return {
                 src: (dst, sign * spread(info, dst) / spread(ref, src))
@@ -163,6 +144,57 @@ class CompareView(AnalysisView):
             }
         size = min(ref.latent_dim, info.latent_dim)
         return {d: (d, 1.0) for d in range(size) if mine[d] and theirs[d]}
+
+    def code_links(self, other: int) -> CodeLinks | None:
+        """The links to `other` found by matching codes, seen from the current model; None until they arrive."""
+        ref = self.context.selected().model_id
+        match = self.code_matches.get((ref, other)) or self.code_matches.get((other, ref))
+        return oriented(match, ref) if match is not None else None
+
+    def why_no_code_match(self, other: int) -> str:
+        """Why the codes of the current model and `other` cannot be matched here ("" when they can)."""
+        ref, info = self.context.selected(), self.context.models[other]
+        for model in (ref, info):
+            if not model.can_encode_data:
+                return f"{model.name} cannot encode its data here" + (f": {model.data_note}" if model.data_note else "")
+        if info.image_shape != ref.image_shape:
+            return f"{info.name} sees {info.image_shape[2]}×{info.image_shape[1]} images, {ref.name} another size"
+        return ""
+
+    def request_code_matches(self, comparable: dict) -> None:
+        """Ask the worker to match the current model's codes with each other model's (once per pair)."""
+        ref = self.context.selected()
+        mine = _usable(ref.active, continuous_mask(resolve(ref.layout, ref.latent_dim)))
+        for other, info in comparable.items():
+            key = ViewKey(self.name, "match", other)
+            if other == ref.model_id or self.code_links(other) is not None or self.latest.waiting(key):
+                continue
+            if self.why_no_code_match(other):
+                continue
+            theirs = _usable(info.active, continuous_mask(resolve(info.layout, info.latent_dim)))
+            usable = (tuple(mine), tuple(theirs))
+            request = CodeMatchRequest(key, self.latest.next_id(key), (ref.model_id, other), usable, MATCH_SAMPLES)
+            self.requested.emit(request)
+
+    def show_strengths(self, comparable: dict) -> None:
+        """Under each column: its links and their strengths (matching by codes), or why there are none."""
+        ref = self.context.selected()
+        for model_id, label in self.strengths.items():
+            text = ""
+            if self.link.currentText() == BY_CODES and model_id in comparable:
+                if model_id == ref.model_id:
+                    text = "drives the others"
+                elif found := self.code_links(model_id):
+                    text = found.summary()
+                else:
+                    reason = self.why_no_code_match(model_id)
+                    text = f"not linked: {reason}" if reason else "matching codes…"
+            label.setText(text)
+
+    def row_label(self, model_id: int, dim: int) -> str:
+        """A traversal row's label in `model_id`'s column: the dim, and (matched by codes) its link's strength."""
+        found = self.code_links(model_id) if self.link.currentText() == BY_CODES else None
+        return found.label_of(dim) if found is not None and model_id != self.context.current else f"z{dim}"
 
     def carried_classes(self, z: np.ndarray, model_id: int) -> np.ndarray:
         """z of `model_id` with the current model's class in each categorical group they share (same size, same
@@ -214,6 +246,9 @@ class CompareView(AnalysisView):
                     self.requested.emit(
                         EncodeDatasetRequest(key, self.latest.next_id(key), info.model_id, MATCH_SAMPLES)
                     )
+        if self.link.currentText() == BY_CODES:
+            self.request_code_matches(comparable)
+        self.show_strengths(comparable)
         anchor = self.context.anchor
         traversal = self.show_mode.currentIndex() == 1
         mine = continuous_mask(resolve(ref.layout, ref.latent_dim))
@@ -255,6 +290,10 @@ class CompareView(AnalysisView):
             self.bases[(result.model_id, result.index)] = result.z
             self.refresh()
             return
+        if isinstance(result, CodeMatchResult):
+            self.code_matches[(result.reference, result.model_id)] = result
+            self.refresh()
+            return
         if isinstance(result, EncodeDatasetResult):
             if result.correlations is not None:
                 self.correlations[result.model_id] = result.correlations
@@ -264,7 +303,8 @@ class CompareView(AnalysisView):
         if view is None:
             return
         if isinstance(result, TraversalResult):
-            view.set_grid(result.image, result.tiles.shape[1:3], [f"z{d}" for d in result.dims])
+            labels = [self.row_label(result.model_id, d) for d in result.dims]
+            view.set_grid(result.image, result.tiles.shape[1:3], labels)
         elif isinstance(result, DecodeResult):
             view.set_grid(result.image, result.image.shape[:2], [])
 
