@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only recompute the figures (metrics, reconstruction error) stored in the zoo files",
     )
+    zoo.add_argument(
+        "--readers",
+        action="store_true",
+        help="only retrain the factor readers that judge the zoo's pictures (checkpoints/zoo/readers/)",
+    )
     zoo.set_defaults(handler=_zoo_command)
     add_eval_parser(commands)
     return parser
@@ -154,6 +159,9 @@ def _zoo_command(args: argparse.Namespace) -> int:
     from . import zoo
     from .loop import Interrupted
 
+    if args.readers:
+        zoo.build_readers()
+        return 0
     try:
         return zoo.main(args.only, args.device, args.resume, measure_only=args.measure)
     except Interrupted as exc:  # the build's work file is saved; `latent-train zoo --resume` continues it

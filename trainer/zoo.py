@@ -178,7 +178,36 @@ def describe(model: checkpoints.Model, data: datasets.Dataset) -> dict:
     correlations = factor_correlations(codes, data.factors_of(indices))
     metrics = {**quality, "factor_correlations": correlations.round(4).tolist()}
     metrics.update(_disentanglement(model, data))
+    if data.name == "faces":
+        metrics.update(_picture(model, data))
     return {"metrics": {**model.meta.metrics, **metrics}}
+
+
+READERS = (("faces", 32),)  # the factor readers the zoo ships (checkpoints/zoo/readers/)
+
+
+def _picture(model: checkpoints.Model, data: datasets.Dataset) -> dict:
+    """The classic picture's figures (trainer/picture.py), read by the shipped faces reader."""
+    from .picture import measure_picture
+    from .reader import load_reader
+
+    try:
+        reader = load_reader(data.name, model.image_shape[1], train_if_missing=False)
+    except FileNotFoundError as exc:
+        print(f"latent-train: note: {exc}; the picture's figures were not measured", file=sys.stderr)
+        return {}
+    return {"picture": measure_picture(model, data, reader)}
+
+
+def build_readers() -> None:
+    """Train and write the factor readers of READERS (a few minutes each on 2 CPU cores)."""
+    from .reader import reader_path, save_reader, train_reader
+
+    for name, size in READERS:
+        reader = train_reader(name, size, progress=True)
+        save_reader(reader, reader_path(name, size))
+        errors = ", ".join(f"{k} {v:.3g}" for k, v in reader.clean_error.items())
+        print(f"wrote {reader_path(name, size)} (mean error on clean renders: {errors})", file=sys.stderr)
 
 
 def reconstruction_mse(model: checkpoints.Model, data: datasets.Dataset, n: int = RECON_SAMPLES) -> float:
