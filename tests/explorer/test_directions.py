@@ -235,3 +235,27 @@ def test_a_stopped_search_raises_cancelled():
     model, _ = _planted_model()
     with pytest.raises(rendering.Cancelled):
         directions.discover(model, "ganspace", 2, n=2000, stop=lambda: True)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["directions", "m.safetensors", "--out", "m.safetensors"], "must end in .npz"),
+        (["directions", "m.safetensors", "--out", "d.npz", "--k", "0"], "--k: 0 is outside 1..4096"),
+        (["directions", "m.safetensors", "--out", "d.npz", "--method", "pca"], "invalid choice: 'pca'"),
+        (["export", "traversal", "m.safetensors", "--directions", "d.npz", "--out", "d.npz"], "own inputs"),
+    ],
+)
+def test_hostile_directions_commands_are_one_line_and_change_no_file(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    make_model_file(tmp_path)
+    save_directions(tmp_path / "d.npz", DirectionSet("sefa", np.eye(3, dtype=np.float32), ("a", "b", "c")))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse's own exit, for a bad flag
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
