@@ -8,8 +8,11 @@ images, with its held-out r stated) labels with factor values.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,6 +26,7 @@ BATCH = 500
 READER_PIXELS = 16  # the pixel regression reads images pooled to at most 16 x 16
 READER_TRAIN, READER_TEST = 6000, 1000
 RIDGE = 1e-2  # relative to the mean feature variance
+READER_VERSION = 1  # bump to retire cached readings
 NAMED_R = 0.2  # a direction whose best factor correlates less than this is not named after it
 
 
@@ -124,6 +128,22 @@ def _r(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a * b).sum()) / d if d > 0 else 0.0
 
 
+def _cached_read(model, data, n: int, seed: int, stop, report) -> LabelledCodes:
+    """`read_generated`, kept on disk (by checkpoint hash, data set, n and seed) so another method is instant."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "latent-explorer" / "read-factors"
+    text = f"{model.sha256}|{data.name}|{model.image_shape}|{n}|{seed}|{READER_VERSION}"
+    path = root / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.npz"
+    stored = encoding.read_arrays(path) if model.sha256 else None
+    if stored is not None and {"codes", "factors", "names", "source"} <= stored.keys():
+        names = tuple(str(x) for x in stored["names"])
+        return LabelledCodes(stored["codes"], stored["factors"], names, str(stored["source"]))
+    labelled = read_generated(model, data, n, seed, stop, report)
+    if model.sha256:
+        arrays = {"codes": labelled.codes, "factors": labelled.factors, "names": np.asarray(labelled.names)}
+        encoding.write_arrays(path, {**arrays, "source": np.array(labelled.source)})
+    return labelled
+
+
 def labelled_codes(
     model: checkpoints.Model, n: int, seed: int, stop: Callable[[], bool], report: Callable[[float, str], None]
 ) -> LabelledCodes | None:
@@ -137,7 +157,7 @@ def labelled_codes(
     if model.has_encoder:
         labelled = encoded(model, data, n, seed, stop, report)
     elif data.has_factors:
-        labelled = read_generated(model, data, n, seed, stop, report)
+        labelled = _cached_read(model, data, n, seed, stop, report)
     else:
         return None
     return labelled if labelled.names else None

@@ -259,3 +259,28 @@ def test_hostile_directions_commands_are_one_line_and_change_no_file(tmp_path, c
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_a_gan_on_faces_is_named_through_factors_read_from_its_images_and_cached(tmp_path, monkeypatch):
+    from explorer.engine import directions_data
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(directions_data, "READER_TRAIN", 300)
+    monkeypatch.setattr(directions_data, "READER_TEST", 100)
+    gan = checkpoints.create_model("dcgan", "gan", 8, (3, 32, 32), seed=0, dataset="faces")
+    checkpoints.save(gan, tmp_path / "gan.safetensors")
+    gan = checkpoints.load(tmp_path / "gan.safetensors", device="cpu")
+    with torch.inference_mode():
+        labelled = directions_data.labelled_codes(gan, 200, 0, lambda: False, lambda f, t: None)
+    assert labelled.codes.shape == (200, 8) and labelled.factors.shape == (200, 8)
+    assert labelled.names[0] == "azimuth" and "its r on held-out faces images: azimuth" in labelled.source
+    monkeypatch.setattr(directions_data, "read_generated", lambda *a: pytest.fail("read again instead of cached"))
+    found = directions.discover(
+        gan,
+        "sefa",
+        3,
+        n=200,
+        labelled=lambda: directions_data.labelled_codes(gan, 200, 0, lambda: False, lambda f, t: None),
+    )
+    assert all(" ≈ " in label or "(weak: " in label for label in found.labels)
+    assert found.correlations.shape == (3, 8) and "read from their images" in found.note
