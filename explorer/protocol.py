@@ -455,6 +455,42 @@ class CodeMatchResult(Result):
     threshold: float
 
 
+@dataclass(frozen=True)
+class TrilemmaRequest(ModelRequest):
+    """One model's row of the Analysis tab's trilemma table: sampling speed, reconstruction error and factor
+    coverage of prior samples (engine/trilemma.py)."""
+
+    n: int = 2000  # prior samples, and data samples read and reconstructed
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class FactorCoverage:
+    """How far one factor's classes are reached by prior samples, both sides read by the factor reader."""
+
+    name: str
+    classes: int  # the factor's classes in the data set
+    data_classes: int  # classes the n data images are read as
+    sample_classes: int  # of those, the classes some prior sample is read as
+    distance: float  # total-variation distance of the two read class histograms, 0..1
+
+
+@dataclass(frozen=True)
+class TrilemmaResult(Result):
+    device: str  # where the speed was measured ("cuda", "cpu")
+    ms_per_image: tuple[tuple[int, float], ...]  # (batch size, median ms per image of the model's decode)
+    recon_mse: float | None  # mean squared pixel error, [0, 1] units; None: see recon_note
+    recon_note: str  # how it was measured, or why there is none ("no encoder and no data set")
+    classes_reached: float | None  # mean over factors of sample_classes / data_classes; None: see coverage_note
+    cells_reached: float | None  # the same for the cells of each pair of factors, mean over pairs
+    histogram_distance: float | None  # mean over factors of FactorCoverage.distance
+    factors: tuple[FactorCoverage, ...]
+    pairs: tuple[tuple[str, str, int, int], ...]  # (factor, factor, cells the data reach, of those the samples')
+    coverage_note: str  # the reader used, or why there is no coverage ("no factor reader for faces at 64 px")
+    n: int
+    seed: int
+
+
 # The request kinds the worker serves (latest wins per view key), each answered by its result kind.
 RESULT_OF: dict[type[Request], type[Result]] = {
     DecodeRequest: DecodeResult,
@@ -469,4 +505,5 @@ RESULT_OF: dict[type[Request], type[Result]] = {
     DirectionsRequest: DirectionsResult,
     DirectionTraversalRequest: DirectionTraversalResult,
     CodeMatchRequest: CodeMatchResult,
+    TrilemmaRequest: TrilemmaResult,
 }

@@ -41,6 +41,7 @@ from explorer.protocol import (
     Result,
     TraversalRequest,
     TraversalResult,
+    TrilemmaRequest,
 )
 
 ENCODE_BATCH = 500
@@ -226,6 +227,12 @@ def match_codes(job: Job, request: CodeMatchRequest) -> Result | None:
     return code_matching.serve(job, request)
 
 
+def trilemma(job: Job, request: TrilemmaRequest) -> Result | None:
+    from explorer.engine import trilemma
+
+    return trilemma.serve(job, request)
+
+
 Handler = Callable[[Job, Any], Result | None]
 HANDLERS: dict[type[Request], Handler] = {
     DecodeRequest: decode,
@@ -240,4 +247,5 @@ HANDLERS: dict[type[Request], Handler] = {
     DirectionsRequest: find_directions,
     DirectionTraversalRequest: direction_traversal,
     CodeMatchRequest: match_codes,
+    TrilemmaRequest: trilemma,
 }

@@ -28,6 +28,7 @@ from explorer.common.dims import dimension_order
 from explorer.gui.views.analysis_plots import MutualInfoHeatmap, PosteriorHistograms
 from explorer.gui.views.analysis_widgets import MetricsTable, ThumbnailStrip
 from explorer.gui.views.base import AnalysisView
+from explorer.gui.views.trilemma import TrilemmaSection
 from explorer.protocol import (
     AnalysisRequest,
     AnalysisResult,
@@ -36,6 +37,7 @@ from explorer.protocol import (
     MetricsResult,
     Progress,
     Result,
+    TrilemmaResult,
     ViewKey,
 )
 
@@ -111,7 +113,9 @@ class AnalysisPanel(AnalysisView):
         column.addWidget(_box(upper, self.how_measured, stretch_first=True))
         column.addWidget(_box(QLabel(HISTOGRAM_NOTE, wordWrap=True), self.histograms, stretch_last=True))
         column.addWidget(lists)
-        column.setSizes([250, 230, 130])
+        self.trilemma = TrilemmaSection(self)  # its own Measure, Cancel and progress: every open model
+        column.addWidget(self.trilemma)
+        column.setSizes([250, 230, 130, 150])
         column.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -170,6 +174,9 @@ class AnalysisPanel(AnalysisView):
         self.bar.setFormat("cancelled")
 
     def on_failure(self, failure: Failure | None = None) -> None:
+        if failure is not None and failure.view.part == "trilemma":
+            self.trilemma.on_failure(failure)
+            return
         self.analyse_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
 
@@ -178,6 +185,8 @@ class AnalysisPanel(AnalysisView):
         if progress.view.part in ("", "metrics"):
             self.bar.setValue(int(progress.fraction * 1000))
             self.bar.setFormat(progress.text)
+        elif progress.view.part == "trilemma":
+            self.trilemma.show_progress(progress)
 
     def show_result(self, result: Result) -> None:
         if isinstance(result, MetricsResult):
@@ -190,6 +199,8 @@ class AnalysisPanel(AnalysisView):
                 self.bar.setFormat(f"measured {self.context.models[result.model_id].name}")
         elif isinstance(result, AnalysisResult):
             self.show_analysis(result)
+        elif isinstance(result, TrilemmaResult):
+            self.trilemma.show_result(result)
 
     def show_analysis(self, result: AnalysisResult) -> None:
         self.on_failure()
@@ -238,6 +249,7 @@ class AnalysisPanel(AnalysisView):
             self.bar.setValue(0)
             self.bar.setFormat("press Analyse")
         self.table.set_models(context.models)
+        self.trilemma.set_models(context.models)
         self.measure_button.setEnabled(bool(self.table.missing()))
         self._show_how_measured()
         for model_id in context.models:
