@@ -58,6 +58,7 @@ class ModelInfo:
     sha256: str
     dataset: str | None = None
     can_encode_data: bool = False  # has an encoder and its data set can be made here
+    can_project_data: bool = False  # a GAN whose data set can be made here: its samples can be projected
     data_note: str = ""  # when it cannot: why, e.g. "its training images (/data/celeba) are not on this computer"
     description: str = ""
     beta: float | None = None
@@ -313,10 +314,12 @@ class ReconstructionResult(Result):
 
 @dataclass(frozen=True)
 class EncodeDatasetRequest(ModelRequest):
-    """Encode n samples of the model's data set (GAN: sample n codes and a statistic of their images)."""
+    """Encode n samples of the model's data set (GAN: sample n codes and a statistic of their images, or,
+    with `projected`, project n data samples: slow, so keep n small)."""
 
     n: int = 10_000
     seed: int = 0
+    projected: bool = False
 
 
 @dataclass(frozen=True)
@@ -392,6 +395,30 @@ class MetricsResult(Result):
 
 
 @dataclass(frozen=True)
+class ProjectionRequest(ModelRequest):
+    """Find a code whose decoding looks like an image (a GAN's Encode sample): a data-set sample by `index`
+    (or drawn with `seed` when both index and path are None), or the image file at `path`."""
+
+    index: int | None = None
+    path: str | None = None
+    seed: int = 0
+    steps: int = 200  # Adam steps
+    restarts: int = 4  # starts optimised together; the best one wins
+
+
+@dataclass(frozen=True)
+class ProjectionResult(Result):
+    index: int | None  # the data-set sample projected (None for a file)
+    path: str | None  # the image file projected (None for a sample)
+    z: Codes  # float32 (d,): the code found
+    original: Image  # the target as the model sees it (its channels and size)
+    image: Image  # the decoding of z
+    mse: float  # mean squared pixel error between them, [0, 1] units
+    start_mse: float  # the same for the best random prior code it started from
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class DirectionsRequest(ModelRequest):
     """Discover k directions in the code: "sefa", "ganspace" or "factor" (engine/directions.py)."""
 
@@ -456,6 +483,36 @@ class CodeMatchResult(Result):
 
 
 @dataclass(frozen=True)
+class CompareExportRequest(Request):
+    """Render the Compare picture and write it to `path` (.png, .gif or .mp4 by its extension) on the worker:
+    one traversal row per (model, row), `steps` columns; a GIF/MP4 frame shows every model's column t side by
+    side (engine/compare_export.py, shared with `latent-explorer export compare`)."""
+
+    models: tuple[int, ...]  # the driving model first
+    codes: tuple[Codes, ...]  # each model's start code, float32 (d_i,)
+    dims: tuple[tuple[int, ...], ...]  # each model's rows: the dimension each moves
+    spans: tuple[tuple[float, ...], ...]  # each row's ±, in that model's units (negative: the other way)
+    labels: tuple[str, ...]  # each model's name, as the picture labels it
+    sources: tuple[dict[str, Any], ...]  # each model's ModelInfo.source, for the metadata
+    link: str  # how the others' dims were linked to the driving model's: "factor", "index" or "codes"
+    path: str
+    steps: int = 7
+    scale: int | None = None  # whole enlargement of the tiles (nearest); None: tiles of at least 128 px
+    fps: float = 8.0
+
+    @property
+    def model_ids(self) -> tuple[int, ...]:
+        return self.models
+
+
+@dataclass(frozen=True)
+class CompareExportResult(Result):
+    path: str
+    frames: int  # 1 for a PNG
+    size: tuple[int, int]  # (width, height) in pixels
+
+
+@dataclass(frozen=True)
 class TrilemmaRequest(ModelRequest):
     """One model's row of the Analysis tab's trilemma table: sampling speed, reconstruction error and factor
     coverage of prior samples (engine/trilemma.py)."""
@@ -502,8 +559,10 @@ RESULT_OF: dict[type[Request], type[Result]] = {
     ImagesRequest: ImagesResult,
     AnalysisRequest: AnalysisResult,
     MetricsRequest: MetricsResult,
+    ProjectionRequest: ProjectionResult,
     DirectionsRequest: DirectionsResult,
     DirectionTraversalRequest: DirectionTraversalResult,
     CodeMatchRequest: CodeMatchResult,
     TrilemmaRequest: TrilemmaResult,
+    CompareExportRequest: CompareExportResult,
 }

@@ -19,8 +19,8 @@ import numpy as np
 import checkpoints
 from checkpoints.atomic import atomic_write_bytes
 
-CODES, ANALYSIS = "codes", "analysis"
-VERSIONS = {CODES: "", ANALYSIS: "|v1"}  # bump one to retire its old entries
+CODES, ANALYSIS, PROJECTED = "codes", "analysis", "projected"  # PROJECTED: a GAN's codes found by optimisation
+VERSIONS = {CODES: "", ANALYSIS: "|v1", PROJECTED: "|v1"}  # bump one to retire its old entries
 
 
 def cache_path(kind: str, model: checkpoints.Model, dataset: str, n: int, seed: int) -> Path:

@@ -22,6 +22,8 @@ from explorer.engine import encoding, rendering
 from explorer.protocol import (
     AnalysisRequest,
     CodeMatchRequest,
+    CompareExportRequest,
+    CompareExportResult,
     DecodeRequest,
     DecodeResult,
     DirectionsRequest,
@@ -35,6 +37,7 @@ from explorer.protocol import (
     InterpolationRequest,
     InterpolationResult,
     MetricsRequest,
+    ProjectionRequest,
     ReconstructionRequest,
     ReconstructionResult,
     Request,
@@ -131,7 +134,14 @@ def _code(value: np.ndarray | int, model: checkpoints.Model) -> np.ndarray:
 def reconstruction(job: Job, request: ReconstructionRequest) -> ReconstructionResult:
     data = job.dataset(job.model)
     indices = np.random.default_rng(request.seed).choice(len(data), size=min(request.n, len(data)), replace=False)
-    grid, errors = rendering.render_reconstruction(job.models, data.images(indices))
+    if all(m.has_encoder for m in job.models):
+        grid, errors = rendering.render_reconstruction(job.models, data.images(indices))
+    else:  # a GAN's row holds the decodings of its projections: optimised, with progress
+        from explorer.engine import projection
+
+        grid, errors = projection.render_reconstruction(
+            job.models, data.images(indices), job.should_stop_serving, job.report
+        )
     return ReconstructionResult(
         request.view, request.request_id, request.model_ids[0], grid, tuple(int(i) for i in indices), errors
     )
@@ -146,6 +156,10 @@ def encode_dataset(job: Job, request: EncodeDatasetRequest) -> EncodeDatasetResu
     """Encoder means of n samples with labels and factors to colour by; cached on disk by checkpoint hash."""
     model = job.model
     if not model.has_encoder:
+        if request.projected:  # codes of the data found by optimisation (explorer/engine/projection.py)
+            from explorer.engine import projection
+
+            return _codes_result(request, *projection.project_dataset(job, request))
         return _gan_statistics(job, request)
     data = job.dataset(model)
     cache = encoding.cache_path(encoding.CODES, model, data.name, request.n, request.seed)
@@ -203,6 +217,12 @@ def analysis(job: Job, request: AnalysisRequest) -> Result | None:
     return analysis.analysis(job.model, job.dataset(job.model), request, job.should_stop_serving, job.report)
 
 
+def project(job: Job, request: ProjectionRequest) -> Result:
+    from explorer.engine import projection
+
+    return projection.serve(job, request)
+
+
 def find_directions(job: Job, request: DirectionsRequest) -> Result | None:
     from explorer.engine import directions
 
@@ -233,6 +253,16 @@ def trilemma(job: Job, request: TrilemmaRequest) -> Result | None:
     return trilemma.serve(job, request)
 
 
+def compare_export(job: Job, request: CompareExportRequest) -> CompareExportResult:
+    """The Compare tab's Export…: rendered and written here, off the GUI thread (engine/compare_export.py)."""
+    from checkpoints.atomic import check_output
+    from explorer.engine import compare_export as export
+
+    check_output(request.path, overwrite=False, remedy="choose another file name")  # never over a checkpoint
+    frames, size = export.write(job.models, request, job.should_stop)
+    return CompareExportResult(request.view, request.request_id, request.models[0], request.path, frames, size)
+
+
 Handler = Callable[[Job, Any], Result | None]
 HANDLERS: dict[type[Request], Handler] = {
     DecodeRequest: decode,
@@ -244,8 +274,10 @@ HANDLERS: dict[type[Request], Handler] = {
     EncodeDatasetRequest: encode_dataset,
     AnalysisRequest: analysis,
     MetricsRequest: metrics,
+    ProjectionRequest: project,
     DirectionsRequest: find_directions,
     DirectionTraversalRequest: direction_traversal,
     CodeMatchRequest: match_codes,
     TrilemmaRequest: trilemma,
+    CompareExportRequest: compare_export,
 }

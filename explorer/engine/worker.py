@@ -201,7 +201,7 @@ class InferenceWorker(QObject):
     def _dataset(self, model: checkpoints.Model):
         from trainer import datasets  # only needed once a user asks for data
 
-        if not model.has_encoder:
+        if not model.has_encoder and model.meta.dataset is None:  # a GAN's data is only for projection
             raise checkpoints.UnsupportedOperation("this model has no encoder")
         name, recorded = model.meta.dataset, model.meta.train_config
         key = (name, model.image_shape, recorded.get("data_dir"), recorded.get("data_file"))
@@ -247,6 +247,7 @@ def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
         sha256=model.sha256 or "",
         dataset=meta.dataset,
         can_encode_data=note is None,
+        can_project_data=not model.has_encoder and unavailable_reason(meta.dataset, meta.train_config) is None,
         data_note=note or "",
         description=meta.description,
         beta=meta.beta,

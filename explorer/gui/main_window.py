@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from explorer.gui import session
 from explorer.gui.actions.code import CodeActions
 from explorer.gui.actions.files import FileActions
+from explorer.gui.actions.projection import ProjectionActions
 from explorer.gui.latest import Latest
 from explorer.gui.state import OpenModel
 from explorer.gui.views.banner import MessageBanner
@@ -50,6 +51,7 @@ from explorer.protocol import (
     LoadFailed,
     LoadRequest,
     ModelInfo,
+    ProjectionResult,
     Request,
     Result,
 )
@@ -62,7 +64,7 @@ a training run's folder.</p>
 --out runs/dsprites.safetensors</code></p>"""
 
 
-class MainWindow(FileActions, CodeActions, QMainWindow):
+class MainWindow(FileActions, CodeActions, ProjectionActions, QMainWindow):
     load_requested = Signal(object)  # LoadRequest
     decode_requested = Signal(object)  # any protocol.Request for the worker
     close_model_requested = Signal(int)
@@ -160,6 +162,7 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
             self.addDockWidget(area, dock)
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status)
+        self._build_projection_bar()
         self.resize(1260, 760)
 
     def _build_menus(self) -> None:
@@ -180,6 +183,7 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         edit.addAction("&Bookmark Code", QKeySequence("Ctrl+B"), self.bookmark_z)
         edit.addSeparator()
         edit.addAction("Encode Data for &Posterior Ranges", self.encode_codes)
+        edit.addAction("Pro&ject Image…", self.project_dialog)
         for key, slot in (("R", self.reset_z), ("Space", self.random_z)):
             QShortcut(QKeySequence(key), self, slot)
 
@@ -195,6 +199,8 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
         worker.failed.connect(self._on_worker_failed)
         worker.notice.connect(lambda text: self.banner.show_message(text, "notice"))
         worker.progress.connect(self.tabs.route_progress)
+        worker.progress.connect(self._on_worker_progress)
+        worker.failed.connect(self._on_projection_failed)
         self._attached = True
         for request in self._unsent:
             self.load_requested.emit(request)
@@ -344,6 +350,9 @@ class MainWindow(FileActions, CodeActions, QMainWindow):
             return
         if not self.latest.accept(result.view, result.request_id) or result.model_id != self.current:
             return  # stale: a newer request for this view was sent since
+        if isinstance(result, ProjectionResult):
+            self.show_projection(result)
+            return
         entry = self.open[self.current]
         if isinstance(result, EncodeDatasetResult):
             low, high = np.quantile(result.codes, [0.01, 0.99], axis=0).astype(np.float32)

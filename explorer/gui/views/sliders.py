@@ -123,10 +123,12 @@ class LatentSliderPanel(QWidget):
         self._z = np.array(z, dtype=np.float32)
         for button in (self.reset_button, self.random_button):
             button.setEnabled(info is not None)
-        self.encode_button.setEnabled(bool(info and info.can_encode_data))
+        self.encode_button.setEnabled(bool(info and (info.can_encode_data or info.can_project_data)))
         self.encode_button.setToolTip(
             "Encode a random data-set image and load its code"
             if info is None or info.can_encode_data
+            else "Project a random data-set image (optimise a code for it) and load its code"
+            if info.can_project_data
             else f"Cannot encode a data sample: {info.data_note}"
         )
         if info is None:
