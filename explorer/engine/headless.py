@@ -1,11 +1,13 @@
 """`latent-explorer export ...`: the views' pictures without a window, through the same rendering functions.
 
     latent-explorer export traversal CKPT --out t.png [--dims 0,3,5|all] [--steps 11] [--range 3] \
-        [--z z.npy|--seed S] [--gif] [--directions d.npz]
+        [--z z.npy|--seed S] [--directions d.npz] [--fps 8] [--scale auto|N]   (--out .png, .gif or .mp4)
+    latent-explorer export compare CKPT CKPT... --out c.png|c.gif|c.mp4 [--dims auto|FACTOR|0,3] [--steps 7] ...
     latent-explorer export interpolation CKPT [CKPT...] --out i.png --from-seed A --to-seed B [--steps 8] [--slerp]
     latent-explorer export samples CKPT --out s.png [--n 64] [--seed S]
     latent-explorer export reconstruction CKPT [CKPT...] --out r.png [--n 8] [--seed S] [--dataset NAME]
     latent-explorer convert SRC --out DST.safetensors
+    latent-explorer project CKPT (--image x.png | --index N) --out z.npy [--steps 200] [--restarts 4] [--seed S]
     latent-explorer directions CKPT --method sefa|ganspace|factor --k 10 --out d.npz [--n N] [--conditional]
 
 Every CKPT may be anything `checkpoints.load` opens (docs/importing.md); export also takes
@@ -25,23 +27,24 @@ from checkpoints.atomic import check_output
 from checkpoints.flags import add_import_flags, load_options
 from checkpoints.layout import has_categorical, neutral
 from checkpoints.layout import metadata as layout_metadata
-from explorer.common import exporting
+from explorer.common import exporting, figures
+from explorer.common.animation import output_format, save_animation
 from explorer.common.dims import row_order
 from explorer.common.flags import OneLineParser, count, finite, seed
 from explorer.common.grids import CATEGORICAL_RULE
-from explorer.engine import directions_cli, rendering
+from explorer.engine import compare_export, directions_cli, projection_cli, rendering
 from explorer.protocol import LoadOptions
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="latent-explorer", description="Headless commands of latent-explorer.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    export = commands.add_parser("export", help="write a view's picture (PNG with metadata, or GIF)")
+    export = commands.add_parser("export", help="write a view's picture (PNG with metadata, GIF or MP4)")
     kinds = export.add_subparsers(dest="view", required=True, parser_class=OneLineParser)
 
     def common(sub: argparse.ArgumentParser, many: bool) -> None:
         sub.add_argument("checkpoints", nargs="+" if many else 1, metavar="CKPT")
-        sub.add_argument("--out", required=True, help="file to write (.png, or .gif with --gif)")
+        sub.add_argument("--out", required=True, help="file to write: .png (traversal and compare: or .gif, .mp4)")
         sub.add_argument("--overwrite", action="store_true", help="replace --out even if it is a checkpoint")
         sub.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
         add_import_flags(sub)
@@ -56,7 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--z", type=Path, help=".npy file holding the code to traverse around (default zeros; class 0 of a categorical)"
     )
     start.add_argument("--seed", type=seed, help="traverse around a prior sample drawn with this seed")
-    traversal.add_argument("--gif", action="store_true", help="an animated GIF sweeping every row at once")
+    traversal.add_argument("--gif", action="store_true", help="an animated GIF, every row at once (--out x.gif)")
+    traversal.add_argument("--mp4", action="store_true", help="the same as an H.264 video (--out x.mp4)")
+    compare_export.add_video_flags(
+        traversal, "GIF, MP4: enlarge each tile N times, nearest (default: 1 for PNG and GIF, MP4 tiles >= 128 px)"
+    )
     traversal.add_argument("--directions", help="an .npz of directions (latent-explorer directions): one row each")
 
     interpolation = kinds.add_parser("interpolation", help="one row per model from one code to another")
@@ -83,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--out", required=True, help="the .safetensors file to write")
     convert.add_argument("--overwrite", action="store_true", help="replace --out if it is an existing checkpoint")
     add_import_flags(convert)  # accepted so that a model they would open is refused with the reason
+    compare_export.add_parser(kinds, common)
     directions_cli.add_parser(commands)
+    projection_cli.add_parser(commands)
     return parser
 
 
@@ -94,10 +103,13 @@ def main(argv: list[str]) -> int:
             return directions_cli.run(args)
         if args.command == "convert":
             return _convert(args)
+        if args.command == "project":
+            return projection_cli.run(args)
         options = LoadOptions(**load_options(args))
         named = (getattr(args, "z", None), getattr(args, "directions", None), options.arch_file)
         inputs = [*args.checkpoints, *(str(f) for f in named if f)]
         check_output(args.out, overwrite=args.overwrite, inputs=inputs)  # before any work
+        _check_format(args)
         models = [rendering.open_model(p, args.device, options) for p in args.checkpoints]
         EXPORTS[args.view](args, models)
     except (ValueError, checkpoints.CheckpointError, checkpoints.InferenceError) as exc:
@@ -105,6 +117,18 @@ def main(argv: list[str]) -> int:
         return 2
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+def _check_format(args: argparse.Namespace) -> None:
+    """The format follows --out's extension: .png, and for traversal and compare .gif or .mp4 (--gif and --mp4 say
+    the same and must agree with it)."""
+    animated = args.view in ("traversal", "compare")
+    fmt = output_format(args.out, ("png", "gif", "mp4") if animated else ("png",))
+    for flag in ("gif", "mp4"):
+        if getattr(args, flag, False) and fmt != flag:
+            raise ValueError(f"--{flag} writes a .{flag} file, but --out {Path(args.out).name} is a .{fmt}")
+    if animated:
+        args.gif, args.mp4 = fmt == "gif", fmt == "mp4"
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -178,16 +202,26 @@ def _export_traversal(args: argparse.Namespace, models: list[checkpoints.Model])
     if args.directions is not None:
         if args.dims != "all":
             raise ValueError("give --dims or --directions, not both: the rows are dimensions or directions")
+        if args.mp4:
+            raise ValueError("--directions exports a PNG or a GIF; name --out with .png or .gif")
         return directions_cli.export_traversal(args, model, start_code(args, model), _sources(args, models))
     dims, z = parse_dims(args.dims, model), start_code(args, model)
     grid, tiles = rendering.render_traversal(model, z, dims, args.steps, args.span)
     metadata = exporting.traversal_metadata(
         _sources(args, models), z, dims, args.steps, args.span, has_categorical(model.layout)
     )
-    if args.gif:
-        exporting.save_gif(args.out, exporting.traversal_frames(tiles, len(dims), len(tiles) // len(dims)), metadata)
+    if args.gif or args.mp4:
+        frames = exporting.traversal_frames(tiles, len(dims), len(tiles) // len(dims))
+        scale = args.scale or (figures.auto_scale(tiles.shape[1:3]) if args.mp4 else 1)
+        if args.mp4:  # a GIF's metadata stays what it always was; a video also says its rate and enlargement
+            metadata = {**metadata, "fps": args.fps, "scale": scale}
+        save_animation(args.out, [figures.enlarge(f, scale) for f in frames], metadata, args.fps)
     else:
-        exporting.save_png(args.out, grid, metadata)
+        exporting.save_png(args.out, figures.enlarge(grid, args.scale or 1), metadata)
+
+
+def _export_compare(args: argparse.Namespace, models: list[checkpoints.Model]) -> None:
+    compare_export.export(args, models, None if args.sample is not None else start_code(args, models[0]))
 
 
 def _export_interpolation(args: argparse.Namespace, models: list[checkpoints.Model]) -> None:
@@ -256,4 +290,5 @@ EXPORTS = {
     "interpolation": _export_interpolation,
     "samples": _export_samples,
     "reconstruction": _export_reconstruction,
+    "compare": _export_compare,
 }

@@ -152,3 +152,40 @@ def render_reconstruction(models: list[checkpoints.Model], images: torch.Tensor)
         errors.append(error)
     grid = tile_grid(np.concatenate(rows), len(rows), len(images))
     return grid, np.stack(errors) if errors else np.zeros((0, len(images)))
+
+
+def render_compare(
+    models: list[checkpoints.Model],
+    codes: Sequence[np.ndarray],
+    dims: Sequence[Sequence[int]],
+    spans: Sequence[Sequence[float]],
+    steps: int,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[list[np.ndarray], int]:
+    """(blocks, columns) of the Compare export: per model its traversal tiles (rows * columns, H, W[, 3]) around
+    codes[i], row r moving dims[i][r] by ± spans[i][r]; a row whose dim is -1 (not linked) is blank, and every
+    row is padded with blank tiles to one column count."""
+    shapes = {m.image_shape for m in models}
+    if len(shapes) != 1:
+        sizes = ", ".join(sorted({"x".join(map(str, s)) for s in shapes}))
+        raise ValueError(f"compare needs models of one image shape (channels x height x width); these have {sizes}")
+    rows: list[list[np.ndarray | None]] = []
+    for model, z, model_dims, model_spans in zip(models, codes, dims, spans):
+        shown = [r for r, d in enumerate(model_dims) if d >= 0]
+        found: list[np.ndarray | None] = [None] * len(model_dims)
+        if shown:
+            chosen = [model_dims[r] for r in shown]
+            _, tiles = render_traversal(
+                model, np.asarray(z, np.float32), chosen, steps, tuple(model_spans[r] for r in shown), should_stop
+            )
+            for k, r in enumerate(np.array_split(tiles, len(shown))):
+                found[shown[k]] = r
+        rows.append(found)
+    columns = max(len(r) for model_rows in rows for r in model_rows if r is not None)
+    tile = next(r for model_rows in rows for r in model_rows if r is not None)[0]
+    blank = np.full((columns, *tile.shape), 255, np.uint8)
+    blocks = [
+        np.concatenate([blank if r is None else np.concatenate([r, blank[len(r) :]]) for r in model_rows])
+        for model_rows in rows
+    ]
+    return blocks, columns
