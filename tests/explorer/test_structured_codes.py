@@ -94,6 +94,7 @@ def test_a_categorical_traversal_row_shows_one_column_per_class(qtbot, window, t
     window.set_z(np.array([0.5, -0.5, 0, 1, 0, 0, 0.25], np.float32))
     view = window.tabs.traversal
     view.steps.setValue(3)
+    view.show_all.setChecked(True)  # z6's KL (0.10) is not above the 0.1 nats an active dimension needs
     window.tabs.setCurrentWidget(view)
     qtbot.waitUntil(lambda: view.result is not None and view.result.steps == 3, timeout=10_000)
     r = view.result
@@ -104,7 +105,12 @@ def test_a_categorical_traversal_row_shows_one_column_per_class(qtbot, window, t
     assert np.array_equal(r.tiles[8:12], _decode(path, classes))  # row 3: each class in turn
     assert np.array_equal(r.tiles[0:3], _decode(path, [z + [0, d, 0, 0, 0, 0, 0] for d in (-3, 0, 3)]))
     assert (r.tiles[3] == 255).all() and (r.tiles[15] == 255).all()  # 3-step rows end in a blank tile
-    assert [item.toPlainText() for item in view.view._labels][:4] == ["z1  KL 2.00", "z0  KL 0.50", "shape", "z6  KL 0.10"]
+    assert [item.toPlainText() for item in view.view._labels][:4] == [
+        "z1  KL 2.00",
+        "z0  KL 0.50",
+        "shape",
+        "z6  KL 0.10",
+    ]
 
 
 def test_export_traversal_equals_the_tab_for_a_structured_model(qtbot, window, tmp_path):
@@ -113,6 +119,7 @@ def test_export_traversal_equals_the_tab_for_a_structured_model(qtbot, window, t
     path = _structured_file(tmp_path)
     open_and_wait(qtbot, window, [path])
     view = window.tabs.traversal
+    view.show_all.setChecked(True)  # every row, as --dims all
     window.tabs.setCurrentWidget(view)
     qtbot.waitUntil(lambda: view.result is not None, timeout=10_000)
     assert view.result.columns == 11  # steps; the 4-class row ends in 7 blank tiles
@@ -168,3 +175,15 @@ def test_a_default_layout_shows_plain_sliders(qtbot, layout):
     qtbot.addWidget(panel)
     panel.set_model(model_info(1, "/m.safetensors", layout=layout), np.zeros(3, np.float32))
     assert sorted(panel._sliders) == [0, 1, 2] and not panel._choosers and panel.grid.count() == 9
+
+
+def test_a_jointvae_folder_opens_with_a_class_chooser_for_its_discrete_code(qtbot, window, tmp_path):
+    from tests.fixtures.public_layouts import write_jointvae
+
+    folder = write_jointvae(tmp_path, "mnist", {"cont": 3, "disc": [5]})
+    open_and_wait(qtbot, window, [folder])
+    assert sorted(window.sliders._sliders) == [0, 1, 2] and window.sliders.chooser(1).count() == 5
+    window.sliders.chooser(1).setCurrentIndex(4)
+    want = [0, 0, 0, 0, 0, 0, 0, 1]
+    assert window.sliders.z().tolist() == want
+    qtbot.waitUntil(lambda: np.array_equal(window.image_view.image(), expected_image(folder, want)), timeout=5000)
