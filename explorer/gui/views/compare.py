@@ -21,6 +21,7 @@ import itertools
 from collections.abc import Sequence
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from superqt.utils import signals_blocked
 
@@ -112,12 +113,13 @@ class CompareView(AnalysisView):
         self.strengths.clear()
         for col, info in enumerate(comparable.values()):
             title = QLabel(f"<b>{info.name}</b><br>{info.summary}")
-            view = LabelledGridView(info.name)
+            view = LabelledGridView(info.name, min_tile_px=0)  # row labels get the room their strengths need
             self.columns.addWidget(title, 0, col)
             self.columns.addWidget(view, 1, col)
             self.views[info.model_id] = view
-            self.strengths[info.model_id] = QLabel(wordWrap=True)
+            self.strengths[info.model_id] = QLabel(wordWrap=True, alignment=Qt.AlignTop | Qt.AlignLeft)
             self.columns.addWidget(self.strengths[info.model_id], 2, col)
+            self.columns.setColumnStretch(col, 1)  # equal columns, whatever their labels need
 
     def links(self, other: int) -> dict[int, tuple[int, float]]:
         """current model's dim -> (other model's dim, gain): the other dim moves by gain × this dim's offset.
@@ -185,7 +187,7 @@ class CompareView(AnalysisView):
                 if model_id == ref.model_id:
                     text = "drives the others"
                 elif found := self.code_links(model_id):
-                    text = found.summary()
+                    text = found.summary(ref.name)
                 else:
                     reason = self.why_no_code_match(model_id)
                     text = f"not linked: {reason}" if reason else "matching codes…"

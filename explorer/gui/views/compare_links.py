@@ -34,16 +34,16 @@ class CodeLinks:
         """A traversal row of the other model's dim `dst`: its link's strength ("z3 ↔ z7, r −0.93")."""
         return next((strength(a, b, r) for a, b, r in self.links if b == dst), f"z{dst}")
 
-    def summary(self) -> str:
-        """Every link with its strength, then the dims left unlinked (one line for a column of the tab)."""
-        parts = [strength(*pair) for pair in self.links]
+    def summary(self, driver: str) -> str:
+        """Every link (the driving model's dim ↔ this model's) with its strength, then the dims left unlinked."""
+        parts = [_unbroken(strength(*pair)) for pair in self.links]
         text = "; ".join(parts) if parts else "no dimensions linked"
         if not self.links and not self.weak:
             text = "no active dimensions to pair"
         if self.weak:
-            dims = ", ".join(f"z{a} (r {_signed(r)})" for a, _, r in self.weak)
+            dims = ", ".join(_unbroken(f"z{a} (r {_signed(r)})") for a, _, r in self.weak)
             text += f". Unlinked, |r| below {self.threshold:g}: {dims}"
-        return f"matched by codes of {self.n:,} data samples: {text}"
+        return f"matched by codes of {self.n:,} data samples ({driver}'s dim ↔ this model's): {text}"
 
 
 def oriented(match: CodeMatchResult, reference: int) -> CodeLinks:
@@ -58,6 +58,11 @@ def oriented(match: CodeMatchResult, reference: int) -> CodeLinks:
 
 def strength(src: int, dst: int, r: float) -> str:
     return f"z{src} ↔ z{dst}, r {_signed(r)}"
+
+
+def _unbroken(text: str) -> str:
+    """A link's words kept on one line when a label wraps."""
+    return text.replace(" ", "\u00a0")
 
 
 def _signed(r: float) -> str:

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFont, QFontMetrics
 
 from explorer.common.grids import GAP_PX
 from explorer.gui.views.image_view import DecodedImageView
 
 ROW_COLOUR, CAPTION_COLOUR = "#e8eaed", "#ffd54f"
+LABEL_PT = 10.0  # row labels of a view with a minimum tile size: readable, and shorter than a row of 24 px tiles
+LABEL_GAP_PX = 8  # between a row label and its row
 
 
 class LabelledGridView(DecodedImageView):
-    """Row labels sit left of the grid, tile captions below each tile, in image coordinates."""
+    """Row labels sit left of the grid, tile captions below each tile, in image coordinates.
 
-    def __init__(self, title: str = "") -> None:
+    With `min_tile_px`, the row labels get the screen room their text needs (at LABEL_PT or the system's larger
+    font) and the widget asks for the size at which no tile is drawn smaller than `min_tile_px` on screen: put
+    it in a QScrollArea, which then scrolls instead of shrinking the tiles (0: the labels' room alone).
+    """
+
+    def __init__(self, title: str = "", min_tile_px: int | None = None) -> None:
         super().__init__(title)
         self._labels: list[pg.TextItem] = []
+        self.min_tile_px = min_tile_px
+        self.label_font = QFont()
+        self.label_font.setPointSizeF(max(LABEL_PT, self.label_font.pointSizeF()))
+        self._label_px = 0
+        self._tile_shape = (1, 1)
 
     def set_grid(
         self,
@@ -35,10 +50,35 @@ class LabelledGridView(DecodedImageView):
             for c, text in enumerate(row)
         ]
         self._place_labels(places)
+        if self.min_tile_px is not None:
+            self._tile_shape = (h, w)
+            metrics = QFontMetrics(self.label_font)
+            self._label_px = max((metrics.horizontalAdvance(t) for t in row_labels), default=-LABEL_GAP_PX)
+            self._label_px += LABEL_GAP_PX
+            self.set_image(image)
+            rows_px, cols_px = (math.ceil(n * self.min_tile_px / min(h, w)) for n in image.shape[:2])
+            frame = 2 * self.frameWidth() + 2
+            self.setMinimumSize(self._label_px + cols_px + frame, rows_px + frame)
+            self._fit()
+            return
         width = image.shape[1]
         margin = 0.18 * width if row_labels else 0
         self.set_image(image)
         self.box.setRange(xRange=(-margin, width), yRange=(0, image.shape[0]), padding=0.02)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Show the whole grid as large as the widget allows, with its row labels' width in screen pixels beside it."""
+        image = getattr(self, "_image", None)  # pyqtgraph resizes the view while it is built
+        if getattr(self, "min_tile_px", None) is None or image is None:
+            return
+        rows_px, cols_px = image.shape[:2]
+        scale = min((self.viewport().width() - self._label_px) / cols_px, self.viewport().height() / rows_px)
+        margin = self._label_px / max(scale, 1e-6)
+        self.box.setRange(xRange=(-margin, cols_px), yRange=(0, rows_px), padding=0)
 
     def _place_labels(self, places: list[tuple[str, float, float, tuple[float, float], str]]) -> None:
         """Reuse the text items already in the view: a grid redrawn while a slider moves keeps its labels."""
@@ -46,6 +86,8 @@ class LabelledGridView(DecodedImageView):
             self.box.removeItem(self._labels.pop())
         while len(self._labels) < len(places):
             item = pg.TextItem()
+            if self.min_tile_px is not None:
+                item.setFont(self.label_font)
             self.box.addItem(item)
             self._labels.append(item)
         for item, (text, x, y, anchor, colour) in zip(self._labels, places):

@@ -8,9 +8,19 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+)
 
-from checkpoints.layout import group_of, has_categorical, resolve
+from checkpoints.layout import continuous_mask, group_of, has_categorical, resolve
 from explorer.common import exporting
 from explorer.common.dims import order_basis, row_order
 from explorer.gui.views.base import AnalysisView
@@ -18,6 +28,7 @@ from explorer.gui.views.grid_view import LabelledGridView
 from explorer.protocol import TraversalRequest, TraversalResult
 
 ROW_CHOICES = {"all dimensions": None, "top 5": 5, "top 10": 10}  # ordered by KL, else code spread
+MIN_TILE_PX = 24  # a tile is never drawn smaller on screen: the grid scrolls instead
 
 
 class TraversalGrid(AnalysisView):
@@ -34,22 +45,33 @@ class TraversalGrid(AnalysisView):
         export_gif = QPushButton("Export GIF…", clicked=lambda: self.export_gif())
         controls = QHBoxLayout()
         self.rows_label = QLabel("Rows")
-        for widget in (QLabel("Columns"), self.steps, self.span, self.rows_label, self.rows):
+        self.show_all = QCheckBox("Show all dimensions")
+        self.show_all.setToolTip("Off: only the dimensions the model uses (KL above 0.1 nats, or spread ≥ 0.05)")
+        for widget in (QLabel("Columns"), self.steps, self.span, self.rows_label, self.rows, self.show_all):
             controls.addWidget(widget)
         controls.addStretch(1)
         controls.addWidget(export_png)
         controls.addWidget(export_gif)
-        self.view = LabelledGridView("traversal: each row moves one dimension around the current code")
+        self.view = LabelledGridView("traversal: each row moves one dimension around the current code", MIN_TILE_PX)
+        self.scroll = QScrollArea(widgetResizable=True)
+        self.scroll.setWidget(self.view)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
-        layout.addWidget(self.view, 1)
-        for signal in (self.steps.valueChanged, self.span.valueChanged, self.rows.currentIndexChanged):
+        layout.addWidget(self.scroll, 1)
+        changes = (self.steps.valueChanged, self.span.valueChanged, self.rows.currentIndexChanged)
+        for signal in (*changes, self.show_all.toggled):
             signal.connect(self.refresh)
         self.result: TraversalResult | None = None
 
     def dims(self) -> list[int]:
         info = self.context.selected()
         order = row_order(info.kl_per_dim, info.latent_std, info.latent_dim, info.layout)
+        continuous = continuous_mask(resolve(info.layout, info.latent_dim))
+        active = [d for d in order if not continuous[d] or info.active is None or info.active[d]]
+        hidden = len(order) - len(active)
+        self.show_all.setText(f"Show all dimensions ({hidden} inactive)" if hidden else "Show all dimensions")
+        if not self.show_all.isChecked() and active:  # a model using none of its dims still shows them all
+            order = active
         limit = ROW_CHOICES[self.rows.currentText()]
         return order[:limit] if limit else order
 
