@@ -17,6 +17,7 @@ MIN_TILE_PX = 128  # `--scale auto`: the smallest whole enlargement that makes a
 FONT_FRACTION = 0.16  # label height as a fraction of an enlarged tile: ~20 px beside a 128 px tile
 MIN_FONT_PX = 12
 INK = 0  # black text on the white of the gaps
+GROUP_GAP_PX = 4 * GAP_PX  # between groups of rows (the models' rows for one dim of the driving model)
 
 
 def auto_scale(tile_shape: tuple[int, int]) -> int:
@@ -48,8 +49,8 @@ def _ink(image: Image.Image) -> int | tuple[int, int, int]:
     return (INK,) * 3 if image.mode == "RGB" else INK
 
 
-def labelled_rows(grid: np.ndarray, labels: Sequence[str], row_height: int, gap: int) -> np.ndarray:
-    """A label column left of `grid`: label r centred on row r (rows of `row_height` px, `gap` px apart)."""
+def labelled_rows(grid: np.ndarray, labels: Sequence[str], centres: Sequence[float], row_height: int) -> np.ndarray:
+    """A label column left of `grid`: label r centred at height centres[r] (rows of `row_height` px)."""
     size = font_px(row_height)
     font = _font(size)
     pad = size // 2
@@ -57,8 +58,7 @@ def labelled_rows(grid: np.ndarray, labels: Sequence[str], row_height: int, gap:
     width += width % 2  # even sizes suit every format (H.264 needs them)
     column = _canvas(grid.shape[0], width, grid)
     draw = ImageDraw.Draw(column)
-    for r, text in enumerate(labels):
-        y = r * (row_height + gap) + row_height / 2
+    for text, y in zip(labels, centres):
         draw.text((width - pad, y), text, fill=_ink(column), font=font, anchor="rm")
     return np.concatenate([np.asarray(column), grid], axis=1)
 
@@ -83,11 +83,21 @@ def titled_columns(grid: np.ndarray, titles: Sequence[Sequence[str]], column_wid
     return np.concatenate([np.asarray(strip), grid], axis=0)
 
 
-def compare_picture(tiles: np.ndarray, columns: int, labels: Sequence[str], scale: int) -> np.ndarray:
-    """The still picture: rows of `columns` tiles (uint8 (rows * columns, H, W[, 3]) in row order), enlarged
-    `scale`x with their gaps, and `labels[r]` left of row r."""
-    grid = enlarge(tile_grid(tiles, len(tiles) // columns, columns), scale)
-    return labelled_rows(grid, labels, tiles.shape[1] * scale, GAP_PX * scale)
+def compare_picture(
+    groups: Sequence[np.ndarray], columns: int, labels: Sequence[Sequence[str]], scale: int
+) -> np.ndarray:
+    """The still picture: groups of rows of `columns` tiles (each uint8 (rows * columns, H, W[, 3]) in row order),
+    GROUP_GAP_PX apart (rows inside a group: GAP_PX), all enlarged `scale`x, `labels[g][r]` left of each row."""
+    row_height, gap = groups[0].shape[1] * scale, GAP_PX * scale
+    grids = [enlarge(tile_grid(g, len(g) // columns, columns), scale) for g in groups]
+    between = np.full((GROUP_GAP_PX * scale, *grids[0].shape[1:]), GAP_VALUE, np.uint8)
+    parts, centres, top = [], [], 0
+    for grid, names in zip(grids, labels):
+        parts += [between, grid] if parts else [grid]
+        top += between.shape[0] if top else 0
+        centres += [top + r * (row_height + gap) + row_height / 2 for r in range(len(names))]
+        top += grid.shape[0]
+    return labelled_rows(np.concatenate(parts), [n for names in labels for n in names], centres, row_height)
 
 
 def compare_frames(

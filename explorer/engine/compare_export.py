@@ -143,16 +143,15 @@ def write(
 
 def _interleaved(
     blocks: list[np.ndarray], columns: int, request: CompareExportRequest
-) -> tuple[np.ndarray, int, list[str]]:
-    """(tiles, columns, labels) of the still picture: for each of the driving model's rows, the row of every model
-    linked to it, one under the other ("faces-vae · z17" under "faces-betavae · z28")."""
-    rows, labels = [], []
+) -> tuple[list[np.ndarray], int, list[list[str]]]:
+    """(groups, columns, labels) of the still picture: for each of the driving model's rows a group, the row of
+    every model linked to it one under the other ("faces-vae · z17" under "faces-betavae · z28")."""
+    groups, labels = [], []
     for r in range(len(request.dims[0])):
-        for block, name, dims in zip(blocks, request.labels, request.dims):
-            if dims[r] >= 0:
-                rows.append(block[r * columns : (r + 1) * columns])
-                labels.append(f"{name} · z{dims[r]}")
-    return np.concatenate(rows), columns, labels
+        rows = [(b, f"{name} · z{d[r]}") for b, name, d in zip(blocks, request.labels, request.dims) if d[r] >= 0]
+        groups.append(np.concatenate([b[r * columns : (r + 1) * columns] for b, _ in rows]))
+        labels.append([text for _, text in rows])
+    return groups, columns, labels
 
 
 def compare_metadata(request: CompareExportRequest, scale: int, animated: bool) -> dict[str, Any]:
