@@ -19,13 +19,24 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 from superqt.utils import signals_blocked
 
 from checkpoints.layout import continuous_mask, neutral, resolve, spans, with_class
+from explorer.common.animation import output_format
 from explorer.common.dims import row_order
 from explorer.common.linking import match_dimensions, spread
 from explorer.gui.views.base import AnalysisView
@@ -34,6 +45,8 @@ from explorer.gui.views.grid_view import LabelledGridView
 from explorer.protocol import (
     CodeMatchRequest,
     CodeMatchResult,
+    CompareExportRequest,
+    CompareExportResult,
     DecodeRequest,
     DecodeResult,
     EncodeDatasetRequest,
@@ -51,6 +64,9 @@ BY_CODES = "match dimensions by codes"  # any two encoders of the same data (exp
 MATCH_SAMPLES = 2000
 TRAVERSAL_SPAN = 3.0  # ± around the code, in the current model's units, for "traversal" mode
 TRAVERSAL_ROWS = 6
+TRAVERSAL_STEPS = 7
+EXPORT_FILTERS = {"PNG picture (*.png)": "png", "GIF animation (*.gif)": "gif", "MP4 video (*.mp4)": "mp4"}
+LINK_NAMES = {BY_INDEX: "index", BY_FACTOR: "factor", BY_CODES: "codes"}  # as export metadata records them
 
 
 class CompareView(AnalysisView):
@@ -67,6 +83,9 @@ class CompareView(AnalysisView):
         for w in (self.link, self.show_mode):
             controls.addWidget(w)
         controls.addStretch(1)
+        self.exported = QLabel()
+        controls.addWidget(self.exported)
+        controls.addWidget(QPushButton("Export…", clicked=lambda: self.export()))
         self.columns = QGridLayout()
         holder = QWidget()
         holder.setLayout(self.columns)
@@ -253,9 +272,7 @@ class CompareView(AnalysisView):
         self.show_strengths(comparable)
         anchor = self.context.anchor
         traversal = self.show_mode.currentIndex() == 1
-        mine = continuous_mask(resolve(ref.layout, ref.latent_dim))
-        order = [d for d in row_order(ref.kl_per_dim, ref.latent_std, ref.latent_dim, ref.layout) if mine[d]]
-        order = order[:TRAVERSAL_ROWS]
+        order = self.traversal_order()
         for model_id in comparable:
             if anchor is not None and self.needs_base(model_id) and (model_id, anchor.index) not in self.bases:
                 key = ViewKey(self.name, "anchor", model_id)
@@ -276,7 +293,9 @@ class CompareView(AnalysisView):
             if rows:
                 dims = tuple(dst for dst, _ in rows)
                 spans = tuple(TRAVERSAL_SPAN * gain for _, gain in rows)
-                self.requested.emit(TraversalRequest(key, self.latest.next_id(key), model_id, z, dims, 7, spans))
+                self.requested.emit(
+                    TraversalRequest(key, self.latest.next_id(key), model_id, z, dims, TRAVERSAL_STEPS, spans)
+                )
         linked = sum(len(self.links(m)) for m in comparable if m != ref.model_id)
         start = (
             f"data sample #{anchor.index}, encoded by each model"
@@ -287,7 +306,83 @@ class CompareView(AnalysisView):
             f"driven by {ref.name}'s sliders; {linked} linked dimension(s) in the other models; starting from {start}"
         )
 
+    def traversal_order(self) -> list[int]:
+        """The current model's traversal rows: its top TRAVERSAL_ROWS continuous dims (by KL, else spread)."""
+        ref = self.context.selected()
+        mine = continuous_mask(resolve(ref.layout, ref.latent_dim))
+        order = [d for d in row_order(ref.kl_per_dim, ref.latent_std, ref.latent_dim, ref.layout) if mine[d]]
+        return order[:TRAVERSAL_ROWS]
+
+    def export(self, path: str | None = None) -> CompareExportRequest | None:
+        """Export… (GUI thread): ask where (PNG, GIF or MP4 by the extension); the worker renders the traversal
+        rows, the current model's above each model's linked row, and writes the file (engine/compare_export.py)."""
+        if self.context.info is None:
+            return None
+        if path is None:
+            path, chosen = QFileDialog.getSaveFileName(self, "Export compare", "compare.png", ";;".join(EXPORT_FILTERS))
+            if not path:
+                return None
+            if not Path(path).suffix:
+                path += "." + EXPORT_FILTERS.get(chosen, "png")
+        try:
+            output_format(path, flag="the file")
+        except ValueError as exc:
+            self.failed.emit(str(exc))
+            return None
+        request = self.export_request(path)
+        if request is None:
+            self.failed.emit("the Compare tab is still encoding the sample for each model; export once it shows them")
+        else:
+            self.requested.emit(request)
+        return request
+
+    def export_request(self, path: str) -> CompareExportRequest | None:
+        """The request for what the traversal mode shows: for each current-model row, each model's linked dim
+        (-1 where it has none); a model with no linked dim is left out. None while a model's start is unknown."""
+        ref, order = self.context.selected(), self.traversal_order()
+        comparable = self.comparable(self.context)
+        models, codes, dims, spans = [], [], [], []
+        for model_id in [ref.model_id, *(m for m in comparable if m != ref.model_id)]:
+            z = self.linked_code(model_id)
+            if z is None:
+                return None
+            found = self.links(model_id)
+            rows = [found.get(d, (-1, 0.0)) for d in order]
+            if not any(d >= 0 for d, _ in rows):
+                continue
+            models.append(model_id)
+            codes.append(z)
+            dims.append(tuple(d for d, _ in rows))
+            spans.append(tuple(TRAVERSAL_SPAN * gain for _, gain in rows))
+        infos = [self.context.models[m] for m in models]
+        key = ViewKey(self.name, "export")
+        return CompareExportRequest(
+            key,
+            self.latest.next_id(key),
+            tuple(models),
+            tuple(codes),
+            tuple(dims),
+            tuple(spans),
+            tuple(i.name for i in infos),
+            tuple(i.source for i in infos),
+            self.link_name(models),
+            path,
+            TRAVERSAL_STEPS,
+        )
+
+    def link_name(self, models: list[int]) -> str:
+        """How the export's rows were linked, as its metadata says (factor links need both models' correlations)."""
+        mode = self.link.currentText()
+        if mode == BY_FACTOR and not all(m in self.correlations for m in models):
+            return "factor where both models have factor correlations, else index"
+        return LINK_NAMES.get(mode, mode)
+
     def show_result(self, result: Result) -> None:
+        if isinstance(result, CompareExportResult):
+            w, h = result.size
+            frames = f"{result.frames} frames, " if result.frames > 1 else ""
+            self.exported.setText(f"wrote {Path(result.path).name} ({frames}{w}×{h} px)")
+            return
         if isinstance(result, EncodeSampleResult):
             self.bases[(result.model_id, result.index)] = result.z
             self.refresh()
