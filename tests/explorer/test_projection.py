@@ -162,3 +162,28 @@ def test_a_gans_encode_sample_projects_a_data_sample(qtbot, window):
     qtbot.waitUntil(lambda: window.original_view.isVisible() and not window.projection_bar.isVisible(), timeout=60_000)
     assert not np.array_equal(window.code, before)
     assert "data sample #" in window.original_view.toolTip()
+
+
+def test_a_gans_reconstruction_tab_and_scatter_show_projections(qtbot, window, tmp_path, monkeypatch):
+    from explorer.gui.views.scatter import PROJECTED
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for name in ("RECONSTRUCTION", "SCATTER"):
+        monkeypatch.setattr(projection, name, projection.Settings(steps=20, restarts=2))
+    open_and_wait(qtbot, window, [DCGAN])
+    recon = window.tabs.reconstruction
+    recon.n.setValue(2)
+    window.tabs.setCurrentWidget(recon)
+    qtbot.waitUntil(lambda: recon.result is not None and len(recon.result.indices) == 2, timeout=60_000)
+    assert recon.result.mse.shape == (1, 2) and "projections" in recon.note.text()
+    window.set_z(np.ones(64, np.float32))  # a new code asks for no new reconstructions
+    assert recon.latest.is_idle()
+    scatter = window.tabs.scatter
+    window.tabs.setCurrentWidget(scatter)
+    assert scatter.source.isVisible()
+    scatter.source.setCurrentText(PROJECTED)
+    scatter.n.setValue(3)
+    scatter.encode()
+    qtbot.waitUntil(lambda: scatter.codes is not None, timeout=60_000)
+    assert scatter.codes.codes.shape == (3, 64) and (scatter.codes.indices >= 0).all()
+    assert "projection error" in scatter.codes.colours and "projected codes" in scatter.bar.text()

@@ -2,7 +2,8 @@
 
 Encoding runs on the worker with progress and Cancel and is cached on disk. Click a point to load
 its code and see the image beside its reconstruction; the crosshair follows the current code and
-can be dragged (the other dimensions stay fixed).
+can be dragged (the other dimensions stay fixed). A GAN shows prior samples, or the projections of a
+few data samples (codes optimised on the worker: about a tenth of a second a sample on a CPU).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.image_view import DecodedImageView
 from explorer.gui.views.point_cloud import PointCloudItem, palette
 from explorer.protocol import (
+    DecodeRequest,
+    DecodeResult,
     EncodeDatasetRequest,
     EncodeDatasetResult,
     EncodeSampleRequest,
@@ -37,6 +40,10 @@ PCA = "PCA"
 MAX_CATEGORIES = 20  # more distinct values than this are coloured as a continuous quantity
 NEAREST_K = 8
 NEAREST, PICK = ViewKey("scatter", "nearest"), ViewKey("scatter", "pick")
+PICK_DECODE = ViewKey("scatter", "pick-decode")
+PRIOR, PROJECTED = "prior samples", "projected data"  # what a GAN's scatter shows
+MAX_PROJECTED = 2000  # the worker's limit (engine/projection.py MAX_SCATTER): minutes on a CPU already
+PROJECTED_N = 200
 
 
 class LatentScatterView(AnalysisView):
@@ -47,13 +54,18 @@ class LatentScatterView(AnalysisView):
     def __init__(self, ids: itertools.count) -> None:
         super().__init__(ids)
         self.n = QSpinBox(minimum=100, maximum=1_000_000, value=10_000, singleStep=1000, prefix="encode ")
+        self.source = QComboBox()  # a GAN: prior samples, or projections of data samples
+        self.source.addItems([PRIOR, PROJECTED])
+        self.source.setToolTip("a GAN has no encoder: sample its prior, or project data samples (slow: keep n small)")
+        self.source.currentTextChanged.connect(self._on_source_changed)
+        self.source.hide()
         self.encode_button = QPushButton("Encode", clicked=self.encode)
         self.cancel_button = QPushButton("Cancel", clicked=self.cancel, enabled=False)
         self.bar = QProgressBar(maximum=1000, textVisible=True)
         self.x_axis, self.y_axis, self.colour = QComboBox(), QComboBox(), QComboBox()
         export = QPushButton("Export codes…", clicked=lambda: self.export_codes())
         top = QHBoxLayout()
-        for w in (self.n, self.encode_button, self.cancel_button, self.bar):
+        for w in (self.source, self.n, self.encode_button, self.cancel_button, self.bar):
             top.addWidget(w)
         axes = QHBoxLayout()
         for w in (QLabel("x"), self.x_axis, QLabel("y"), self.y_axis, QLabel("colour"), self.colour):
@@ -116,10 +128,24 @@ class LatentScatterView(AnalysisView):
         if info.kind != "gan" and not info.can_encode_data:
             self.failed.emit(f"{info.name}: cannot encode its data set: {info.data_note}.")
             return
+        projected = self.is_projected
+        if projected and self.n.value() > MAX_PROJECTED:
+            self.n.setValue(MAX_PROJECTED)
         self.encode_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.bar.setValue(0)
-        self.send(lambda rid: EncodeDatasetRequest(self.key, rid, info.model_id, self.n.value()))
+        self.send(lambda rid: EncodeDatasetRequest(self.key, rid, info.model_id, self.n.value(), projected=projected))
+
+    @property
+    def is_projected(self) -> bool:
+        """A GAN's scatter of projected data samples (else of prior samples)."""
+        info = self.context.info
+        return info is not None and info.can_project_data and self.source.currentText() == PROJECTED
+
+    def _on_source_changed(self, text: str) -> None:
+        self.n.setMinimum(1 if text == PROJECTED else 100)
+        if text == PROJECTED and self.n.value() > MAX_PROJECTED:
+            self.n.setValue(PROJECTED_N)
 
     def cancel(self) -> None:
         self.cancel_key(self.key)
@@ -139,6 +165,10 @@ class LatentScatterView(AnalysisView):
         if isinstance(result, EncodeSampleResult):  # a clicked point's data sample
             self.original.set_image(result.original)
             self.reconstruction.set_image(result.image)
+        elif isinstance(result, ImagesResult) and result.view == PICK:  # a GAN's picked sample: its original
+            self.original.set_image(result.images[0])
+        elif isinstance(result, DecodeResult):  # ... and the decoding of its projection
+            self.reconstruction.set_image(result.image)
         elif isinstance(result, ImagesResult):  # the nearest data strip
             self.nearest.set_image(tile_grid(result.images, 1, len(result.images)))
         elif isinstance(result, EncodeDatasetResult):
@@ -147,7 +177,8 @@ class LatentScatterView(AnalysisView):
     def show_codes(self, result: EncodeDatasetResult) -> None:
         self.on_failure()
         self.bar.setValue(1000)
-        self.bar.setFormat(f"{len(result.codes):,} codes" + (" (cached)" if result.from_cache else ""))
+        what = "projected codes" if "projection error" in result.colours else "codes"
+        self.bar.setFormat(f"{len(result.codes):,} {what}" + (" (cached)" if result.from_cache else ""))
         self.codes = result
         centred = result.codes - result.codes.mean(0)
         _, _, vt = np.linalg.svd(centred[:: max(1, len(centred) // 20000)], full_matrices=False)
@@ -206,6 +237,8 @@ class LatentScatterView(AnalysisView):
     def set_context(self, context) -> None:
         changed = self.context.current != context.current
         self.context = context
+        info = context.info
+        self.source.setVisible(info is not None and info.can_project_data)
         if changed:
             self.codes = None
             self.cloud.set_points(np.zeros((0, 2)), np.zeros(0, int), [])
@@ -240,8 +273,12 @@ class LatentScatterView(AnalysisView):
         self.z_changed.emit(z)
         index = int(self.codes.indices[row])
         if index >= 0:
-            current = self.context.selected().model_id
-            self.send(lambda rid: EncodeSampleRequest(PICK, rid, current, index=index), PICK)
+            info = self.context.selected()
+            if info.has_encoder:
+                self.send(lambda rid: EncodeSampleRequest(PICK, rid, info.model_id, index=index), PICK)
+            else:  # a projected code: the sample, and the decoding of its code
+                self.send(lambda rid: ImagesRequest(PICK, rid, info.model_id, (index,)), PICK)
+                self.send(lambda rid: DecodeRequest(PICK_DECODE, rid, info.model_id, z), PICK_DECODE)
 
     def _on_marker_moved(self) -> None:
         if self.codes is None or self._last_marker is None:
