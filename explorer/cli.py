@@ -1,6 +1,6 @@
 """`latent-explorer [FILES...] [--zoo] [--device auto|cpu|cuda|mps] [--screenshot PNG] [--latent-dim N]
 [--arch-file F.py]`,
-or `latent-explorer export ...`, `latent-explorer convert ...` (explorer/headless.py).
+or `latent-explorer export ...`, `latent-explorer convert ...`, `latent-explorer project ...` (explorer/headless.py).
 
 FILES are anything `checkpoints.load` opens (docs/importing.md): our .safetensors files, training-run
 folders, disentangling-vae results folders or their model.pt, state dicts, TorchScript generators.
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-HEADLESS = ("export", "convert", "directions")
+HEADLESS = ("export", "convert", "directions", "project")
 
 
 def main(argv: list[str] | None = None) -> int:
