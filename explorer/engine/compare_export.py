@@ -72,8 +72,16 @@ def add_parser(kinds: Any, common: Callable[[argparse.ArgumentParser, bool], Non
         help="pair dims through the checkpoints' stored factor correlations, or by index "
         "(auto: factor when all store them)",
     )
-    sub.add_argument("--steps", type=count(2, 1024, "columns of a traversal"), default=COMPARE_STEPS)
-    sub.add_argument("--range", type=finite(0, 1000, "± around z"), default=COMPARE_SPAN, dest="span")
+    sub.add_argument(
+        "--steps", type=count(2, 1024, "columns of a traversal"), default=COMPARE_STEPS, help="columns (default 7)"
+    )
+    sub.add_argument(
+        "--range",
+        type=finite(0, 1000, "± around z"),
+        default=COMPARE_SPAN,
+        dest="span",
+        help="± around the first model's code, in its units (default 3); the others' by their spread",
+    )
     start = sub.add_mutually_exclusive_group()
     start.add_argument("--z", type=Path, help=".npy file holding the first model's code (default zeros)")
     start.add_argument("--seed", type=seed, help="the first model starts at a prior sample drawn with this seed")

@@ -53,6 +53,7 @@ from explorer.protocol import (
     EncodeDatasetResult,
     EncodeSampleRequest,
     EncodeSampleResult,
+    Failure,
     Result,
     TraversalRequest,
     TraversalResult,
@@ -83,8 +84,7 @@ class CompareView(AnalysisView):
         for w in (self.link, self.show_mode):
             controls.addWidget(w)
         controls.addStretch(1)
-        self.exported = QLabel()
-        controls.addWidget(self.exported)
+        self.exported = QLabel()  # what the last Export… wrote, on its own line under the note
         controls.addWidget(QPushButton("Export…", clicked=lambda: self.export()))
         self.columns = QGridLayout()
         holder = QWidget()
@@ -92,6 +92,7 @@ class CompareView(AnalysisView):
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.note)
+        layout.addWidget(self.exported)
         layout.addWidget(holder, 1)
         self.link.currentIndexChanged.connect(self.refresh)
         self.show_mode.currentIndexChanged.connect(self.refresh)
@@ -99,7 +100,11 @@ class CompareView(AnalysisView):
         self.correlations: dict[int, np.ndarray] = {}
         self.bases: dict[tuple[int, int], np.ndarray] = {}  # (model id, data index) -> its encoding of that sample
         self.mapped_z: dict[int, np.ndarray] = {}
-        self.code_matches: dict[tuple[int, int], CodeMatchResult] = {}  # (reference, other) model ids -> match
+        # code matches by the two files matched (driving model's, other's): a model reloaded from another file
+        # (a run's next snapshot) is matched again; a pair that failed says why instead of asking again
+        self.code_matches: dict[tuple[str, str], CodeMatchResult] = {}
+        self.match_failures: dict[tuple[str, str], str] = {}
+        self.asked: dict[ViewKey, tuple[str, str]] = {}  # the pair each waiting match request is for
         self.strengths: dict[int, QLabel] = {}  # model id -> its links and their strengths, under its column
 
     def set_context(self, context) -> None:
@@ -168,9 +173,17 @@ class CompareView(AnalysisView):
 
     def code_links(self, other: int) -> CodeLinks | None:
         """The links to `other` found by matching codes, seen from the current model; None until they arrive."""
-        ref = self.context.selected().model_id
-        match = self.code_matches.get((ref, other)) or self.code_matches.get((other, ref))
-        return oriented(match, ref) if match is not None else None
+        mine, theirs = self.pair(other)
+        if (mine, theirs) in self.code_matches:
+            return oriented(self.code_matches[(mine, theirs)], flipped=False)
+        if (theirs, mine) in self.code_matches:
+            return oriented(self.code_matches[(theirs, mine)], flipped=True)
+        return None
+
+    def pair(self, other: int) -> tuple[str, str]:
+        """The files of the current model and `other` (SHA-256 and path): what a code match is kept by."""
+        ref, info = self.context.selected(), self.context.models[other]
+        return f"{ref.sha256}:{ref.path}", f"{info.sha256}:{info.path}"
 
     def why_no_code_match(self, other: int) -> str:
         """Why the codes of the current model and `other` cannot be matched here ("" when they can)."""
@@ -180,7 +193,8 @@ class CompareView(AnalysisView):
                 return f"{model.name} cannot encode its data here" + (f": {model.data_note}" if model.data_note else "")
         if info.image_shape != ref.image_shape:
             return f"{info.name} sees {info.image_shape[2]}×{info.image_shape[1]} images, {ref.name} another size"
-        return ""
+        mine, theirs = self.pair(other)
+        return self.match_failures.get((mine, theirs)) or self.match_failures.get((theirs, mine)) or ""
 
     def request_code_matches(self, comparable: dict) -> None:
         """Ask the worker to match the current model's codes with each other model's (once per pair)."""
@@ -195,7 +209,14 @@ class CompareView(AnalysisView):
             theirs = _usable(info.active, continuous_mask(resolve(info.layout, info.latent_dim)))
             usable = (tuple(mine), tuple(theirs))
             request = CodeMatchRequest(key, self.latest.next_id(key), (ref.model_id, other), usable, MATCH_SAMPLES)
+            self.asked[key] = self.pair(other)
             self.requested.emit(request)
+
+    def on_failure(self, failure: Failure) -> None:
+        pair = self.asked.pop(failure.view, None)
+        if pair is not None:  # a pair that cannot be matched (different data): say so under its column
+            self.match_failures[pair] = failure.message
+            self.show_strengths(self.comparable(self.context))
 
     def show_strengths(self, comparable: dict) -> None:
         """Under each column: its links and their strengths (matching by codes), or why there are none."""
@@ -388,7 +409,9 @@ class CompareView(AnalysisView):
             self.refresh()
             return
         if isinstance(result, CodeMatchResult):
-            self.code_matches[(result.reference, result.model_id)] = result
+            pair = self.asked.pop(result.view, None)
+            if pair is not None:
+                self.code_matches[pair] = result
             self.refresh()
             return
         if isinstance(result, EncodeDatasetResult):
