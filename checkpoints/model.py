@@ -94,9 +94,13 @@ def create_model(
     image_shape: tuple[int, int, int],
     *,
     seed: int | None = None,
+    arch_options: dict[str, Any] | None = None,
     **meta: Any,
 ) -> Model:
-    """A freshly initialised model of a registered architecture, with default widths. Raises ValueError."""
+    """A freshly initialised model of a registered architecture, with default widths. Raises ValueError.
+
+    `arch_options`: further fields of the architecture's config (e.g. dcgan's InfoGAN codes), checked the same way.
+    """
     from .architectures import ARCHITECTURES, validate_config
 
     cls = ARCHITECTURES.get(arch)
@@ -104,7 +108,7 @@ def create_model(
         raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
     if kind not in cls.kinds:
         raise ValueError(f"the {arch} architecture cannot be a {kind} (it is {' or '.join(cls.kinds)})")
-    config = validate_config(cls, {"latent_dim": latent_dim, "image_shape": list(image_shape)})
+    config = validate_config(cls, {**(arch_options or {}), "latent_dim": latent_dim, "image_shape": list(image_shape)})
     if seed is not None:
         torch.manual_seed(seed)
     return Model(cls(config, kind), Meta(arch=arch, config=config, **meta))

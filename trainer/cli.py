@@ -21,6 +21,8 @@ from checkpoints.statistics import ACTIVE_KL_NATS
 from .config import KINDS, TrainConfig
 
 EXIT_BAD_INPUT = 2
+INFOGAN_CODES = "cat:10,cont:2"  # Chen et al. 2016's MNIST codes: the digit and two continuous (width, slant)
+INFOGAN_NOISE = 62  # and their 62 noise dimensions
 EXIT_INTERRUPTED = 130
 
 
@@ -72,6 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(kind, help=f"train a {text}", description=f"Train a {text}.")
         add_config_flags(sub)
         sub.set_defaults(handler=_train_command, kind=kind)
+    info = commands.add_parser(
+        "infogan",
+        help="train an InfoGAN (gan with --codes, default cat:10,cont:2 and 62 noise dims)",
+        description="Train an InfoGAN (Chen et al. 2016): a DCGAN whose generator takes structured codes beside "
+        f"the noise and a Q network that reads them back; the same as gan --codes {INFOGAN_CODES} "
+        f"--latent-dim {INFOGAN_NOISE} unless given.",
+    )
+    add_config_flags(info)
+    info.set_defaults(handler=_train_command, kind="gan")
     zoo = commands.add_parser(
         "zoo",
         help="rebuild the bundled models in checkpoints/zoo/",
@@ -174,6 +185,9 @@ def _train_command(args: argparse.Namespace) -> int:
     from .loop import Interrupted, train
 
     given = {k: v for k, v in vars(args).items() if k not in ("command", "handler")}
+    if args.command == "infogan" and "resume" not in given:  # a resume keeps the run's recorded codes
+        given.setdefault("codes", INFOGAN_CODES)
+        given.setdefault("latent_dim", INFOGAN_NOISE)
     explicit = frozenset(given) - {"kind"}
     config = TrainConfig(**given)
     is_main = detect().is_main  # under torchrun, rank 0 writes the files and says so

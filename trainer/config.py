@@ -48,7 +48,9 @@ class TrainConfig:
     channels: int | None = _opt(
         None, "colour channels of --dataset folder: 1 (grey) or 3 (RGB, the default)", choices=(1, 3)
     )
-    latent_dim: int = _opt(10, "number of latent dimensions")
+    latent_dim: int = _opt(
+        10, "number of latent dimensions (gan with --codes or --conditional: of the noise, before the codes)"
+    )
     # objective
     beta: float = _opt(1.0, "weight on the KL term (vae); beta > 1 is a beta-VAE")
     recon: str = _opt("bernoulli", "reconstruction likelihood", choices=("bernoulli", "gaussian"))
@@ -60,6 +62,19 @@ class TrainConfig:
         0,
         "KL warm-up (Bowman et al. 2016): steps over which the weight on KL grows linearly "
         "from 0 to --beta; 0: --beta from the first step",
+    )
+    # structured GAN codes (gan only; recorded only when set)
+    codes: str | None = _opt(
+        None,
+        "InfoGAN (Chen et al. 2016): structured codes fed to the generator beside the --latent-dim noise and read "
+        "back by a Q network, e.g. cat:10,cont:2 (a 10-way categorical code and 2 continuous ones in [-1, 1])",
+    )
+    width: int | None = _opt(None, "dcgan: channels of the generator's last layer and the discriminator's first (64)")
+    info_weight: float = _opt(1.0, "InfoGAN: weight lambda on the mutual-information term (both code kinds)")
+    conditional: bool = _opt(
+        False,
+        "conditional GAN (Mirza & Osindero 2014): the generator takes the image's class beside the noise "
+        "(digits and mnist: the digit; dsprites: the shape)",
     )
     # optimisation
     steps: int = _opt(10_000, "total optimiser steps; a resumed run stops at the same total")
@@ -113,7 +128,7 @@ class TrainConfig:
         values = dataclasses.asdict(self)
         for key in (*FILE_FLAGS, "device"):
             values.pop(key)
-        for key in ("precision", "compile", "warmup", "workers"):
+        for key in ("precision", "compile", "warmup", "workers", "codes", "info_weight", "conditional", "width"):
             if values[key] == TrainConfig.__dataclass_fields__[key].default:
                 values.pop(key)
         if values["channels"] is None:  # set only for folder runs; the others record what they always did
@@ -155,10 +170,56 @@ def _check_numbers(config: TrainConfig) -> None:
         raise ValueError(f"--batch-size {config.batch_size} is too large (at most {MAX_BATCH:,} images per step)")
 
 
+CODES_EXAMPLE = "cat:10,cont:2"
+
+
+def parse_codes(text: str) -> tuple[tuple[int, ...], int]:
+    """`--codes cat:10,cont:2` -> ((10,), 2): k of each categorical code, the number of continuous codes.
+
+    Items are `cat:K` (one K-way categorical code, K >= 2) and `cont:N` (N continuous codes), separated by
+    commas, in any order; the code lays them out categorical first. Raises ValueError with one sentence.
+    """
+    categorical, continuous = [], 0
+    for item in text.split(","):
+        kind, _, count = item.strip().partition(":")
+        if kind not in ("cat", "cont") or not count.strip().isdigit():
+            raise ValueError(
+                f"--codes {text!r}: {item.strip() or 'an empty item'!r} is not a code; write cat:K (K classes) "
+                f"and cont:N (N continuous codes) separated by commas, e.g. --codes {CODES_EXAMPLE}"
+            )
+        n = int(count)
+        if kind == "cat" and not 2 <= n <= 1000:
+            raise ValueError(f"--codes {text!r}: a categorical code needs 2 to 1000 classes, not cat:{n}")
+        if kind == "cont" and not 1 <= n <= 100:
+            raise ValueError(f"--codes {text!r}: cont:{n} must be 1 to 100 continuous codes")
+        if kind == "cat":
+            categorical.append(n)
+        else:
+            continuous += n
+    return tuple(categorical), continuous
+
+
+def _check_gan_codes(config: TrainConfig) -> None:
+    if config.kind != "gan" and (config.codes is not None or config.conditional):
+        flag = "--codes" if config.codes is not None else "--conditional"
+        raise ValueError(f"{flag} is for gan (latent-train gan or infogan), not {config.kind}")
+    if config.codes is not None and config.conditional:
+        raise ValueError("--codes (InfoGAN) and --conditional (a class-conditional GAN) are two models; choose one")
+    if config.codes is not None:
+        parse_codes(config.codes)
+    if config.width is not None and config.architecture != "dcgan":
+        raise ValueError(f"--width is for the dcgan architecture, not {config.architecture}")
+    if config.width is not None and not 1 <= config.width <= 1024:
+        raise ValueError(f"--width must be 1 to 1024 channels, got {config.width}")
+    if not (math.isfinite(config.info_weight) and config.info_weight >= 0):
+        raise ValueError(f"--info-weight must be a finite number, zero or more, got {config.info_weight}")
+
+
 def check(config: TrainConfig) -> None:
     """Raise ValueError with a one-line reason for values no run can use."""
     if config.kind not in KINDS:
         raise ValueError(f"unknown kind {config.kind!r}; choose one of {', '.join(KINDS)}")
+    _check_gan_codes(config)
     if config.kind == "gan" and config.architecture != "dcgan":
         raise ValueError(f"gan trains the dcgan architecture, not {config.architecture}")
     if config.kind != "gan" and config.architecture == "dcgan":

@@ -23,7 +23,7 @@ from checkpoints import Model, create_model, resolve_device
 from checkpoints.atomic import check_output
 from checkpoints.format import app_version
 
-from . import datasets, distributed
+from . import codes, datasets, distributed
 from .budget import check_batch_fits
 from .config import FILE_FLAGS, RESUME_MAY_CHANGE, TrainConfig, check
 from .distributed import StopRequest, World
@@ -74,7 +74,10 @@ def prepare(config: TrainConfig, explicit: frozenset[str] | None = None, world: 
         data_file=config.data_file,
         channels=config.channels,
     )
-    check_batch_fits(config.batch_size, config.architecture, config.kind, config.latent_dim, data.image_shape, device)
+    # an InfoGAN's or a conditional GAN's input: the noise, then the codes or the class (checked before any write)
+    layout = codes.layout_for(config, data)
+    latent_dim = sum(g.size for g in layout) if layout else config.latent_dim
+    check_batch_fits(config.batch_size, config.architecture, config.kind, latent_dim, data.image_shape, device)
     if world.is_main:  # the only process that writes
         check_writable(Path(config.out))
         check_run_output(config)
@@ -91,8 +94,10 @@ def prepare(config: TrainConfig, explicit: frozenset[str] | None = None, world: 
     model = create_model(
         config.architecture,
         config.kind,
-        config.latent_dim,
+        latent_dim,
         data.image_shape,
+        arch_options=codes.arch_options(config),
+        layout=layout,
         dataset=data.name,
         factor_names=data.factor_names,
         beta=config.beta if config.kind == "vae" else None,
@@ -252,7 +257,7 @@ def iterate(run: Run, bar: tqdm) -> None:
     if run.watch.every_step or means is not None:  # see divergence.py for when the flag is read
         run.watch.check(run.out)
     if means is not None:
-        labels = ("loss", "d", "g") if cfg.kind == "gan" else ("loss", "recon", "kl")
+        labels = ("loss", "d", "g", "info") if cfg.kind == "gan" else ("loss", "recon", "kl")
         postfix = {k: f"{v:.4g}" for k, v in zip(labels, means)}
         postfix["data"] = f"{run.data_wait_fraction():.0%}"  # time spent waiting for batches
         bar.set_postfix(postfix, refresh=False)

@@ -61,3 +61,24 @@ def gan_losses(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Te
 def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """The non-saturating generator loss: maximise log D(G(z)) instead of minimising log(1 - D(G(z)))."""
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+
+def info_loss(
+    q: torch.Tensor, classes: list[torch.Tensor], sizes: tuple[int, ...], continuous: torch.Tensor
+) -> torch.Tensor:
+    """InfoGAN's mutual-information term as a loss to minimise (Chen et al. 2016): -E[log Q(c | G(z, c))].
+
+    q: Q's outputs (n, sum(sizes) + c), the logits of each categorical code then the means of the
+    continuous ones; classes: each categorical code's drawn class (n,), with `sizes` its k; continuous: the
+    drawn continuous codes (n, c). Cross-entropy per categorical code plus, per continuous code, the negative
+    log-likelihood of a Gaussian of fixed unit variance, 0.5 (c - mu)^2 (its constant dropped); summed over
+    the codes, averaged over the batch. The mutual information I(c; G(z, c)) is at least H(c) minus this.
+    """
+    loss = q.new_zeros(())
+    start = 0
+    for c, k in zip(classes, sizes):
+        loss = loss + F.cross_entropy(q[:, start : start + k], c)
+        start += k
+    if continuous.shape[1]:
+        loss = loss + 0.5 * (q[:, start:] - continuous).square().sum(1).mean()
+    return loss

@@ -87,15 +87,22 @@ class EpochIndices:
         return self._cached[1]
 
 
+Batch = tuple[torch.Tensor, torch.Tensor | None]  # images, and their labels where the stream has them
+
+
 class _Rendered(torch.utils.data.Dataset):
     """DataLoader adapter: one item is one batch, (indices, state) -> (images, state)."""
 
-    def __init__(self, data: Dataset) -> None:
-        self.data = data
+    def __init__(self, data: Dataset, labels: np.ndarray | None = None) -> None:
+        self.data, self.labels = data, labels
 
-    def __getitem__(self, item: tuple[torch.Tensor, Any]) -> tuple[torch.Tensor, Any]:
+    def __getitem__(self, item: tuple[torch.Tensor, Any]) -> tuple[Batch, Any]:
         indices, state = item
-        return self.data.images(indices), state
+        return (self.data.images(indices), _labels_of(self.labels, indices)), state
+
+
+def _labels_of(labels: np.ndarray | None, indices: torch.Tensor) -> torch.Tensor | None:
+    return None if labels is None else torch.from_numpy(labels[indices.numpy()])
 
 
 def _ignore_ctrl_c(worker_id: int) -> None:
@@ -110,7 +117,8 @@ class BatchStream:
 
     `state` is what `state()` returned when the run was saved (None for a new run): {"data_rng":
     generator state} for procedural sets, {"data_position": images consumed} for disk sets.
-    `wait_seconds` adds up the time `next()` kept the training loop waiting.
+    `wait_seconds` adds up the time `next()` kept the training loop waiting. With `labels` (int64, one per
+    image: a conditional GAN's classes), `next_labelled()` returns each batch with its images' labels.
     """
 
     def __init__(
@@ -123,8 +131,10 @@ class BatchStream:
         memory_format: torch.memory_format = torch.contiguous_format,
         workers: int = 0,
         state: dict[str, Any] | None = None,
+        labels: np.ndarray | None = None,
     ) -> None:
         self.device, self.memory_format, self.wait_seconds = device, memory_format, 0.0
+        self._labels = labels
         state = state or {}
         if streams_from_disk(data):
             self._state: dict[str, Any] = {"data_position": int(state.get("data_position", 0))}
@@ -138,14 +148,17 @@ class BatchStream:
             sampler = UniformIndices(len(data), per_rank, world, generator)
             self._key = "data_rng"
         self._data, self._sampler, self._workers = data, sampler, workers
-        self._batches: Iterator[tuple[torch.Tensor, Any]] | None = None  # started at the first batch
+        self._batches: Iterator[tuple[Batch, Any]] | None = None  # started at the first batch
 
-    def _start(self) -> Iterator[tuple[torch.Tensor, Any]]:
+    def _start(self) -> Iterator[tuple[Batch, Any]]:
         if not self._workers:
-            return ((self._data.images(indices), after) for indices, after in self._sampler)
+            return (
+                ((self._data.images(indices), _labels_of(self._labels, indices)), after)
+                for indices, after in self._sampler
+            )
         return iter(
             DataLoader(
-                _Rendered(self._data),
+                _Rendered(self._data, self._labels),
                 batch_size=None,
                 sampler=self._sampler,
                 num_workers=self._workers,
@@ -156,13 +169,19 @@ class BatchStream:
         )
 
     def next(self) -> torch.Tensor:
+        return self.next_labelled()[0]
+
+    def next_labelled(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next batch and its labels (None without `labels`), both on the device."""
         start = time.perf_counter()
         if self._batches is None:
             self._batches = self._start()
-        x, self._state[self._key] = next(self._batches)
+        (x, y), self._state[self._key] = next(self._batches)
         x = x.to(self.device, memory_format=self.memory_format, non_blocking=True)
+        if y is not None:
+            y = y.to(self.device, non_blocking=True)
         self.wait_seconds += time.perf_counter() - start
-        return x
+        return x, y
 
     def state(self) -> dict[str, Any]:
         return dict(self._state)

@@ -19,13 +19,22 @@ from torch import nn
 
 import checkpoints
 from checkpoints import Model
-from checkpoints.architectures import DCGANDiscriminator, Network
+from checkpoints.architectures import DCGANDiscriminator, InfoGANCritic, Network, infogan_head
 
-from . import datasets
+from . import codes, datasets
 from .config import TrainConfig
 from .distributed import World, mean_over_ranks, wrap
 from .divergence import DivergenceWatch
-from .losses import capacity, gan_losses, generator_loss, kl_per_dim, reconstruction_loss, vae_objective, warmed_up
+from .losses import (
+    capacity,
+    gan_losses,
+    generator_loss,
+    info_loss,
+    kl_per_dim,
+    reconstruction_loss,
+    vae_objective,
+    warmed_up,
+)
 from .pipeline import BatchStream, default_workers
 from .precision import Precision
 from .statistics import latent_statistics
@@ -78,21 +87,32 @@ class Run:
         conv = config.architecture in ("conv", "dcgan")
         self.memory_format = torch.channels_last if conv else torch.contiguous_format
         self.workers = config.workers if config.workers is not None else default_workers(data, device, world)
+        # a conditional GAN's classes of the data, an InfoGAN's codes: the groups of the generator's input
+        self.labels = codes.class_table(data)[0] if config.kind == "gan" and config.conditional else None
+        self.layout = codes.layout_for(config, data)
         self.batches = self._open_batches(None)
         self.precision = Precision(config.precision, device)
         net = model.network.train().to(memory_format=self.memory_format)  # type: ignore[call-overload]  # torch's stub of Module.to omits memory_format
         betas = ADAM_BETAS_GAN if config.kind == "gan" else (0.9, 0.999)
-        self.optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate, betas=betas)
-        self.discriminator = None
+        # a GAN's optimizer holds the generator alone: an InfoGAN's encoder (Q) trains with the discriminator
+        trained = net.decoder.parameters() if config.kind == "gan" else net.parameters()
+        self.optimizer = torch.optim.Adam(trained, lr=config.learning_rate, betas=betas)
+        self.discriminator: nn.Module | None = None
+        self.is_infogan = config.kind == "gan" and net.encoder is not None
         if config.kind == "gan":
-            self.discriminator = DCGANDiscriminator(net.config).to(device, memory_format=self.memory_format).train()  # type: ignore[call-overload]  # as above
-            self.d_optimizer = torch.optim.Adam(
-                self.discriminator.parameters(), lr=config.learning_rate, betas=ADAM_BETAS_GAN
-            )
+            critic: nn.Module
+            if self.is_infogan:  # D's own last layer; its trunk is Q's, in the model file (dcgan.py)
+                self.discriminator = infogan_head(net.config).to(device, memory_format=self.memory_format)  # type: ignore[call-overload]  # as above
+                critic = InfoGANCritic(net.encoder, self.discriminator).train()
+            else:
+                classes = len(self.layout[1].labels) if self.labels is not None else 0
+                critic = DCGANDiscriminator(net.config, classes).train()
+                self.discriminator = critic.to(device, memory_format=self.memory_format)  # type: ignore[call-overload]  # as above
+            self.d_optimizer = torch.optim.Adam(critic.parameters(), lr=config.learning_rate, betas=ADAM_BETAS_GAN)
             self.generator = self._engine(net.decoder)
-            self.critic = self._engine(self.discriminator)
+            self.critic = self._engine(critic)
             # the generator's pass needs no averaged discriminator gradients (they are thrown away)
-            self.critic_alone = self._engine(self.discriminator, distributed=False)
+            self.critic_alone = self._engine(critic, distributed=False)
         else:
             self.autoencoder = self._engine(AutoencoderPass(net))
 
@@ -113,6 +133,7 @@ class Run:
             self.memory_format,
             self.workers,
             state,
+            self.labels,
         )
 
     def _noise(self) -> torch.Tensor:
@@ -121,11 +142,25 @@ class Run:
         eps = torch.randn(rows, self.model.latent_dim, generator=self.noise_rng, device=self.device)
         return eps[self.world.rows(self.config.batch_size)]
 
+    def _codes(self) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
+        """This rank's rows of a global draw of structured codes (codes.sample_codes), the same on every rank."""
+        rows = self.world.rows(self.config.batch_size)
+        z, classes, continuous = codes.sample_codes(
+            self.layout, self.config.batch_size * self.world.size, self.noise_rng, self.device
+        )
+        return z[rows], [c[rows] for c in classes], continuous[rows]
+
     # ---- one optimiser step ---------------------------------------------------------------------
     def step(self) -> torch.Tensor:
-        """Train on one batch; returns the detached (loss, recon-or-d, kl-or-g) triple."""
-        x = self.batches.next()
-        parts = self._gan_step(x) if self.discriminator is not None else self._autoencoder_step(x)
+        """Train on one batch; returns the detached (loss, recon-or-d, kl-or-g) triple (InfoGAN: and the
+        mutual-information term)."""
+        x, y = self.batches.next_labelled()
+        if self.is_infogan:
+            parts = self._infogan_step(x)
+        elif self.discriminator is not None:
+            parts = self._gan_step(x, y)
+        else:
+            parts = self._autoencoder_step(x)
         self.precision.end_step()
         self.step_count += 1
         self.watch.see(parts, self.step_count)
@@ -145,18 +180,43 @@ class Run:
         self.precision.descend(loss, self.optimizer)
         return torch.stack([loss.detach(), recon.detach(), kl.detach()])
 
-    def _gan_step(self, x: torch.Tensor) -> torch.Tensor:
-        z = self._noise()
+    def _gan_step(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """A DCGAN step; a conditional one (y: the real images' classes) judges each image with its class."""
+        real: tuple[torch.Tensor, ...] = ()
+        made: tuple[torch.Tensor, ...] = ()
+        if y is None:
+            z = self._noise()
+        else:  # the generated images' classes are drawn uniformly, as the layout's prior says
+            z, classes, _ = self._codes()
+            real, made = (y,), (classes[0],)
         with self.precision.autocast():
             fake = torch.tanh(self.generator(z))
-            real_logits, fake_logits = self.critic(x * 2 - 1), self.critic(fake.detach())
+            real_logits, fake_logits = self.critic(x * 2 - 1, *real), self.critic(fake.detach(), *made)
         d_loss = gan_losses(real_logits.float(), fake_logits.float())
         self.precision.descend(d_loss, self.d_optimizer)
         with self.precision.autocast():
-            fake_logits = self.critic_alone(fake)
+            fake_logits = self.critic_alone(fake, *made)
         g_loss = generator_loss(fake_logits.float())
         self.precision.descend(g_loss, self.optimizer)
         return torch.stack([d_loss.detach() + g_loss.detach(), d_loss.detach(), g_loss.detach()])
+
+    def _infogan_step(self, x: torch.Tensor) -> torch.Tensor:
+        """InfoGAN (Chen et al. 2016): the GAN losses plus lambda times the MI term, in both D's step (which
+        trains Q's head and the shared trunk) and G's; returns (loss, d, g, info) with d and g the GAN parts."""
+        z, classes, continuous = self._codes()
+        sizes, weight = self.model.network.config.q_categorical, self.config.info_weight
+        with self.precision.autocast():
+            fake = torch.tanh(self.generator(z))
+            real_logits, _ = self.critic(x * 2 - 1)
+            fake_logits, q = self.critic(fake.detach())
+        d_gan = gan_losses(real_logits.float(), fake_logits.float())
+        self.precision.descend(d_gan + weight * info_loss(q.float(), classes, sizes, continuous), self.d_optimizer)
+        with self.precision.autocast():
+            fake_logits, q = self.critic_alone(fake)
+        g_gan, info = generator_loss(fake_logits.float()), info_loss(q.float(), classes, sizes, continuous)
+        self.precision.descend(g_gan + weight * info, self.optimizer)
+        d, g, i = d_gan.detach(), g_gan.detach(), info.detach()
+        return torch.stack([d + g + weight * i, d, g, i])
 
     # ---- bookkeeping ----------------------------------------------------------------------------
     def record(self, parts: torch.Tensor) -> np.ndarray | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .burgess import BurgessAutoencoder, ConvConfig
 from .common import Network, validate_config
-from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
+from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, InfoGANCritic, QNetwork, infogan_head
 from .mlp import MLPAutoencoder, MLPConfig
 
 ARCHITECTURES: dict[str, type[Network]] = {
@@ -20,8 +20,11 @@ __all__ = [
     "DCGANConfig",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "InfoGANCritic",
     "MLPAutoencoder",
     "MLPConfig",
     "Network",
+    "QNetwork",
+    "infogan_head",
     "validate_config",
 ]
