@@ -124,3 +124,28 @@ def test_compare_leaves_a_dimension_without_a_partner_unlinked(qtbot, window, tm
     links = view.links(b_id)
     assert {src: dst for src, (dst, _) in links.items()} == {0: 2, 1: 0, 2: 3}
     assert "Unlinked, |r| below 0.5: z3 (r 0.00)" in view.strengths[b_id].text().replace("\u00a0", " ")
+
+
+def test_a_pair_that_cannot_be_matched_says_why_once(qtbot, window, tmp_path, monkeypatch):
+    from explorer.engine import code_matching
+
+    calls = []
+
+    def refuse(job, request):
+        calls.append(request)
+        raise ValueError("the two models encoded different data samples, so their codes cannot be matched")
+
+    monkeypatch.setattr(code_matching, "serve", refuse)
+    a, b = _relabelled_pair(tmp_path)
+    open_and_wait(qtbot, window, [a, b])
+    by_name = {i.name: m for m, i in window.models.items()}
+    window.model_list.select_model(by_name["a"])
+    view = window.tabs.compare
+    window.tabs.setCurrentWidget(view)
+    view.link.setCurrentText(BY_CODES)
+    label = view.strengths[by_name["b"]]
+    qtbot.waitUntil(lambda: label.text().startswith("not linked"), timeout=10_000)
+    assert label.text() == "not linked: the two models encoded different data samples, so their codes cannot be matched"
+    window.set_z(np.array([1.0, 0.0, 0.0, 0.0], np.float32))  # a slider move does not ask again
+    qtbot.wait(200)
+    assert len(calls) == 1 and view.links(by_name["b"]) == {}

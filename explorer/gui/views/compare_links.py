@@ -46,10 +46,10 @@ class CodeLinks:
         return f"matched by codes of {self.n:,} data samples ({driver}'s dim ↔ this model's): {text}"
 
 
-def oriented(match: CodeMatchResult, reference: int) -> CodeLinks:
-    """A match computed with either model as the reference, seen from `reference` (pairs sorted by its dims)."""
+def oriented(match: CodeMatchResult, flipped: bool) -> CodeLinks:
+    """A match seen from its reference model, or (flipped) from the other one (pairs sorted by that one's dims)."""
     links, weak, std = match.links, match.weak, match.std
-    if match.reference != reference:  # the same pairing, read from the other side
+    if flipped:  # the same pairing, read from the other side
         links = tuple(sorted((b, a, r) for a, b, r in links))
         weak = tuple(sorted((b, a, r) for a, b, r in weak))
         std = (std[1], std[0])
