@@ -84,8 +84,7 @@ class CompareView(AnalysisView):
         for w in (self.link, self.show_mode):
             controls.addWidget(w)
         controls.addStretch(1)
-        self.exported = QLabel()
-        controls.addWidget(self.exported)
+        self.exported = QLabel()  # what the last Export… wrote, on its own line under the note
         controls.addWidget(QPushButton("Export…", clicked=lambda: self.export()))
         self.columns = QGridLayout()
         holder = QWidget()
@@ -93,6 +92,7 @@ class CompareView(AnalysisView):
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.note)
+        layout.addWidget(self.exported)
         layout.addWidget(holder, 1)
         self.link.currentIndexChanged.connect(self.refresh)
         self.show_mode.currentIndexChanged.connect(self.refresh)
