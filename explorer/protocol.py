@@ -45,6 +45,29 @@ POSTERIOR = ViewKey("main", "posterior")  # Latent > Encode Data for Posterior R
 
 
 @dataclass(frozen=True)
+class PictureRow:
+    """One traversal of the classic picture as `latent-train zoo --measure` measured it (trainer/picture.py):
+    the model's dimension most correlated with `factor`, traversed over its codes' mean ± span_sd std."""
+
+    factor: str  # "azimuth" | "smile"
+    dim: int
+    r: float  # Pearson r of the dimension's codes with the factor
+    turn_deg: float  # mean head turn along the traversal, read by the factor reader
+    smile_span: float  # mean smile change on the frontal steps
+    floor: float  # the reader's smile change along a true head turn with the smile fixed
+    span_sd: float = 2.5
+
+    @property
+    def label(self) -> str:
+        """Two lines beside the row: which dimension, and what it does (e.g. "turns 111°, smile moves 0.30")."""
+        name = "head turn" if self.factor == "azimuth" else self.factor
+        return (
+            f"z{self.dim}: {name} (r {self.r:+.2f})\n"
+            f"turns {self.turn_deg:.0f}°, smile moves {self.smile_span:.2f} (floor {self.floor:.2f})"
+        )
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """What the GUI knows of a loaded model (GUI thread)."""
 
@@ -73,6 +96,7 @@ class ModelInfo:
     has_encoder: bool = True
     data_sets: tuple[str, ...] = ()  # the names Data ▸ Use Data Set… offers (the trainer's registry)
     layout: tuple[Group, ...] = ()  # the code's groups (checkpoints/layout.py); the worker always fills it
+    picture: tuple[PictureRow, ...] = ()  # the measured head-turn and smile rows of a faces model (zoo --measure)
 
     @property
     def source(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,6 +31,7 @@ from explorer.protocol import (
     LoadFailed,
     LoadRequest,
     ModelInfo,
+    PictureRow,
     Progress,
     Request,
     Result,
@@ -260,7 +262,30 @@ def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
         active=_active(meta),
         layout=model.layout,
         data_sets=tuple(DATASETS),
+        picture=_picture(meta.metrics.get("picture"), model.latent_dim),
     )
+
+
+def _picture(figures: Any, latent_dim: int) -> tuple[PictureRow, ...]:
+    """The classic picture's rows stored by `latent-train zoo --measure` (trainer/picture.py), if well formed."""
+    if not isinstance(figures, dict):
+        return ()
+    try:
+        rows = tuple(
+            PictureRow(
+                factor,
+                int(figures[factor]["dim"]),
+                float(figures[factor]["r"]),
+                float(figures[factor]["turn_deg"]),
+                float(figures[factor]["smile_span"]),
+                float(figures["smile_floor"]),
+                float(figures.get("span_sd", 2.5)),
+            )
+            for factor in ("azimuth", "smile")
+        )
+    except (KeyError, TypeError, ValueError):
+        return ()
+    return rows if all(0 <= row.dim < latent_dim for row in rows) else ()
 
 
 def _active(meta) -> tuple[bool, ...] | None:

@@ -66,6 +66,8 @@ MATCH_SAMPLES = 2000
 TRAVERSAL_SPAN = 3.0  # ± around the code, in the current model's units, for "traversal" mode
 TRAVERSAL_ROWS = 6
 TRAVERSAL_STEPS = 7
+PICTURE = "the classic picture: head turn and smile"  # each model's measured rows (ModelInfo.picture)
+PICTURE_STEPS = 7
 EXPORT_FILTERS = {"PNG picture (*.png)": "png", "GIF animation (*.gif)": "gif", "MP4 video (*.mp4)": "mp4"}
 LINK_NAMES = {BY_INDEX: "index", BY_FACTOR: "factor", BY_CODES: "codes"}  # as export metadata records them
 
@@ -78,7 +80,8 @@ class CompareView(AnalysisView):
         self.link = QComboBox()
         self.link.addItems([BY_INDEX, BY_FACTOR, BY_CODES])
         self.show_mode = QComboBox()
-        self.show_mode.addItems(["decoded image", f"traversal (top {TRAVERSAL_ROWS} linked dims)"])
+        self.show_mode.addItems(["decoded image", f"traversal (top {TRAVERSAL_ROWS} linked dims)", PICTURE])
+        self.picture_chosen = False  # the picture is shown once, the first time every model has it; then the user's
         self.note = QLabel(wordWrap=True)
         controls = QHBoxLayout()
         for w in (self.link, self.show_mode):
@@ -106,6 +109,7 @@ class CompareView(AnalysisView):
         self.match_failures: dict[tuple[str, str], str] = {}
         self.asked: dict[ViewKey, tuple[str, str]] = {}  # the pair each waiting match request is for
         self.strengths: dict[int, QLabel] = {}  # model id -> its links and their strengths, under its column
+        self.vertical = False  # models stacked one above the other (the picture: rows as wide as the tab)
 
     def set_context(self, context) -> None:
         comparable = self.comparable(context)
@@ -114,6 +118,10 @@ class CompareView(AnalysisView):
         for info in comparable.values():
             if info.factor_correlations is not None and info.model_id not in self.correlations:
                 self.correlations[info.model_id] = np.asarray(info.factor_correlations)
+        if not self.picture_chosen and len(comparable) >= 2 and all(i.picture for i in comparable.values()):
+            self.picture_chosen = True  # the zoo's faces pair: open on the slide of Higgins et al. (2017)
+            with signals_blocked(self.show_mode):
+                self.show_mode.setCurrentText(PICTURE)
         stored = len(self.correlations) >= 2 and all(m in self.correlations for m in comparable)
         if stored and self.link.currentText() != BY_CODES:
             with signals_blocked(self.link):
@@ -133,17 +141,26 @@ class CompareView(AnalysisView):
     def _rebuild(self, comparable: dict) -> None:
         while self.columns.count():
             self.columns.takeAt(0).widget().deleteLater()
+        for i in range(self.columns.rowCount()):
+            self.columns.setRowStretch(i, 0)
+        for i in range(self.columns.columnCount()):
+            self.columns.setColumnStretch(i, 0)
         self.views.clear()
         self.strengths.clear()
-        for col, info in enumerate(comparable.values()):
+        self.vertical = self.show_mode.currentText() == PICTURE
+        for n, info in enumerate(comparable.values()):
             title = QLabel(f"<b>{info.name}</b><br>{info.summary}")
             view = LabelledGridView(info.name, min_tile_px=0)  # row labels get the room their strengths need
-            self.columns.addWidget(title, 0, col)
-            self.columns.addWidget(view, 1, col)
+            row, col = (3 * n, 0) if self.vertical else (0, n)
+            self.columns.addWidget(title, row, col)
+            self.columns.addWidget(view, row + 1, col)
             self.views[info.model_id] = view
             self.strengths[info.model_id] = QLabel(wordWrap=True, alignment=Qt.AlignTop | Qt.AlignLeft)
-            self.columns.addWidget(self.strengths[info.model_id], 2, col)
-            self.columns.setColumnStretch(col, 1)  # equal columns, whatever their labels need
+            self.columns.addWidget(self.strengths[info.model_id], row + 2, col)
+            if self.vertical:
+                self.columns.setRowStretch(row + 1, 1)  # equal rows of the picture, as wide as the tab
+            else:
+                self.columns.setColumnStretch(col, 1)  # equal columns, whatever their labels need
 
     def links(self, other: int) -> dict[int, tuple[int, float]]:
         """current model's dim -> (other model's dim, gain): the other dim moves by gain × this dim's offset.
@@ -291,8 +308,11 @@ class CompareView(AnalysisView):
         if self.link.currentText() == BY_CODES:
             self.request_code_matches(comparable)
         self.show_strengths(comparable)
+        if (self.show_mode.currentText() == PICTURE) != self.vertical:
+            self._rebuild(comparable)
         anchor = self.context.anchor
         traversal = self.show_mode.currentIndex() == 1
+        picture = self.show_mode.currentText() == PICTURE
         order = self.traversal_order()
         for model_id in comparable:
             if anchor is not None and self.needs_base(model_id) and (model_id, anchor.index) not in self.bases:
@@ -306,6 +326,9 @@ class CompareView(AnalysisView):
                 continue
             self.mapped_z[model_id] = z
             key = key_of(model_id)
+            if picture:
+                self.request_picture(model_id, z)
+                continue
             if not traversal:
                 self.requested.emit(DecodeRequest(key, self.latest.next_id(key), model_id, z))
                 continue
@@ -326,6 +349,31 @@ class CompareView(AnalysisView):
         self.note.setText(
             f"driven by {ref.name}'s sliders; {linked} linked dimension(s) in the other models; starting from {start}"
         )
+
+    def picture_rows(self, model_id: int, z: np.ndarray) -> tuple[np.ndarray, tuple[int, ...], tuple[float, ...]]:
+        """The picture's traversal of a model (ModelInfo.picture): its start code, with each row's dimension at its
+        codes' mean, the rows' dims, and their spans (span_sd of their spread), as `latent-train zoo --measure`
+        measured them."""
+        info = self.context.models[model_id]
+        z = np.asarray(z, np.float32).copy()
+        for row in info.picture:
+            if info.latent_mean is not None:
+                z[row.dim] = info.latent_mean[row.dim]
+        dims = tuple(row.dim for row in info.picture)
+        return z, dims, tuple(row.span_sd * spread(info, row.dim) for row in info.picture)
+
+    def request_picture(self, model_id: int, z: np.ndarray) -> None:
+        info, view = self.context.models[model_id], self.views.get(model_id)
+        if not info.picture:
+            if view is not None:
+                view.clear()
+            self.strengths[model_id].setText("not measured: no head-turn and smile rows (latent-train zoo --measure)")
+            return
+        start, dims, spans = self.picture_rows(model_id, z)
+        self.strengths[model_id].setText("")
+        key = key_of(model_id)
+        request = TraversalRequest(key, self.latest.next_id(key), model_id, start, dims, PICTURE_STEPS, spans)
+        self.requested.emit(request)
 
     def traversal_order(self) -> list[int]:
         """The current model's traversal rows: its top TRAVERSAL_ROWS continuous dims (by KL, else spread)."""
@@ -362,11 +410,20 @@ class CompareView(AnalysisView):
         (-1 where it has none); a model with no linked dim is left out. None while a model's start is unknown."""
         ref, order = self.context.selected(), self.traversal_order()
         comparable = self.comparable(self.context)
+        picture = self.show_mode.currentText() == PICTURE
         models, codes, dims, spans = [], [], [], []
         for model_id in [ref.model_id, *(m for m in comparable if m != ref.model_id)]:
             z = self.linked_code(model_id)
             if z is None:
                 return None
+            if picture:  # each model's own head-turn and smile rows, aligned by factor
+                if self.context.models[model_id].picture:
+                    start, own_dims, own_spans = self.picture_rows(model_id, z)
+                    models.append(model_id)
+                    codes.append(start)
+                    dims.append(own_dims)
+                    spans.append(own_spans)
+                continue
             found = self.links(model_id)
             rows = [found.get(d, (-1, 0.0)) for d in order]
             if not any(d >= 0 for d, _ in rows):
@@ -386,9 +443,9 @@ class CompareView(AnalysisView):
             tuple(spans),
             tuple(i.name for i in infos),
             tuple(i.source for i in infos),
-            self.link_name(models),
+            "picture (each model's measured head-turn and smile dims)" if picture else self.link_name(models),
             path,
-            TRAVERSAL_STEPS,
+            PICTURE_STEPS if picture else TRAVERSAL_STEPS,
         )
 
     def link_name(self, models: list[int]) -> str:
@@ -423,6 +480,10 @@ class CompareView(AnalysisView):
         if view is None:
             return
         if isinstance(result, TraversalResult):
+            info = self.context.models.get(result.model_id)
+            if self.show_mode.currentText() == PICTURE and info is not None and info.picture:
+                view.set_grid(result.image, result.tiles.shape[1:3], [row.label for row in info.picture])
+                return
             labels = [self.row_label(result.model_id, d) for d in result.dims]
             view.set_grid(result.image, result.tiles.shape[1:3], labels)
         elif isinstance(result, DecodeResult):

@@ -53,7 +53,8 @@ class LabelledGridView(DecodedImageView):
         if self.min_tile_px is not None:
             self._tile_shape = (h, w)
             metrics = QFontMetrics(self.label_font)
-            self._label_px = max((metrics.horizontalAdvance(t) for t in row_labels), default=-LABEL_GAP_PX)
+            lines = [line for t in row_labels for line in t.split("\n")]  # a label may have two lines
+            self._label_px = max((metrics.horizontalAdvance(t) for t in lines), default=-LABEL_GAP_PX)
             self._label_px += LABEL_GAP_PX
             self.set_image(image)
             rows_px, cols_px = (math.ceil(n * self.min_tile_px / min(h, w)) for n in image.shape[:2])
