@@ -91,7 +91,9 @@ def compare_picture(
     row_height, gap = groups[0].shape[1] * scale, GAP_PX * scale
     grids = [enlarge(tile_grid(g, len(g) // columns, columns), scale) for g in groups]
     between = np.full((GROUP_GAP_PX * scale, *grids[0].shape[1:]), GAP_VALUE, np.uint8)
-    parts, centres, top = [], [], 0
+    parts: list[np.ndarray] = []
+    centres: list[float] = []
+    top = 0
     for grid, names in zip(grids, labels):
         parts += [between, grid] if parts else [grid]
         top += between.shape[0] if top else 0

@@ -103,7 +103,7 @@ def export(args: argparse.Namespace, models: list[checkpoints.Model], z: np.ndar
     if bases is not None:
         z = bases[0]
     assert z is not None
-    codes = [_linked_code(infos[0], info, z, bases and bases[i], link) for i, info in enumerate(infos)]
+    codes = [_linked_code(infos[0], info, z, None if bases is None else bases[i], link) for i, info in enumerate(infos)]
     rows = _factor_rows(args, models, infos) if _is_factor(args.dims) else _linked_rows(args.dims, infos, link)
     kept = [i for i, r in enumerate(rows) if any(d >= 0 for d, _ in r)]
     if 0 not in kept:

@@ -228,3 +228,19 @@ def test_the_compare_tab_says_a_bad_file_name_or_a_checkpoint_in_one_sentence(qt
         view.export(str(victim))
     assert "exists (" in said.args[0] and said.args[0].endswith("choose another file name")
     assert checkpoints.load(victim, device="cpu") is not None  # untouched
+
+
+def test_compare_from_a_data_sample_starts_every_model_at_its_own_encoding(tmp_path, pair, capsys):
+    a, b = pair
+    out = tmp_path / "s.png"
+    assert _export(a, b, "--out", out, "--dims", "azimuth", "--sample", "5") == 0
+    from trainer import datasets
+
+    x = datasets.get("digits", image_size=8).images([5])
+    for row, path in zip(read_png_metadata(out)["rows"], (a, b)):
+        own = checkpoints.load(path, device="cpu").encode(x)[0][0].detach().numpy()
+        assert np.allclose(row["z"], own, atol=1e-6)
+    orphan = tmp_path / "orphan.safetensors"  # a VAE that does not name its data set
+    checkpoints.save(checkpoints.create_model("mlp", "vae", 3, (1, 8, 8), seed=3), orphan)
+    assert _export(a, orphan, "--out", tmp_path / "o.png", "--sample", "5") == 2
+    assert "--sample needs every model to encode its data; orphan cannot" in capsys.readouterr().err
