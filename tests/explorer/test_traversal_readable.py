@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
 from explorer.gui.views.traversal import MIN_TILE_PX
 
 from .conftest import make_model_file, open_and_wait
@@ -52,3 +56,8 @@ def test_sixty_four_rows_scroll_with_tiles_of_at_least_24_px_and_one_readable_la
     qtbot.waitUntil(lambda: view.scroll.viewport().height() < before, timeout=5000)
     qtbot.wait(50)
     assert tile_px() >= MIN_TILE_PX - 0.5
+    # the mouse wheel over the grid scrolls it (the grid never zooms)
+    where = QPointF(grid.viewport().width() / 2, 50)
+    down = QWheelEvent(where, where, QPoint(), QPoint(0, -120), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(grid.viewport(), down)
+    assert bar.value() > 0

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication
 
 from explorer.common.grids import GAP_PX
 from explorer.gui.views.image_view import DecodedImageView
@@ -70,6 +71,15 @@ class LabelledGridView(DecodedImageView):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit()
+
+    def wheelEvent(self, event) -> None:
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QAbstractScrollArea):
+            area = area.parentWidget()
+        if self.min_tile_px is None or area is None:
+            super().wheelEvent(event)
+        else:  # the grid never zooms: the wheel scrolls the scroll area it sits in
+            QApplication.sendEvent(area.viewport(), event)
 
     def _fit(self) -> None:
         """Show the whole grid as large as the widget allows, with its row labels' width in screen pixels beside it."""
