@@ -284,3 +284,13 @@ def test_a_gan_on_faces_is_named_through_factors_read_from_its_images_and_cached
     )
     assert all(" ≈ " in label or "(weak: " in label for label in found.labels)
     assert found.correlations.shape == (3, 8) and "read from their images" in found.note
+
+
+def test_export_traversal_with_directions_as_a_gif_sweeps_every_row(tmp_path):
+    path = make_model_file(tmp_path)
+    save_directions(tmp_path / "d.npz", DirectionSet("sefa", np.eye(3, dtype=np.float32)[:2], ("a", "b")))
+    out = tmp_path / "t.gif"
+    args = ["export", "traversal", str(path), "--directions", str(tmp_path / "d.npz"), "--steps", "4"]
+    assert main([*args, "--out", str(out), "--gif", "--device", "cpu"]) == 0
+    with Image.open(out) as gif:
+        assert gif.n_frames == 2 * 4 - 2 and gif.size == (2 * 8 + 2, 8)  # both rows side by side, there and back
