@@ -8,7 +8,7 @@ import sys
 
 import torch
 
-from . import faces_render, scale, slider, startup, train_step, views
+from . import faces_render, projection, scale, slider, startup, train_step, views
 
 BENCHMARKS = {
     "train_step": train_step.run,
@@ -17,6 +17,7 @@ BENCHMARKS = {
     "scale": scale.run,
     "startup": startup.run,
     "faces_render": faces_render.run,
+    "projection": projection.run,
 }
 
 
