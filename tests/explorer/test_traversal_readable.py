@@ -24,7 +24,7 @@ def test_traversal_shows_the_active_dimensions_until_asked_for_all(qtbot, window
     open_and_wait(qtbot, window, [path])
     view = _show(qtbot, window, 2)
     assert view.result.dims == (1, 2) and not view.show_all.isChecked()
-    assert view.show_all.text() == "Show all dimensions (2 inactive)"
+    assert view.show_all.text() == "Show all 4 dimensions"  # 2 of them hidden
     view.show_all.setChecked(True)
     qtbot.waitUntil(lambda: view.result.dims == (1, 2, 0, 3), timeout=5000)
     view.show_all.setChecked(False)

@@ -15,6 +15,7 @@ from explorer.gui.views.image_view import DecodedImageView
 ROW_COLOUR, CAPTION_COLOUR = "#e8eaed", "#ffd54f"
 LABEL_PT = 10.0  # row labels of a view with a minimum tile size: readable, and shorter than a row of 24 px tiles
 LABEL_GAP_PX = 8  # between a row label and its row
+PAD_PX = 6  # around labels and grid, inside the view
 
 
 class LabelledGridView(DecodedImageView):
@@ -59,7 +60,7 @@ class LabelledGridView(DecodedImageView):
             self._label_px += LABEL_GAP_PX
             self.set_image(image)
             rows_px, cols_px = (math.ceil(n * self.min_tile_px / min(h, w)) for n in image.shape[:2])
-            frame = 2 * self.frameWidth() + 2
+            frame = 2 * self.frameWidth() + 2 + 2 * PAD_PX
             self.setMinimumSize(self._label_px + cols_px + frame, rows_px + frame)
             self._fit()
             return
@@ -87,9 +88,10 @@ class LabelledGridView(DecodedImageView):
         if getattr(self, "min_tile_px", None) is None or image is None:
             return
         rows_px, cols_px = image.shape[:2]
-        scale = min((self.viewport().width() - self._label_px) / cols_px, self.viewport().height() / rows_px)
-        margin = self._label_px / max(scale, 1e-6)
-        self.box.setRange(xRange=(-margin, cols_px), yRange=(0, rows_px), padding=0)
+        width, height = self.viewport().width() - 2 * PAD_PX, self.viewport().height() - 2 * PAD_PX
+        scale = max(min((width - self._label_px) / cols_px, height / rows_px), 1e-6)
+        pad, margin = PAD_PX / scale, (self._label_px + PAD_PX) / scale
+        self.box.setRange(xRange=(-margin, cols_px + pad), yRange=(-pad, rows_px + pad), padding=0)
 
     def _place_labels(self, places: list[tuple[str, float, float, tuple[float, float], str]]) -> None:
         """Reuse the text items already in the view: a grid redrawn while a slider moves keeps its labels."""

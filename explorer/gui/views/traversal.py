@@ -29,6 +29,7 @@ from explorer.protocol import TraversalRequest, TraversalResult
 
 ROW_CHOICES = {"all dimensions": None, "top 5": 5, "top 10": 10}  # ordered by KL, else code spread
 MIN_TILE_PX = 24  # a tile is never drawn smaller on screen: the grid scrolls instead
+INACTIVE_RULE = "Off: only the dimensions the model uses (KL above 0.1 nats, or code spread ≥ 0.05)"
 
 
 class TraversalGrid(AnalysisView):
@@ -46,7 +47,6 @@ class TraversalGrid(AnalysisView):
         controls = QHBoxLayout()
         self.rows_label = QLabel("Rows")
         self.show_all = QCheckBox("Show all dimensions")
-        self.show_all.setToolTip("Off: only the dimensions the model uses (KL above 0.1 nats, or spread ≥ 0.05)")
         for widget in (QLabel("Columns"), self.steps, self.span, self.rows_label, self.rows, self.show_all):
             controls.addWidget(widget)
         controls.addStretch(1)
@@ -69,7 +69,8 @@ class TraversalGrid(AnalysisView):
         continuous = continuous_mask(resolve(info.layout, info.latent_dim))
         active = [d for d in order if not continuous[d] or info.active is None or info.active[d]]
         hidden = len(order) - len(active)
-        self.show_all.setText(f"Show all dimensions ({hidden} inactive)" if hidden else "Show all dimensions")
+        self.show_all.setText(f"Show all {len(order)} dimensions" if hidden else "Show all dimensions")
+        self.show_all.setToolTip(f"{INACTIVE_RULE}: {hidden} hidden" if hidden else INACTIVE_RULE)
         if not self.show_all.isChecked() and active:  # a model using none of its dims still shows them all
             order = active
         limit = ROW_CHOICES[self.rows.currentText()]
