@@ -537,6 +537,26 @@ class CompareExportResult(Result):
 
 
 @dataclass(frozen=True)
+class TraversalVideoRequest(ModelRequest):
+    """Write a traversal the view already has as a GIF or MP4 (by `path`'s extension) on the worker: frame t shows
+    every row's tile t side by side, there and back, each tile enlarged `scale`x (`animation.save_traversal`)."""
+
+    path: str
+    tiles: Image  # (rows * columns, H, W[, 3]) in row order, as TraversalResult.tiles
+    rows: int
+    metadata: dict[str, Any]
+    scale: int = 1
+    fps: float = 8.0
+
+
+@dataclass(frozen=True)
+class TraversalVideoResult(Result):
+    path: str
+    frames: int
+    size: tuple[int, int]  # (width, height) in pixels
+
+
+@dataclass(frozen=True)
 class TrilemmaRequest(ModelRequest):
     """One model's row of the Analysis tab's trilemma table: sampling speed, reconstruction error and factor
     coverage of prior samples (engine/trilemma.py)."""
@@ -552,7 +572,7 @@ class FactorCoverage:
     name: str
     classes: int  # the factor's classes in the data set
     data_classes: int  # classes the n data images are read as
-    sample_classes: int  # of those, the classes some prior sample is read as
+    sample_classes: int  # of those, the classes prior samples reach (are read as ≥ ¼ as often as the data)
     distance: float  # total-variation distance of the two read class histograms, 0..1
 
 
@@ -589,4 +609,5 @@ RESULT_OF: dict[type[Request], type[Result]] = {
     CodeMatchRequest: CodeMatchResult,
     TrilemmaRequest: TrilemmaResult,
     CompareExportRequest: CompareExportResult,
+    TraversalVideoRequest: TraversalVideoResult,
 }

@@ -73,6 +73,25 @@ def read_mp4_metadata(path: str | Path) -> dict[str, Any]:
         return dict(json.loads(container.metadata[MP4_COMMENT]))
 
 
+def save_traversal(
+    path: str | Path,
+    tiles: np.ndarray,
+    rows: int,
+    columns: int,
+    metadata: dict[str, Any],
+    fps: float = DEFAULT_FPS,
+    scale: int = 1,
+) -> tuple[int, tuple[int, int]]:
+    """A traversal's GIF or MP4 (the Traversal tab's and `export traversal`'s): frame t holds every row's tile t side
+    by side, swept there and back, enlarged `scale`x; (frames, (width, height) as written)."""
+    from explorer.common.figures import enlarge
+
+    frames = [enlarge(f, scale) for f in exporting.traversal_frames(tiles, rows, columns)]
+    save_animation(path, frames, metadata, fps)
+    height, width = (even(frames[0]) if output_format(path) == "mp4" else frames[0]).shape[:2]
+    return len(frames), (width, height)
+
+
 def save_animation(
     path: str | Path, frames: list[np.ndarray], metadata: dict[str, Any], fps: float = DEFAULT_FPS
 ) -> None:

@@ -28,7 +28,7 @@ from checkpoints.flags import add_import_flags, load_options
 from checkpoints.layout import has_categorical, neutral
 from checkpoints.layout import metadata as layout_metadata
 from explorer.common import exporting, figures
-from explorer.common.animation import output_format, save_animation
+from explorer.common.animation import output_format, save_traversal
 from explorer.common.dims import row_order
 from explorer.common.flags import OneLineParser, count, finite, seed
 from explorer.common.grids import CATEGORICAL_RULE
@@ -211,11 +211,10 @@ def _export_traversal(args: argparse.Namespace, models: list[checkpoints.Model])
         _sources(args, models), z, dims, args.steps, args.span, has_categorical(model.layout)
     )
     if args.gif or args.mp4:
-        frames = exporting.traversal_frames(tiles, len(dims), len(tiles) // len(dims))
         scale = args.scale or (figures.auto_scale(tiles.shape[1:3]) if args.mp4 else 1)
         if args.mp4:  # a GIF's metadata stays what it always was; a video also says its rate and enlargement
             metadata = {**metadata, "fps": args.fps, "scale": scale}
-        save_animation(args.out, [figures.enlarge(f, scale) for f in frames], metadata, args.fps)
+        save_traversal(args.out, tiles, len(dims), len(tiles) // len(dims), metadata, args.fps, scale)
     else:
         exporting.save_png(args.out, figures.enlarge(grid, args.scale or 1), metadata)
 

@@ -44,6 +44,8 @@ from explorer.protocol import (
     Result,
     TraversalRequest,
     TraversalResult,
+    TraversalVideoRequest,
+    TraversalVideoResult,
     TrilemmaRequest,
 )
 
@@ -263,6 +265,19 @@ def compare_export(job: Job, request: CompareExportRequest) -> CompareExportResu
     return CompareExportResult(request.view, request.request_id, request.models[0], request.path, frames, size)
 
 
+def traversal_video(job: Job, request: TraversalVideoRequest) -> TraversalVideoResult:
+    """The Traversal tab's Export MP4…: encoded and written here, off the GUI thread."""
+    from checkpoints.atomic import check_output
+    from explorer.common.animation import save_traversal
+
+    check_output(request.path, overwrite=False, remedy="choose another file name")  # never over a checkpoint
+    columns = len(request.tiles) // request.rows
+    frames, size = save_traversal(
+        request.path, request.tiles, request.rows, columns, request.metadata, request.fps, request.scale
+    )
+    return TraversalVideoResult(request.view, request.request_id, request.model_id, request.path, frames, size)
+
+
 Handler = Callable[[Job, Any], Result | None]
 HANDLERS: dict[type[Request], Handler] = {
     DecodeRequest: decode,
@@ -280,4 +295,5 @@ HANDLERS: dict[type[Request], Handler] = {
     CodeMatchRequest: match_codes,
     TrilemmaRequest: trilemma,
     CompareExportRequest: compare_export,
+    TraversalVideoRequest: traversal_video,
 }

@@ -244,3 +244,29 @@ def test_compare_from_a_data_sample_starts_every_model_at_its_own_encoding(tmp_p
     checkpoints.save(checkpoints.create_model("mlp", "vae", 3, (1, 8, 8), seed=3), orphan)
     assert _export(a, orphan, "--out", tmp_path / "o.png", "--sample", "5") == 2
     assert "--sample needs every model to encode its data; orphan cannot" in capsys.readouterr().err
+
+
+def test_the_traversal_tab_exports_the_commands_mp4_through_its_button(qtbot, window, tmp_path, monkeypatch):
+    from explorer.gui.views import base
+
+    path = make_model_file(tmp_path, latent_dim=3, kl=(0.2, 2.0, 0.9))
+    open_and_wait(qtbot, window, [path])
+    z = np.array([0.5, 0.0, -0.5], np.float32)
+    window.set_z(z)
+    view = window.tabs.traversal
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.result is not None and view.result.z.tolist() == z.tolist(), timeout=10_000)
+    gui = tmp_path / "gui.mp4"
+    monkeypatch.setattr(base.QFileDialog, "getSaveFileName", lambda *a, **k: (str(gui), "*.mp4"))
+    button = next(b for b in view.findChildren(compare.QPushButton) if b.text() == "Export MP4…")
+    button.click()
+    qtbot.waitUntil(lambda: view.exported.text().startswith("wrote gui.mp4 (20 frames, "), timeout=10_000)
+    np.save(tmp_path / "z.npy", z)
+    cli = tmp_path / "cli.mp4"
+    assert main(["export", "traversal", str(path), "--out", str(cli), "--z", str(tmp_path / "z.npy")]) == 0
+    assert read_mp4_metadata(gui) == read_mp4_metadata(cli)
+    decoded = []
+    for video in (gui, cli):
+        with av.open(str(video)) as container:
+            decoded.append(np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]))
+    assert decoded[0].shape == (20, TILE, 3 * TILE + 2 * GAP, 3) and np.array_equal(decoded[0], decoded[1])

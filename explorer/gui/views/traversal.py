@@ -6,6 +6,7 @@ class names), after or between the continuous rows as `dims.row_order` puts it."
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -22,10 +23,12 @@ from PySide6.QtWidgets import (
 
 from checkpoints.layout import continuous_mask, group_of, has_categorical, resolve
 from explorer.common import exporting
+from explorer.common.animation import DEFAULT_FPS
 from explorer.common.dims import order_basis, row_order
+from explorer.common.figures import auto_scale
 from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.grid_view import LabelledGridView
-from explorer.protocol import TraversalRequest, TraversalResult
+from explorer.protocol import TraversalRequest, TraversalResult, TraversalVideoRequest, TraversalVideoResult, ViewKey
 
 ROW_CHOICES = {"all dimensions": None, "top 5": 5, "top 10": 10}  # ordered by KL, else code spread
 MIN_TILE_PX = 24  # a tile is never drawn smaller on screen: the grid scrolls instead
@@ -44,6 +47,7 @@ class TraversalGrid(AnalysisView):
             self.rows.addItem(text)
         export_png = QPushButton("Export PNG…", clicked=lambda: self.export_png())
         export_gif = QPushButton("Export GIF…", clicked=lambda: self.export_gif())
+        export_mp4 = QPushButton("Export MP4…", clicked=lambda: self.export_mp4())
         controls = QHBoxLayout()
         self.rows_label = QLabel("Rows")
         self.show_all = QCheckBox("Show all dimensions")
@@ -52,11 +56,14 @@ class TraversalGrid(AnalysisView):
         controls.addStretch(1)
         controls.addWidget(export_png)
         controls.addWidget(export_gif)
+        controls.addWidget(export_mp4)
         self.view = LabelledGridView("traversal: each row moves one dimension around the current code", MIN_TILE_PX)
         self.scroll = QScrollArea(widgetResizable=True)
         self.scroll.setWidget(self.view)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        self.exported = QLabel(visible=False)  # what the last Export MP4… wrote
+        layout.addWidget(self.exported)
         layout.addWidget(self.scroll, 1)
         changes = (self.steps.valueChanged, self.span.valueChanged, self.rows.currentIndexChanged)
         for signal in (*changes, self.show_all.toggled):
@@ -88,7 +95,12 @@ class TraversalGrid(AnalysisView):
             )
         )
 
-    def show_result(self, result: TraversalResult) -> None:
+    def show_result(self, result: TraversalResult | TraversalVideoResult) -> None:
+        if isinstance(result, TraversalVideoResult):
+            w, h = result.size
+            self.exported.setText(f"wrote {Path(result.path).name} ({result.frames} frames, {w}×{h} px)")
+            self.exported.show()
+            return
         self.result = result
         info = self.context.models.get(result.model_id)
         kl = info.kl_per_dim if info else None
@@ -124,3 +136,19 @@ class TraversalGrid(AnalysisView):
             frames = exporting.traversal_frames(self.result.tiles, self.result.rows, self.result.columns)
             exporting.save_gif(path, frames, self.metadata())
         return path
+
+    def export_mp4(self, path: str | None = None) -> TraversalVideoRequest | None:
+        """Export MP4… (GUI thread): the GIF's frames as H.264, tiles enlarged to at least 128 px (nearest), the
+        metadata in the video's comment; encoded and written by the worker, as `export traversal --mp4` writes it."""
+        if self.result is None:
+            return None
+        path = path or self.ask_path("Export MP4", "mp4")
+        if not path:
+            return None
+        r, scale = self.result, auto_scale(self.result.tiles.shape[1:3])
+        metadata = {**self.metadata(), "fps": DEFAULT_FPS, "scale": scale}
+        key = ViewKey(self.name, "video")
+        rid = self.latest.next_id(key)
+        request = TraversalVideoRequest(key, rid, r.model_id, path, r.tiles, r.rows, metadata, scale)
+        self.requested.emit(request)
+        return request
