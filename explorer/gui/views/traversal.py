@@ -51,7 +51,7 @@ class TraversalGrid(AnalysisView):
         controls = QHBoxLayout()
         self.rows_label = QLabel("Rows")
         self.show_all = QCheckBox("Show all dimensions")
-        for widget in (QLabel("Columns"), self.steps, self.span, self.rows_label, self.rows, self.show_all):
+        for widget in (QLabel("Columns"), self.steps, self.span, self.rows_label, self.rows):
             controls.addWidget(widget)
         controls.addStretch(1)
         controls.addWidget(export_png)
@@ -62,6 +62,7 @@ class TraversalGrid(AnalysisView):
         self.scroll.setWidget(self.view)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addWidget(self.show_all)  # a line of its own: the controls above already fill a narrow window
         self.exported = QLabel(visible=False)  # what the last Export MP4… wrote
         layout.addWidget(self.exported)
         layout.addWidget(self.scroll, 1)
