@@ -212,6 +212,12 @@ def test_the_compare_tab_exports_the_commands_picture_through_its_button(qtbot, 
     button.click()
     qtbot.waitUntil(lambda: view.exported.text().startswith("wrote gui.mp4 (12 frames"), timeout=10_000)
     assert read_mp4_metadata(tmp_path / "gui.mp4")["link"] == "factor"
+    gif = tmp_path / "gui.gif"
+    monkeypatch.setattr(compare.QFileDialog, "getSaveFileName", lambda *a, **k: (str(gif), "PNG picture (*.png)"))
+    button.click()  # the name's extension wins over the chosen filter
+    qtbot.waitUntil(lambda: view.exported.text().startswith("wrote gui.gif (12 frames"), timeout=10_000)
+    with Image.open(gif) as animation:
+        assert animation.n_frames == 12 and json.loads(animation.info["comment"])["view"] == "compare"
 
 
 def test_the_compare_tab_says_a_bad_file_name_or_a_checkpoint_in_one_sentence(qtbot, window, tmp_path, pair):
