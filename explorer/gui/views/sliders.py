@@ -87,7 +87,9 @@ class LatentSliderPanel(QWidget):
         self.grid = QGridLayout()
         self.grid.setColumnStretch(2, 1)
         inner = QWidget()
-        inner.setLayout(self.grid)
+        column = QVBoxLayout(inner)
+        column.addLayout(self.grid)
+        column.addStretch(1)  # a few rows stay at the top instead of spreading over the panel's height
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(inner)
 
