@@ -95,6 +95,16 @@ def test_a_collapsed_decoder_reaches_fewer_factor_classes_than_one_that_spreads(
     assert [b for b, _ in spread.ms_per_image] == [1, 64] and all(ms > 0 for _, ms in spread.ms_per_image)
 
 
+def test_a_class_sampled_four_times_too_rarely_is_not_reached():
+    data = np.repeat(np.arange(4), 250)[:, None]  # four classes, a quarter each
+    rare = np.concatenate([np.repeat([0, 1, 2], 300), np.full(100, 3)])  # class 3 at 10%: reached
+    dropped = np.concatenate([np.repeat([0, 1, 2], 320), np.full(40, 3)])  # class 3 at 4% (< 6.25%): dropped
+    assert trilemma.coverage(rare[:, None], data, ("f",), (4,))["factors"][0].sample_classes == 4
+    found = trilemma.coverage(dropped[:, None], data, ("f",), (4,))
+    assert found["classes_reached"] == 0.75 and found["cells_reached"] is None
+    assert abs(found["histogram_distance"] - 0.21) < 1e-9  # ½ (3 × 0.07 + 0.21)
+
+
 def test_without_a_reader_or_factors_the_row_says_why(tmp_path, monkeypatch):
     data = Toy()
     monkeypatch.setattr("trainer.reader.READERS", tmp_path)

@@ -3,7 +3,8 @@
 Dimension x factor mutual information as a heat map, the disentanglement metrics of every open
 model side by side (stored in the checkpoint or its `latent-train eval` sidecar, else measured on
 request), histograms of the aggregate posterior per dimension against N(0, 1), the worst-fitting
-data samples and the rarest codes as thumbnails: click one to load its code into the sliders.
+data samples and the rarest codes as thumbnails: click one to load its code into the sliders. A second
+sub-tab holds the trilemma table of every open model (sampling speed, reconstruction error, factor coverage).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -113,13 +115,15 @@ class AnalysisPanel(AnalysisView):
         column.addWidget(_box(upper, self.how_measured, stretch_first=True))
         column.addWidget(_box(QLabel(HISTOGRAM_NOTE, wordWrap=True), self.histograms, stretch_last=True))
         column.addWidget(lists)
-        self.trilemma = TrilemmaSection(self)  # its own Measure, Cancel and progress: every open model
-        column.addWidget(self.trilemma)
-        column.setSizes([250, 230, 130, 150])
+        column.setSizes([250, 230, 130])
         column.setStretchFactor(1, 1)
+        self.trilemma = TrilemmaSection(self)  # every open model, with its own Measure, Cancel and progress
+        self.sections = QTabWidget(documentMode=True)
+        self.sections.addTab(_box(top, column, stretch_last=True), "This model")
+        self.sections.addTab(self.trilemma, "Trilemma: all open models")
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(column, 1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.sections)
 
         self.ranking.currentIndexChanged.connect(self._show_outliers)
         for strip in (self.outliers, self.rare):

@@ -46,8 +46,9 @@ def how_measured(n: int, seed: int) -> str:
         f"decode(encoder mean) over {n:,} data samples (seed {seed}), for a GAN of decode(projection) over 16; "
         f"coverage: {n:,} prior samples (seed {seed}, each latent group from its prior) and {n:,} data images, "
         "both read by the data set's factor reader, so its own confusions cancel. Classes reached: of the classes "
-        "the data images are read as, the share some sample is read as too, mean over factors; pair cells: the "
-        "same for each pair of factors, mean over pairs; histogram distance: ½ Σ |p_samples − p_data| of each "
+        "the data images are read as, the share the samples reach (are read as at least ¼ as often as the data), "
+        "mean over factors; pair cells: the same for the cells of each pair of factors, mean over pairs; "
+        "histogram distance: ½ Σ |p_samples − p_data| of each "
         "factor's read class histogram (0 the same, 1 disjoint), mean over factors."
     )
 
@@ -92,8 +93,9 @@ class TrilemmaTable(QTableWidget):
 
     def _fill(self, model_id: int) -> None:
         row, state = self.rows[model_id], self.states.get(model_id, "")
-        self.setSpan(row, 0, 1, 1)
-        self.setSpan(row, COVERAGE, 1, 1)
+        for col in (0, COVERAGE):
+            if self.columnSpan(row, col) > 1:
+                self.setSpan(row, col, 1, 1)
         if not isinstance(state, TrilemmaResult):
             self.setSpan(row, 0, 1, len(COLUMNS))
             self._put(row, 0, state or "— (press Measure)", state)
@@ -112,7 +114,7 @@ class TrilemmaTable(QTableWidget):
             for c in state.factors
         )
         self._put(row, 3, f"{state.classes_reached:.0%}", f"{state.coverage_note}\n{per_factor}")
-        pairs = "\n".join(f"{f} × {g}: {s} of {d} cells" for f, g, d, s in state.pairs)
+        pairs = "\n".join(f"{f} × {g}: {s} of the {d} cells the data reach" for f, g, d, s in state.pairs)
         cells = "—" if state.cells_reached is None else f"{state.cells_reached:.0%}"
         self._put(row, 4, cells, pairs or "one factor: no pairs")
         distances = "\n".join(f"{c.name}: {c.distance:.3f}" for c in state.factors)
@@ -145,10 +147,10 @@ class TrilemmaSection(QWidget):
         for w in (self.measure_button, self.cancel_button, self.bar):
             top.addWidget(w)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.how_measured)
+        layout.setContentsMargins(6, 6, 6, 6)
         self._measuring: set[int] = set()
 
     def key(self, model_id: int) -> ViewKey:
