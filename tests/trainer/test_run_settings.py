@@ -36,6 +36,10 @@ NON_DEFAULT = {
     "every": 2,
     "checkpoint_every": 1,
     "description": "a run",
+    "codes": "cat:3,cont:1",
+    "info_weight": 0.5,
+    "conditional": True,
+    "width": 16,
 }
 NOT_RECORDED = FILE_FLAGS | {"kind", "device"}  # the files, the sub-command, and the resuming machine's device
 

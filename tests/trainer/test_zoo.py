@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from safetensors import safe_open
 
@@ -34,6 +35,9 @@ TRAINING_FIELDS = (
     "seed",
     "precision",
     "warmup",
+    "codes",
+    "conditional",
+    "width",
 )
 
 
@@ -58,10 +62,11 @@ def test_the_zoo_is_small_enough_to_ship():
 def test_a_zoo_model_opens_decodes_and_matches_its_recipe(name):
     recipe = RECIPES[name]
     model = zoo_model(name)
+    codes = sum(g.size for g in model.meta.layout[1:])  # a structured GAN: --latent-dim is the noise before them
     assert (model.kind, model.meta.arch, model.latent_dim, model.meta.dataset) == (
         recipe.kind,
         recipe.arch,
-        recipe.latent_dim,
+        recipe.latent_dim + codes,
         recipe.dataset,
     )
     assert model.meta.steps == recipe.steps
@@ -87,6 +92,37 @@ def test_autoencoders_carry_their_figures(name):
         assert correlations.shape == (model.latent_dim, len(model.meta.factor_names))
         for key in ("mig", "factorvae", "dci_disentanglement"):
             assert 0 <= model.meta.metrics[key] <= 1, key
+
+
+def test_the_conditional_digits_follow_the_chosen_class():
+    """digits-cgan: 500 generated digits, 50 per class, are nearest to the mean real image of the class they were
+    generated for (chance: 10 %)."""
+    model = zoo_model("digits-cgan")
+    noise, digit = model.layout
+    assert (noise.kind, digit.kind, digit.labels) == ("noise", "categorical", tuple("0123456789"))
+    data = datasets.get("digits", image_size=model.image_shape[1])
+    real = data.images(np.arange(len(data)))
+    means = torch.stack([real[torch.from_numpy(data.labels == c)].mean(0) for c in range(10)]).flatten(1)
+    wanted = torch.arange(500) % 10
+    z = torch.cat([torch.randn(500, noise.size, generator=torch.Generator().manual_seed(0)), F.one_hot(wanted)], 1)
+    nearest = torch.cdist(model.decode(z).flatten(1), means).argmin(1)
+    assert float((nearest == wanted).float().mean()) > 0.9
+
+
+def test_the_infogan_reads_its_codes_back_and_carries_its_figures():
+    model = zoo_model("dsprites-infogan")
+    assert [g.kind for g in model.layout] == ["noise", "categorical", "uniform"] and model.has_encoder
+    for key in ("mig", "factorvae", "dci_disentanglement", "sap"):
+        assert 0 <= model.meta.metrics[key] <= 1, key
+    # Q recovers the codes the generator was given: the categorical class and the continuous values
+    layout, n = model.layout, 500
+    g = torch.Generator().manual_seed(0)
+    cls = torch.randint(3, (n,), generator=g)
+    cont = torch.rand(n, layout[2].size, generator=g) * 2 - 1
+    z = torch.cat([torch.randn(n, layout[0].size, generator=g), F.one_hot(cls, 3).float(), cont], 1)
+    code = model.encode(model.decode(z))[0]
+    assert float((code[:, layout[0].size : -layout[2].size].argmax(1) == cls).float().mean()) > 0.9
+    assert float(torch.corrcoef(torch.stack([code[:, -1], cont[:, -1]]))[0, 1]) > 0.8
 
 
 def test_stored_reconstruction_error_is_that_of_the_shipped_weights():
