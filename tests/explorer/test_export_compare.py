@@ -264,8 +264,7 @@ def test_the_traversal_tab_exports_the_commands_mp4_through_its_button(qtbot, wi
     qtbot.waitUntil(lambda: view.result is not None and view.result.z.tolist() == z.tolist(), timeout=10_000)
     gui = tmp_path / "gui.mp4"
     monkeypatch.setattr(base.QFileDialog, "getSaveFileName", lambda *a, **k: (str(gui), "*.mp4"))
-    button = next(b for b in view.findChildren(compare.QPushButton) if b.text() == "Export MP4…")
-    button.click()
+    next(a for a in view.export_menu.actions() if a.text() == "MP4…").trigger()
     qtbot.waitUntil(lambda: view.exported.text().startswith("wrote gui.mp4 (20 frames, "), timeout=10_000)
     np.save(tmp_path / "z.npy", z)
     cli = tmp_path / "cli.mp4"

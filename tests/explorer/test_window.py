@@ -148,3 +148,13 @@ def test_a_long_description_wraps_instead_of_widening_the_window(qtbot, window, 
     open_and_wait(qtbot, window, [path])
     assert description.strip() in window.caption.text()
     assert window.minimumSizeHint().width() <= narrow + 20
+
+
+def test_the_window_fits_a_1280_pixel_screen_with_every_tab_filled(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, [make_model_file(tmp_path, "a"), make_model_file(tmp_path, "b", seed=1)])
+    for i in range(window.tabs.count()):  # each tab once, so each builds what it shows
+        window.tabs.setCurrentIndex(i)
+        qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1280, [
+        (window.tabs.tabText(i), window.tabs.widget(i).minimumSizeHint().width()) for i in range(window.tabs.count())
+    ]

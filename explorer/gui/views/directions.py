@@ -63,6 +63,8 @@ class DirectionsPanel(AnalysisView):
         self.method = QComboBox()
         for text, method in METHODS.items():
             self.method.addItem(text, method)
+        self.method.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.method.setMinimumContentsLength(12)  # the names elide: the row fits a 1280-pixel screen with the docks
         self.k = QSpinBox(minimum=1, maximum=64, value=10, prefix="k = ")
         self.n = QSpinBox(minimum=200, maximum=200_000, value=10_000, singleStep=1000, prefix="samples ")
         self.n.setToolTip("prior samples for GANSpace; encoded (or labelled) samples that name the directions")
@@ -99,7 +101,7 @@ class DirectionsPanel(AnalysisView):
         self.span = QDoubleSpinBox(minimum=0.1, maximum=20, value=3.0, singleStep=0.5, prefix="± ")
         export = QPushButton("Export PNG…", clicked=lambda: self.export_png())
         grid_controls = QHBoxLayout()
-        for w in (QLabel("Rows: z + t·direction, columns"), self.steps, self.span):
+        for w in (QLabel("Rows: z + t·d"), self.steps, self.span):
             grid_controls.addWidget(w)
         grid_controls.addStretch(1)
         grid_controls.addWidget(export)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -45,18 +46,19 @@ class TraversalGrid(AnalysisView):
         self.rows = QComboBox()
         for text in ROW_CHOICES:
             self.rows.addItem(text)
-        export_png = QPushButton("Export PNG…", clicked=lambda: self.export_png())
-        export_gif = QPushButton("Export GIF…", clicked=lambda: self.export_gif())
-        export_mp4 = QPushButton("Export MP4…", clicked=lambda: self.export_mp4())
+        self.export_menu = QMenu(self)  # one button, so the controls fit a 1280-pixel screen beside the docks
+        self.export_menu.addAction("PNG…", lambda: self.export_png())
+        self.export_menu.addAction("GIF…", lambda: self.export_gif())
+        self.export_menu.addAction("MP4…", lambda: self.export_mp4())
+        export = QPushButton("Export")
+        export.setMenu(self.export_menu)
         controls = QHBoxLayout()
         self.rows_label = QLabel("Rows")
         self.show_all = QCheckBox("Show all dimensions")
         for widget in (QLabel("Columns"), self.steps, self.span, self.rows_label, self.rows):
             controls.addWidget(widget)
         controls.addStretch(1)
-        controls.addWidget(export_png)
-        controls.addWidget(export_gif)
-        controls.addWidget(export_mp4)
+        controls.addWidget(export)
         self.view = LabelledGridView("traversal: each row moves one dimension around the current code", MIN_TILE_PX)
         self.scroll = QScrollArea(widgetResizable=True)
         self.scroll.setWidget(self.view)
