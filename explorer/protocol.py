@@ -59,12 +59,11 @@ class PictureRow:
 
     @property
     def label(self) -> str:
-        """Two lines beside the row: which dimension, and what it does (e.g. "turns 111°, smile moves 0.30")."""
+        """Two lines beside the row: which dimension, and what it does (e.g. "turns 111°, smile 0.30": the mean head
+        turn, and the mean change of the smile on the frontal steps, beside the reader's floor)."""
         name = "head turn" if self.factor == "azimuth" else self.factor
-        return (
-            f"z{self.dim}: {name} (r {self.r:+.2f})\n"
-            f"turns {self.turn_deg:.0f}°, smile moves {self.smile_span:.2f} (floor {self.floor:.2f})"
-        )
+        what = f"turns {self.turn_deg:.0f}°, smile {self.smile_span:.2f} (floor {self.floor:.2f})"
+        return f"z{self.dim} · {name} (r {self.r:+.2f})\n{what}"
 
 
 @dataclass(frozen=True)

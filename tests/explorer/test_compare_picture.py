@@ -50,8 +50,8 @@ def test_compare_opens_on_each_models_head_turn_and_smile_rows_with_their_spans(
         assert grid.image().shape[:2] == (rows, PICTURE_STEPS * 32 + (PICTURE_STEPS - 1) * 2)
         texts = [label.toPlainText() for label in grid._labels]
         assert texts == [
-            f"z{az}: head turn (r +0.85)\nturns {turn}°, smile moves 0.30 (floor 0.27)",
-            f"z{smile}: smile (r -0.60)\nturns 4°, smile moves 0.90 (floor 0.27)",
+            f"z{az} · head turn (r +0.85)\nturns {turn}°, smile 0.30 (floor 0.27)",
+            f"z{smile} · smile (r -0.60)\nturns 4°, smile 0.90 (floor 0.27)",
         ]
     # stacked, the rows are wide enough to see: tiles of at least 48 screen pixels at 1280×800
     qtbot.waitUntil(lambda: view.views[ids["beta1"]].width() > 600, timeout=5000)
