@@ -62,7 +62,8 @@ def add_parser(kinds: Any, common: Callable[[argparse.ArgumentParser, bool], Non
     sub.add_argument(
         "--dims",
         default="auto",
-        help="auto (the first model's top 6 linked dims by KL, as the Compare tab), a factor name (azimuth: "
+        help="auto (the first model's top 6 linked dims by KL, as the Compare tab), picture (each faces model's "
+        "measured head-turn and smile dims, the classic slide), a factor name (azimuth: "
         "each model's dim most correlated with it), or the first model's dims, comma-separated",
     )
     sub.add_argument(
@@ -104,7 +105,13 @@ def export(args: argparse.Namespace, models: list[checkpoints.Model], z: np.ndar
         z = bases[0]
     assert z is not None
     codes = [_linked_code(infos[0], info, z, None if bases is None else bases[i], link) for i, info in enumerate(infos)]
-    rows = _factor_rows(args, models, infos) if _is_factor(args.dims) else _linked_rows(args.dims, infos, link)
+    if args.dims == "picture":
+        rows, codes = _picture_rows(infos, args.span), [_at_means(c, info) for c, info in zip(codes, infos)]
+        link = "picture (each model's measured head-turn and smile dims)"
+    elif _is_factor(args.dims):
+        rows = _factor_rows(args, models, infos)
+    else:
+        rows = _linked_rows(args.dims, infos, link)
     kept = [i for i, r in enumerate(rows) if any(d >= 0 for d, _ in r)]
     if 0 not in kept:
         raise ValueError(f"{infos[0].name} has no continuous dimension to traverse for --dims {args.dims}")
@@ -197,6 +204,12 @@ def _usable(info: ModelInfo) -> list[bool]:
 
 
 def _link(flag: str, infos: list[ModelInfo]) -> str:
+    other = next((i for i in infos if i.dataset != infos[0].dataset), None)
+    if other is not None:  # factors of two data sets do not match, and neither do their dimensions' meanings
+        raise ValueError(
+            f"export compare puts models of one data set side by side; {infos[0].name} is a {infos[0].dataset} "
+            f"model and {other.name} a {other.dataset} one"
+        )
     stored = all(i.factor_correlations is not None for i in infos)
     if flag == "factor" and not stored:
         missing = next(i.name for i in infos if i.factor_correlations is None)
@@ -261,6 +274,27 @@ def _linked_rows(text: str, infos: list[ModelInfo], link: str) -> list[list[tupl
         found = links(ref, info, link)
         out.append([found.get(d, UNLINKED) for d in order])
     return out
+
+
+def _picture_rows(infos: list[ModelInfo], span: float) -> list[list[tuple[int, float]]]:
+    """Each model's measured head-turn and smile rows (ModelInfo.picture), over span_sd of their own spread, as
+    the Compare tab's picture shows them: gains relative to --range, which multiplies them."""
+    for info in infos:
+        if not info.picture:
+            raise ValueError(
+                f"--dims picture needs the head-turn and smile rows that latent-train zoo --measure stores; "
+                f"{info.name} has none"
+            )
+    return [[(row.dim, row.span_sd * spread(info, row.dim) / span) for row in info.picture] for info in infos]
+
+
+def _at_means(z: np.ndarray, info: ModelInfo) -> np.ndarray:
+    """z with each picture row's dim at its codes' mean, where the measured traversal is centred."""
+    z = np.asarray(z, np.float32).copy()
+    for row in info.picture:
+        if info.latent_mean is not None:
+            z[row.dim] = info.latent_mean[row.dim]
+    return z
 
 
 def _is_factor(text: str) -> bool:

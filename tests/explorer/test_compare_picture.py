@@ -73,3 +73,29 @@ def test_the_picture_rows_traverse_the_measured_dims_around_their_mean(qtbot, wi
     request = view.export_request(str(tmp_path / "slide.png"))
     assert request is not None and request.dims == ((1, 3), (2, 0)) or request.dims == ((2, 0), (1, 3))
     assert request.steps == PICTURE_STEPS
+
+
+def test_export_compare_dims_picture_draws_each_models_measured_rows(tmp_path, capsys):
+    import json
+
+    from PIL import Image
+
+    from explorer.cli import main
+
+    a = _faces_model(tmp_path, "beta1", 2, 0, 29.0, 0)
+    b = _faces_model(tmp_path, "beta250", 1, 3, 111.0, 1)
+    out = tmp_path / "slide.png"
+    assert main(["export", "compare", str(b), str(a), "--dims", "picture", "--out", str(out)]) == 0
+    meta = json.loads(Image.open(out).text["latent-explorer"])
+    dims = [row["dims"] for row in meta["rows"]]
+    assert dims == [[1, 3], [2, 0]]  # each model's own head-turn, then smile dim
+    plain = _plain_model(tmp_path)
+    assert main(["export", "compare", str(b), str(plain), "--dims", "picture", "--out", str(tmp_path / "x.png")]) == 2
+    assert "--dims picture needs the head-turn and smile rows" in capsys.readouterr().err
+
+
+def _plain_model(folder):
+    model = checkpoints.create_model("mlp", "vae", 4, (3, 32, 32), seed=3, dataset="faces")
+    path = folder / "plain.safetensors"
+    checkpoints.save(model, path)
+    return path
