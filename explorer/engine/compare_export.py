@@ -204,7 +204,8 @@ def _usable(info: ModelInfo) -> list[bool]:
 
 
 def _link(flag: str, infos: list[ModelInfo]) -> str:
-    other = next((i for i in infos if i.dataset != infos[0].dataset), None)
+    first = infos[0].dataset
+    other = next((i for i in infos if first and i.dataset and i.dataset != first), None)
     if other is not None:  # factors of two data sets do not match, and neither do their dimensions' meanings
         raise ValueError(
             f"export compare puts models of one data set side by side; {infos[0].name} is a {infos[0].dataset} "
