@@ -1,7 +1,8 @@
 """Any folder tree of PNG or JPEG images (e.g. CelebA's img_align_celeba), read from disk per batch.
 
-Each image is centre-cropped to a square, resized to the model's size (32 or 64 to train; any of 8…512 pixels for an imported model; bilinear, antialiased by
-Pillow) and converted to RGB or grey; transparent pixels become black. Nothing but the list of
+Each image is centre-cropped to a square, resized to the model's size (32 or 64 to train; any of
+8…512 pixels for an imported model; bilinear, antialiased by Pillow) and converted to RGB or grey;
+transparent pixels become black. Nothing but the list of
 relative paths is held in memory, so 200,000 images cost a few megabytes.
 
 Broken files are caught in two places:
