@@ -66,9 +66,7 @@ def measure_picture(
     """The figures of the module docstring for one faces model."""
     rng = np.random.default_rng(seed)
     indices = rng.choice(len(data), size=SAMPLES, replace=False)
-    codes = np.concatenate(
-        [model.encode(data.images(chunk))[0].cpu().numpy() for chunk in np.array_split(indices, 16)]
-    )
+    codes = np.concatenate([model.encode(data.images(chunk))[0].cpu().numpy() for chunk in np.array_split(indices, 16)])
     r = factor_correlations(codes, data.factors_of(indices))
     mean, std = codes.mean(0), codes.std(0)
     faces = codes[:FACES]

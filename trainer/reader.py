@@ -110,9 +110,7 @@ def blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(x, kernel.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
-def train_reader(
-    name: str, image_size: int, steps: int = STEPS, seed: int = 0, progress: bool = False
-) -> FactorReader:
+def train_reader(name: str, image_size: int, steps: int = STEPS, seed: int = 0, progress: bool = False) -> FactorReader:
     """Train a reader on `name`'s renders at `image_size` (a factored set: dsprites or faces)."""
     data = datasets.get(name, image_size=image_size)
     if not data.has_factors:
@@ -135,9 +133,7 @@ def train_reader(
         schedule.step()
         if progress and step % 250 == 0:
             print(f"reader {name}-{image_size}: step {step} loss {float(loss):.3f}", flush=True)
-    reader = FactorReader(
-        name, data.image_shape, tuple(data.factor_names), tuple(data.factor_values), net.eval(), {}
-    )
+    reader = FactorReader(name, data.image_shape, tuple(data.factor_names), tuple(data.factor_values), net.eval(), {})
     reader.clean_error = clean_error(reader, data)
     return reader
 
