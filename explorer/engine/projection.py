@@ -186,7 +186,7 @@ def read_image(path: str | Path, image_shape: tuple[int, int, int]) -> torch.Ten
         raise ValueError(f"cannot read {path.name} as an image ({why}); give a PNG or JPEG file") from None
     flat = Image.new("RGBA", picture.size, (255, 255, 255, 255))
     flat.alpha_composite(picture)
-    picture = flat.convert("L" if channels == 1 else "RGB").resize((width, height), Image.LANCZOS)
+    picture = flat.convert("L" if channels == 1 else "RGB").resize((width, height), Image.Resampling.LANCZOS)
     pixels = np.asarray(picture, np.float32) / 255
     pixels = pixels[None] if channels == 1 else pixels.transpose(2, 0, 1)
     return torch.from_numpy(np.ascontiguousarray(pixels))[None]

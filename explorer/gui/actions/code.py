@@ -43,7 +43,7 @@ class CodeActions(_Host):
         if info and info.can_encode_data:
             self._send(EncodeSampleRequest(MAIN, self.latest.next_id(MAIN), info.model_id, next(self._seeds)))
         elif info and info.can_project_data:  # a GAN: a random sample's code is found by projection
-            self.project_image()  # type: ignore[attr-defined]  # ProjectionActions, a sibling mixin
+            self.project_image()  # ProjectionActions, a sibling mixin (WindowHost declares it)
 
     def encode_codes(self) -> None:
         info = self.current_info

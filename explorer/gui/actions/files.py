@@ -43,7 +43,16 @@ class FileActions(_Host):
         for path in paths:
             given = data.get(path, {})
             path = str(Path(path).expanduser().absolute())
-            opened_with = replace(options or LoadOptions(), **given)
+            opened_with = (
+                replace(
+                    options or LoadOptions(),
+                    dataset=given.get("dataset"),
+                    data_dir=given.get("data_dir"),
+                    data_file=given.get("data_file"),
+                )
+                if given
+                else (options or LoadOptions())
+            )
             runs = scan_runs(path) if Path(path).is_dir() else {}
             if runs:
                 for stem, steps in runs.items():  # a folder of snapshots: one model per run, at its newest

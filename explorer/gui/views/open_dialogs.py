@@ -159,7 +159,7 @@ class DataSetDialog(QDialog):
         need = DATA_NEEDS.get(name)
         self.hint.setText(f"{name} reads a {need}." if need else f"{name} is made here; no folder or file.")
         self.folder.setEnabled(need == "folder")
-        self.file.setEnabled(bool(need) and need.startswith("file"))
+        self.file.setEnabled(need is not None and need.startswith("file"))
 
     def choice(self) -> DataChoice:
         folder, file = self.folder.text().strip(), self.file.text().strip()
