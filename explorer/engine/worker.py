@@ -10,6 +10,7 @@ is waiting. Results go back as dataclasses of uint8 numpy arrays tagged with req
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -21,6 +22,7 @@ import torch
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 import checkpoints
+from checkpoints.layout import spans
 from checkpoints.statistics import ACTIVE_KL_NATS, ACTIVE_STD
 from explorer.engine import jobs
 from explorer.engine.rendering import Cancelled, open_model
@@ -236,7 +238,7 @@ class InferenceWorker(QObject):
 def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
     from trainer.datasets import DATASETS, unavailable_reason
 
-    meta = model.meta
+    meta = _with_noise_at_its_prior(model)
     note = unavailable_reason(meta.dataset, meta.train_config) if model.has_encoder else "the model has no encoder"
     return ModelInfo(
         model_id=request.model_id,
@@ -286,6 +288,19 @@ def _picture(figures: Any, latent_dim: int) -> tuple[PictureRow, ...]:
     except (KeyError, TypeError, ValueError):
         return ()
     return rows if all(0 <= row.dim < latent_dim for row in rows) else ()
+
+
+def _with_noise_at_its_prior(model: checkpoints.Model):
+    """The model's meta, with a GAN's noise dims described by their prior: an InfoGAN's encoder (its Q network)
+    reads only the codes, so its recorded spread of the noise is 0, which is no statement about the noise."""
+    meta, layout = model.meta, model.layout
+    if model.kind != "gan" or meta.latent_std is None or not any(g.kind == "noise" for g in layout):
+        return meta
+    mean, std = list(meta.latent_mean or [0.0] * model.latent_dim), list(meta.latent_std)
+    for group, (start, stop) in zip(layout, spans(layout)):
+        if group.kind == "noise":
+            mean[start:stop], std[start:stop] = [0.0] * (stop - start), [1.0] * (stop - start)
+    return dataclasses.replace(meta, latent_mean=tuple(mean), latent_std=tuple(std))
 
 
 def _active(meta) -> tuple[bool, ...] | None:

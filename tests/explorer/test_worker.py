@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
+import checkpoints
 from explorer.engine.worker import InferenceWorker
 from explorer.protocol import MAIN, DecodeRequest, DecodeResult, Failure, LoadRequest
 
@@ -74,3 +77,17 @@ def test_no_model_shows_the_welcome_page(qtbot, window, tmp_path):
     assert window.stack.currentIndex() == 0 and window.is_idle()
     open_and_wait(qtbot, window, [make_model_file(tmp_path)])
     assert window.stack.currentIndex() == 1
+
+
+def test_an_infogans_noise_is_described_by_its_prior_not_by_q():
+    from explorer.engine.worker import model_info
+
+    model = checkpoints.load(ZOO_INFOGAN, device="cpu")
+    noise = model.layout[0]
+    assert noise.kind == "noise" and model.meta.latent_std[: noise.size] == (0.0,) * noise.size  # Q reads no noise
+    info = model_info(LoadRequest(0, 0, str(ZOO_INFOGAN)), model)
+    assert info.latent_std[: noise.size] == (1.0,) * noise.size and all(info.active[: noise.size])
+    assert info.latent_std[noise.size :] == model.meta.latent_std[noise.size :]  # the codes keep Q's spread
+
+
+ZOO_INFOGAN = Path(checkpoints.__file__).parent / "zoo" / "dsprites-infogan.safetensors"
