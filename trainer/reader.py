@@ -28,7 +28,7 @@ from checkpoints.atomic import atomic_write_bytes
 from . import datasets
 
 READERS = Path(__file__).resolve().parent.parent / "checkpoints" / "zoo" / "readers"
-STEPS, BATCH, LR = 3000, 128, 1e-3
+STEPS, BATCH, LR = 8000, 128, 1e-3
 BLURS = (0.0, 0.5, 1.0, 1.5)  # Gaussian blur sigmas (pixels at the reader's size), one per quarter batch
 MAX_NOISE = 0.05  # per-image Gaussian noise std, uniform in [0, MAX_NOISE]
 
