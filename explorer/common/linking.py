@@ -42,3 +42,15 @@ def spread(info: Any, dim: int) -> float:
     (the prior's). `info` is a ModelInfo or anything with a `latent_std` sequence or None."""
     std = info.latent_std
     return float(std[dim]) if std is not None and std[dim] > 1e-6 else 1.0
+
+
+def picture_rows(info: Any, z: np.ndarray) -> tuple[np.ndarray, tuple[int, ...], tuple[float, ...]]:
+    """The classic picture's traversal of a model (`info.picture`, measured by `latent-train zoo --measure`): its
+    start code z with each row's dimension at its codes' mean, the rows' dims, and their spans (span_sd of their
+    spread) — where and how far the measurement traversed them. Shared by the Compare tab and export compare."""
+    start = np.asarray(z, np.float32).copy()
+    if info.latent_mean is not None:
+        for row in info.picture:
+            start[row.dim] = info.latent_mean[row.dim]
+    dims = tuple(row.dim for row in info.picture)
+    return start, dims, tuple(row.span_sd * spread(info, row.dim) for row in info.picture)

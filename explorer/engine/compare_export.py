@@ -27,7 +27,7 @@ from checkpoints.layout import continuous_mask, neutral, resolve, spans, with_cl
 from explorer.common import animation, exporting, figures
 from explorer.common.dims import row_order
 from explorer.common.flags import count, finite, seed
-from explorer.common.linking import MIN_CORRELATION, match_dimensions, spread
+from explorer.common.linking import MIN_CORRELATION, match_dimensions, picture_rows, spread
 from explorer.engine import rendering
 from explorer.protocol import CompareExportRequest, LoadRequest, ModelInfo, ViewKey
 
@@ -106,7 +106,15 @@ def export(args: argparse.Namespace, models: list[checkpoints.Model], z: np.ndar
     assert z is not None
     codes = [_linked_code(infos[0], info, z, None if bases is None else bases[i], link) for i, info in enumerate(infos)]
     if args.dims == "picture":
-        rows, codes = _picture_rows(infos, args.span), [_at_means(c, info) for c, info in zip(codes, infos)]
+        for info in infos:
+            if not info.picture:
+                raise ValueError(
+                    f"--dims picture needs the head-turn and smile rows that latent-train zoo --measure stores; "
+                    f"{info.name} has none"
+                )
+        planned = [picture_rows(info, c) for c, info in zip(codes, infos)]
+        codes = [start for start, _, _ in planned]
+        rows = [[(d, span / args.span) for d, span in zip(dims, spans)] for _, dims, spans in planned]
         link = "picture (each model's measured head-turn and smile dims)"
     elif _is_factor(args.dims):
         rows = _factor_rows(args, models, infos)
@@ -275,27 +283,6 @@ def _linked_rows(text: str, infos: list[ModelInfo], link: str) -> list[list[tupl
         found = links(ref, info, link)
         out.append([found.get(d, UNLINKED) for d in order])
     return out
-
-
-def _picture_rows(infos: list[ModelInfo], span: float) -> list[list[tuple[int, float]]]:
-    """Each model's measured head-turn and smile rows (ModelInfo.picture), over span_sd of their own spread, as
-    the Compare tab's picture shows them: gains relative to --range, which multiplies them."""
-    for info in infos:
-        if not info.picture:
-            raise ValueError(
-                f"--dims picture needs the head-turn and smile rows that latent-train zoo --measure stores; "
-                f"{info.name} has none"
-            )
-    return [[(row.dim, row.span_sd * spread(info, row.dim) / span) for row in info.picture] for info in infos]
-
-
-def _at_means(z: np.ndarray, info: ModelInfo) -> np.ndarray:
-    """z with each picture row's dim at its codes' mean, where the measured traversal is centred."""
-    z = np.asarray(z, np.float32).copy()
-    for row in info.picture:
-        if info.latent_mean is not None:
-            z[row.dim] = info.latent_mean[row.dim]
-    return z
 
 
 def _is_factor(text: str) -> bool:

@@ -12,8 +12,7 @@ on the CPU. Worker thread or the headless command path only.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +23,7 @@ from PIL import Image, UnidentifiedImageError
 
 import checkpoints
 from checkpoints import layout as layouts
+from checkpoints.devices import one_cpu_thread
 from checkpoints.images import to_uint8
 from explorer.common.grids import tile_grid
 from explorer.engine import encoding, rendering
@@ -100,7 +100,7 @@ def _project_chunk(model, targets, candidates, candidate_images, settings, shoul
     if settings.steps == 0:
         return starts.view(n, r, -1)[:, 0], start_mse, start_mse
     # the worker serves requests under inference_mode: leave it, and make every tensor the graph keeps anew
-    with torch.inference_mode(False), torch.enable_grad(), _one_cpu_thread(model.device):
+    with torch.inference_mode(False), torch.enable_grad(), one_cpu_thread(model.device):
         penalised, clipped = _masks(model.layout, model.device)
         fixed = ~(penalised | clipped)  # categorical blocks keep their start's one-hot
         goal = targets.repeat_interleave(r, dim=0).clone()
@@ -127,22 +127,6 @@ def _project_chunk(model, targets, candidates, candidate_images, settings, shoul
     z_best = final.view(n, r, -1)[torch.arange(n), choice]
     progress(settings.steps, float(final_mse.min(1).values.mean()))
     return z_best, start_mse, final_mse.min(1).values
-
-
-@contextmanager
-def _one_cpu_thread(device: torch.device) -> Iterator[None]:
-    """Optimise on one intra-op thread on a CPU. Each step is a few small ops, and the GUI thread (or any other
-    process) shares the cores: with two OpenMP threads each op waits for a descheduled one (8 codes, a step:
-    377 ms on two threads beside busy processes, 33 ms on one)."""
-    threads = torch.get_num_threads()
-    if device.type != "cpu" or threads == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _masks(groups: layouts.Layout, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

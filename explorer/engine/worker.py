@@ -239,7 +239,8 @@ def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
     from trainer.datasets import DATASETS, unavailable_reason
 
     meta = _with_noise_at_its_prior(model)
-    note = unavailable_reason(meta.dataset, meta.train_config) if model.has_encoder else "the model has no encoder"
+    data_reason = unavailable_reason(meta.dataset, meta.train_config)  # None: the data set can be made here
+    note = data_reason if model.has_encoder else "the model has no encoder"
     return ModelInfo(
         model_id=request.model_id,
         path=request.path,
@@ -251,7 +252,7 @@ def model_info(request: LoadRequest, model: checkpoints.Model) -> ModelInfo:
         sha256=model.sha256 or "",
         dataset=meta.dataset,
         can_encode_data=note is None,
-        can_project_data=not model.has_encoder and unavailable_reason(meta.dataset, meta.train_config) is None,
+        can_project_data=not model.has_encoder and data_reason is None,
         data_note=note or "",
         description=meta.description,
         beta=meta.beta,

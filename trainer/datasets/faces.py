@@ -8,12 +8,13 @@ which is what lets a beta=1 VAE entangle them and a beta-VAE separate them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from checkpoints.devices import one_cpu_thread
 
 from .base import FactorGrid
 from .faces_render import Pose, render
@@ -87,29 +88,12 @@ class Faces(FactorGrid):
 
     def render(self, classes: np.ndarray) -> torch.Tensor:
         out = torch.empty(len(classes), 3, 64, 64)
-        with one_thread():
+        with one_cpu_thread():  # many tiny ops: see checkpoints.devices
             for start in range(0, len(classes), CHUNK):
                 out[start : start + CHUNK] = render(pose_of(classes[start : start + CHUNK]))
             if self.image_shape[1] == 32:
                 out = F.avg_pool2d(out, 2)
         return out
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread for a while. The renderer is thousands of tiny tensor ops: with
-    two OpenMP threads and another process on a core, each op waits for a descheduled thread (128 faces
-    took 3.7 s instead of 44 ms); one thread never waits. `make bench` times it (faces_render_contended_ratio).
-    """
-    threads = torch.get_num_threads()
-    if threads == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def pose_of(classes: np.ndarray) -> Pose:

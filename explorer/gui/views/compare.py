@@ -38,7 +38,7 @@ from superqt.utils import signals_blocked
 from checkpoints.layout import continuous_mask, neutral, resolve, spans, with_class
 from explorer.common.animation import output_format
 from explorer.common.dims import row_order
-from explorer.common.linking import match_dimensions, spread
+from explorer.common.linking import match_dimensions, picture_rows, spread
 from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.compare_links import CodeLinks, oriented
 from explorer.gui.views.grid_view import LabelledGridView
@@ -351,16 +351,8 @@ class CompareView(AnalysisView):
         )
 
     def picture_rows(self, model_id: int, z: np.ndarray) -> tuple[np.ndarray, tuple[int, ...], tuple[float, ...]]:
-        """The picture's traversal of a model (ModelInfo.picture): its start code, with each row's dimension at its
-        codes' mean, the rows' dims, and their spans (span_sd of their spread), as `latent-train zoo --measure`
-        measured them."""
-        info = self.context.models[model_id]
-        z = np.asarray(z, np.float32).copy()
-        for row in info.picture:
-            if info.latent_mean is not None:
-                z[row.dim] = info.latent_mean[row.dim]
-        dims = tuple(row.dim for row in info.picture)
-        return z, dims, tuple(row.span_sd * spread(info, row.dim) for row in info.picture)
+        """The picture's traversal of a model (`linking.picture_rows`)."""
+        return picture_rows(self.context.models[model_id], z)
 
     def request_picture(self, model_id: int, z: np.ndarray) -> None:
         info, view = self.context.models[model_id], self.views.get(model_id)
