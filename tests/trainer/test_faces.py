@@ -101,7 +101,8 @@ def test_each_factor_alone_visibly_changes_the_image(faces, bases, factor):
 def test_only_the_background_factor_changes_the_corners(faces):
     classes = faces.sample_factors(600, np.random.default_rng(3))
     x = faces.images_for_factors(classes)
-    corners = torch.cat([x[:, :, :6, :6], x[:, :, :6, -6:]], dim=3).flatten(1)
+    # The head fills the frame: only the top corners' 3x3 pixels are never hair, head or shoulders.
+    corners = torch.cat([x[:, :, :3, :3], x[:, :, :3, -3:]], dim=3).flatten(1)
     for b in range(faces.factor_sizes[6]):
         same = corners[classes[:, 6] == b]
         assert len(same) > 50 and torch.equal(same, same[:1].expand_as(same))
@@ -112,15 +113,21 @@ def test_smile_changes_only_the_mouth_region(faces, bases):
     for base in bases:
         images = faces.images_for_factors(traversal(faces, base, "smile"))
         moved = (images - images[:1]).abs().amax(dim=(0, 1)) > 0
+        # below the eyes (row 27 frontal, ~17 tilted up), above the frame's edge
         rows = moved.any(1).nonzero().flatten()
-        assert len(rows) and int(rows.min()) >= 29 and int(rows.max()) <= 54  # below the eyes, above the chin
+        assert len(rows) and int(rows.min()) >= 24 and int(rows.max()) <= 62
 
 
-def test_32_pixels_is_the_64_pixel_face_averaged_2x2(faces):
+def test_32_pixels_is_the_same_face_rendered_on_a_coarser_grid(faces):
+    # 32 px is ray-cast at 32 px (3.6x faster than averaging a 64 px render), and its one-pixel soft
+    # edges anti-alias it: it stays within a few grey levels of the 64 px face averaged 2x2.
     small = datasets.get("faces", image_size=32)
-    classes = faces.sample_factors(4, np.random.default_rng(4))
+    classes = faces.sample_factors(16, np.random.default_rng(4))
     assert small.image_shape == (3, 32, 32)
-    assert torch.allclose(small.images_for_factors(classes), F.avg_pool2d(faces.images_for_factors(classes), 2))
+    coarse, fine = small.images_for_factors(classes), F.avg_pool2d(faces.images_for_factors(classes), 2)
+    assert coarse.shape == (16, 3, 32, 32)
+    assert float((coarse - fine).abs().mean()) < 0.02
+    assert not torch.allclose(coarse, fine, atol=1e-3)  # really rendered, not pooled
 
 
 def test_contact_sheet_has_the_readme_layout():
@@ -138,7 +145,7 @@ def test_tracing_nose_and_ears_in_their_band_of_rows_changes_no_pixel(faces, mon
     classes[:64, 1], classes[64:128, 1] = 0, faces.factor_sizes[1] - 1  # the extreme elevations
     classes[:32, 0], classes[32:64, 0] = 0, faces.factor_sizes[0] - 1  # and azimuths
     banded = faces.images_for_factors(classes)
-    monkeypatch.setattr(faces_render, "_small_parts_rows", lambda elevation: slice(None))
+    monkeypatch.setattr(faces_render, "_small_parts_rows", lambda elevation, g: slice(None))
     assert torch.equal(banded, faces.images_for_factors(classes))
 
 

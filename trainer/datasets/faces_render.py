@@ -5,10 +5,12 @@ The head, nose, ears and a hair shell are ellipsoids fixed in the head's own fra
 intersected with every ellipsoid analytically (orthographic camera looking down -z). Eyes, brows
 and mouth are painted on the head's surface in its own coordinates, so they shift and foreshorten
 as the head turns, and the nose sticks out past the cheek in a three-quarter view. Neck, shoulders
-and long hair are flat shapes behind the head. Edges are about one pixel soft.
+and long hair are flat shapes behind the head. Edges are about one pixel soft at any image size, so a
+32 px render is anti-aliased without rendering 64 px and averaging.
 
 World units: x runs left to right, y bottom to top; the head's centre is near (0, 0.1) and the
-camera frames [-0.74, 0.74] x [-0.70, 0.78] of that world (ZOOM).
+camera frames [-0.53, 0.53] x [-0.46, 0.60] of that world (ZOOM, VIEW_Y): a portrait cropped to
+the head.
 """
 
 from __future__ import annotations
@@ -20,16 +22,12 @@ from dataclasses import dataclass
 
 import torch
 
-SIZE = 64
-# The camera frames head and shoulders: the image spans [-1/ZOOM, 1/ZOOM] in x around x = 0 and as
-# much in y around VIEW_Y, so the head is about 38 pixels wide and eyes and mouth are large enough
-# for a small VAE to learn (at ZOOM 1 the head was 28 pixels and they were not reconstructed).
-ZOOM = 1.35
-VIEW_Y = 0.04
-PX = 2 / (SIZE * ZOOM)  # one pixel in world units
-TOP, LEFT = VIEW_Y + 1 / ZOOM, -1 / ZOOM
-_X = LEFT + (torch.arange(SIZE) + 0.5) * PX  # column centres, left to right
-_Y = TOP - (torch.arange(SIZE) + 0.5) * PX  # row centres, top to bottom (y points up)
+# The camera frames the head and the top of the shoulders: the image spans [-1/ZOOM, 1/ZOOM] in x around
+# x = 0 and as much in y around VIEW_Y, so the head fills three quarters of the frame's width and the mouth
+# owns enough pixels for a β-VAE to keep the smile (at ZOOM 1.35 a smile changed 30 times fewer pixel
+# values than a head turn at 32 px, and no zoo model encoded it).
+ZOOM = 1.9
+VIEW_Y = 0.07
 HEAD_CENTRE = torch.tensor([0.0, 0.10, 0.0])  # the head turns about this point
 HEAD_RADII = (0.44, 0.54, 0.46)
 NOSE = ((0.0, -0.09, 0.39), (0.08, 0.12, 0.14))  # (centre in the head frame, radii)
@@ -37,15 +35,39 @@ EAR = ((0.43, 0.0, -0.04), (0.07, 0.13, 0.08))
 SMALL_PARTS = (NOSE, ((EAR[0][0], *EAR[0][1:]), EAR[1]), ((-EAR[0][0], *EAR[0][1:]), EAR[1]))
 SHELL = ((0.0, 0.04, -0.01), (0.49, 0.57, 0.50))  # hair: a slightly larger head, kept above the hairline
 REACH = 0.62  # no ellipsoid point is farther than this from HEAD_CENTRE, whatever the pose
-# ... so the 3D work is done in the box around the head it can reach: 40 % of the pixels.
-ROWS = slice(max(0, int((TOP - HEAD_CENTRE[1] - REACH) / PX)), min(SIZE, int((TOP - HEAD_CENTRE[1] + REACH) / PX) + 1))
-COLS = slice(max(0, int((-REACH - LEFT) / PX)), min(SIZE, int((REACH - LEFT) / PX) + 1))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The pixel grid of one image size: pixel centres in world units and the head's window."""
+
+    size: int
+    px: float  # one pixel in world units
+    top: float
+    x: torch.Tensor  # column centres, left to right
+    y: torch.Tensor  # row centres, top to bottom (y points up)
+    rows: slice  # the 3D work is done in the box around the head it can reach
+    cols: slice
+
+
+@functools.lru_cache(maxsize=4)
+def grid(size: int) -> Grid:
+    px = 2 / (size * ZOOM)
+    top, left = VIEW_Y + 1 / ZOOM, -1 / ZOOM
+    centre = float(HEAD_CENTRE[1])
+    rows = slice(max(0, int((top - centre - REACH) / px)), min(size, int((top - centre + REACH) / px) + 1))
+    cols = slice(max(0, int((-REACH - left) / px)), min(size, int((REACH - left) / px) + 1))
+    x = left + (torch.arange(size) + 0.5) * px
+    y = top - (torch.arange(size) + 0.5) * px
+    return Grid(size, px, top, x, y, rows, cols)
+
+
 LIGHT_ELEVATION = 0.6  # radians: the light comes from above, so the nose and chin cast shade
 AMBIENT, DIFFUSE = 0.5, 0.55
 SHIRT = (0.22, 0.30, 0.42)
 SCLERA, IRIS, TEETH = (0.97, 0.97, 0.95), (0.16, 0.11, 0.09), (0.98, 0.98, 0.96)
 HAIR_SIDE = (0.18, -0.15, -0.3, -0.3)  # by hair length: how far down the sides the hair shell reaches
-HAIR_DROP = (None, -0.42, -0.70, -1.1)  # by hair length: where the hair behind the head ends (y)
+HAIR_DROP = (None, -0.14, -0.30, -0.46)  # by hair length: where the hair behind the head ends (y; the frame: -0.456)
 
 
 @dataclass(frozen=True)
@@ -63,21 +85,21 @@ class Pose:
     light: torch.Tensor  # (n,) radians, direction of the light about the vertical axis
 
 
-def render(pose: Pose) -> torch.Tensor:
-    """A batch of poses -> float32 (n, 3, 64, 64) in [0, 1]."""
-    n = len(pose.azimuth)
-    out = _backdrop(pose)
+def render(pose: Pose, size: int = 64) -> torch.Tensor:
+    """A batch of poses -> float32 (n, 3, size, size) in [0, 1]."""
+    n, g = len(pose.azimuth), grid(size)
+    out = _backdrop(pose, g)
     rot = _rotation(pose.azimuth, pose.elevation)  # (n, 3, 3): head frame -> world
     up = torch.tensor(LIGHT_ELEVATION)
     light = torch.stack([pose.light.sin() * up.cos(), up.sin().expand(n), pose.light.cos() * up.cos()], 1)
     light = (rot.transpose(1, 2) @ light[:, :, None])[..., 0]  # the light in the head frame, (n, 3)
-    x, y = _X[COLS].view(1, 1, -1), _Y[ROWS].view(1, -1, 1)
+    x, y = g.x[g.cols].view(1, 1, -1), g.y[g.rows].view(1, -1, 1)
 
-    head = _ellipsoid(rot, (0.0, 0.0, 0.0), HEAD_RADII, x, y)
+    head = _ellipsoid(rot, (0.0, 0.0, 0.0), HEAD_RADII, x, y, g.px)
     depth, cover, shade = head.depth.clone(), head.cover.clone(), head.shade(light)
-    band = _small_parts_rows(pose.elevation)  # nose and ears are traced only in the rows they can reach
+    band = _small_parts_rows(pose.elevation, g)  # nose and ears are traced only in the rows they can reach
     for centre, radii in SMALL_PARTS:
-        part = _ellipsoid(rot, centre, radii, x, y[:, band])
+        part = _ellipsoid(rot, centre, radii, x, y[:, band], g.px)
         near, lit, covered = depth[:, band], shade[:, band], cover[:, band]  # views: updated in place
         front = part.depth > near
         lit.copy_(torch.where(front, part.shade(light), lit))
@@ -88,7 +110,7 @@ def render(pose: Pose) -> torch.Tensor:
     colour = pose.skin.view(n, 3, 1, 1).expand(n, 3, *depth.shape[1:]).clone()
     _paint_face(colour, head.u, head.v, on_face, pose)
 
-    shell = _ellipsoid(rot, *SHELL, x, y)
+    shell = _ellipsoid(rot, *SHELL, x, y, g.px)
     side = torch.tensor(HAIR_SIDE)[pose.hair_length].view(n, 1, 1)
     # The hairline: high on the forehead (w near 1), lower on the sides, down to the nape behind.
     w2 = shell.w.square()
@@ -99,7 +121,7 @@ def render(pose: Pose) -> torch.Tensor:
     cover = torch.maximum(cover, hair)
 
     colour.mul_(shade[:, None]).clamp_(0, 1)
-    window = out[:, :, ROWS, COLS]
+    window = out[:, :, g.rows, g.cols]
     window.lerp_(colour, cover[:, None])
     return out
 
@@ -149,7 +171,12 @@ class _Hit:
 
 
 def _ellipsoid(
-    rot: torch.Tensor, centre: tuple[float, ...], radii: tuple[float, ...], x: torch.Tensor, y: torch.Tensor
+    rot: torch.Tensor,
+    centre: tuple[float, ...],
+    radii: tuple[float, ...],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    px: float,
 ) -> _Hit:
     """Intersect the rays through (x, y) with an ellipsoid at `centre`, `radii` in the head frame.
 
@@ -170,12 +197,12 @@ def _ellipsoid(
     disc = half_b.square().sub_(c)
     t = disc.clamp(min=0).sqrt_().sub_(half_b)
     # disc ≈ 2·radius·(distance inside the outline): one pixel of soft edge.
-    cover = (disc * (1 / (2 * min(radii[:2]) * PX))).clamp_(0, 1)
+    cover = (disc * (1 / (2 * min(radii[:2]) * px))).clamp_(0, 1)
     depth = torch.where(disc > 0, t, -torch.inf)
     return _Hit((a, b, g, d), x, y, t, depth, cover)
 
 
-def _small_parts_rows(elevation: torch.Tensor) -> slice:
+def _small_parts_rows(elevation: torch.Tensor, g: Grid) -> slice:
     """Rows of the head window that the nose and ears can reach when the head nods at most this much.
 
     A head-frame point p lands at world y = HEAD_CENTRE_y + cos(e)·p_y + sin(e)·p_z whatever the
@@ -191,8 +218,8 @@ def _small_parts_rows(elevation: torch.Tensor) -> slice:
         for c in (math.cos(tilt), 1.0)
         for s in (-math.sin(tilt), math.sin(tilt))
     ]
-    first = max(0, int((TOP - max(ys)) / PX) - 1 - ROWS.start)
-    last = min(ROWS.stop - ROWS.start, int((TOP - min(ys)) / PX) + 2 - ROWS.start)
+    first = max(0, int((g.top - max(ys)) / g.px) - 1 - g.rows.start)
+    last = min(g.rows.stop - g.rows.start, int((g.top - min(ys)) / g.px) + 2 - g.rows.start)
     return slice(first, last)
 
 
@@ -205,12 +232,12 @@ def _rotation(azimuth: torch.Tensor, elevation: torch.Tensor) -> torch.Tensor:
     return ry @ rx
 
 
-def _backdrop(pose: Pose) -> torch.Tensor:
+def _backdrop(pose: Pose, g: Grid) -> torch.Tensor:
     """Background, shoulders, long hair and neck: flat shapes that do not turn with the head."""
-    n = len(pose.azimuth)
-    x, y = _X.view(1, 1, -1), _Y.view(1, -1, 1)
-    fade = (1.06 - 0.12 * (y + 1) / 2).expand(1, SIZE, SIZE)  # a soft vertical gradient
-    out = (pose.background.view(n, 3, 1, 1) * fade[:, None]).expand(n, 3, SIZE, SIZE).clamp(0, 1)
+    n, size = len(pose.azimuth), g.size
+    x, y = g.x.view(1, 1, -1), g.y.view(1, -1, 1)
+    fade = (1.06 - 0.12 * (y + 1) / 2).expand(1, size, size)  # a soft vertical gradient
+    out = (pose.background.view(n, 3, 1, 1) * fade[:, None]).expand(n, 3, size, size).clamp(0, 1)
     shoulders = _soft(1 - (x / 0.95).square() - ((y + 1.2) / 0.64).square(), 0.06)
     out = out.lerp(torch.tensor(SHIRT).view(1, 3, 1, 1).expand_as(out), shoulders[:, None])
     drop = torch.tensor([-9.0 if v is None else v for v in HAIR_DROP])[pose.hair_length].view(n, 1, 1)
@@ -220,9 +247,9 @@ def _backdrop(pose: Pose) -> torch.Tensor:
     hair = _soft(1 - ((x - shift) / 0.52).square() - (above / 0.64).square() - (below / 0.12).square(), 0.08)
     hair = hair * (drop > -9)
     out = out.lerp(pose.hair.view(n, 3, 1, 1).expand_as(out), hair[:, None])
-    neck = _soft(0.16 - x.abs(), PX) * _soft(y + 0.85, PX) * _soft(0.0 - y, PX)
+    neck = _soft(0.16 - x.abs(), g.px) * _soft(y + 0.85, g.px) * _soft(0.0 - y, g.px)
     skin = (pose.skin * 0.72).view(n, 3, 1, 1).expand_as(out)  # in the shadow of the chin
-    return out.lerp(skin, neck.expand(n, SIZE, SIZE)[:, None]).contiguous()
+    return out.lerp(skin, neck.expand(n, size, size)[:, None]).contiguous()
 
 
 def _paint_face(colour: torch.Tensor, u: torch.Tensor, v: torch.Tensor, on_face: torch.Tensor, pose: Pose) -> None:
@@ -234,15 +261,16 @@ def _paint_face(colour: torch.Tensor, u: torch.Tensor, v: torch.Tensor, on_face:
     brow_line = 0.33 + 0.05 * (1 - (au / 0.17).square())
     brow = _soft(0.045 - (v - brow_line).abs(), 0.03) * _soft(0.17 - au.abs(), 0.03) * on_face
     s = pose.smile.view(n, 1, 1)
-    # The smile must be visible on every skin tone: a wide mouth whose corners move 0.22 of the
-    # head's half-height between frown and smile, lips 0.12 thick, coloured to contrast with the skin.
-    width, level = 0.40 + 0.04 * s.clamp(min=0), -0.50
+    # The smile must be visible on every skin tone and at 32 px: a wide cartoon mouth whose corners move
+    # 0.30 of the head's half-height between frown and smile, lips 0.18 thick that open to show teeth,
+    # coloured to contrast with the skin.
+    width, level = 0.56 + 0.06 * s.clamp(min=0), -0.47
     bend = 1 - (u / width).square()  # 1 in the middle of the mouth, 0 at the corners
-    corner = level + 0.22 * s
-    top = corner + (level + 0.06 - corner) * bend
-    bottom = corner + (level - 0.06 - 0.20 * s.clamp(min=0) - corner) * bend
+    corner = level + 0.34 * s
+    top = corner + (level + 0.10 - corner) * bend
+    bottom = corner + (level - 0.10 - 0.30 * s.clamp(min=0) - corner) * bend
     mouth = _soft(torch.minimum(top - v, v - bottom), 0.03) * (bend > 0) * on_face
-    teeth = mouth * _soft(v - (top - 0.07), 0.03) * _soft(top - bottom - 0.14, 0.03)
+    teeth = mouth * _soft(v - (top - 0.10), 0.03) * _soft(top - bottom - 0.20, 0.03)
     for mask, rgb in ((sclera, SCLERA), (iris, IRIS)):
         colour.lerp_(torch.tensor(rgb).view(1, 3, 1, 1).expand_as(colour), mask[:, None])
     colour.lerp_(pose.lips.view(n, 3, 1, 1).expand_as(colour), mouth[:, None])
