@@ -132,7 +132,7 @@ def train_reader(name: str, image_size: int, steps: int = STEPS, seed: int = 0, 
         optimizer.step()
         schedule.step()
         if progress and step % 250 == 0:
-            print(f"reader {name}-{image_size}: step {step} loss {float(loss):.3f}", flush=True)
+            print(f"reader {name}-{image_size}: step {step} loss {loss.item():.3f}", flush=True)  # type: ignore[union-attr]
     reader = FactorReader(name, data.image_shape, tuple(data.factor_names), tuple(data.factor_values), net.eval(), {})
     reader.clean_error = clean_error(reader, data)
     return reader

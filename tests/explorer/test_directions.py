@@ -17,6 +17,7 @@ from explorer.common.directions_io import DirectionSet, load_directions, save_di
 from explorer.common.exporting import read_png_metadata
 from explorer.engine import directions, rendering
 from explorer.engine.directions_data import encoded, factor_directions
+from trainer import datasets
 
 from .conftest import expected_image, make_model_file, open_and_wait
 
@@ -261,10 +262,30 @@ def test_hostile_directions_commands_are_one_line_and_change_no_file(tmp_path, c
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
 
 
+def test_a_gan_on_faces_is_named_through_the_zoo_factor_reader(tmp_path, monkeypatch):
+    from explorer.engine import directions_data
+    from trainer.reader import load_reader
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    data = datasets.get("faces", image_size=32)
+    assert directions_data.shipped_reader(data, (3, 32, 32)) is not None
+    assert directions_data.shipped_reader(data, (3, 64, 64)) is None  # no 64 px reader ships
+    gan = checkpoints.create_model("dcgan", "gan", 8, (3, 32, 32), seed=0, dataset="faces")
+    labelled = directions_data.read_generated(gan, data, 64, 0, lambda: False, lambda f, t: None)
+    assert labelled.codes.shape == (64, 8) and labelled.factors.shape == (64, 8)
+    assert "factor reader" in labelled.source and "mean error on clean renders: azimuth" in labelled.source
+    # the factors are the reader's expected classes of the GAN's own images, on each factor's grid
+    with torch.inference_mode():
+        images = gan.decode(torch.from_numpy(labelled.codes))
+    expected = load_reader("faces", 32).probabilities(images)[2] @ np.arange(11)
+    assert np.allclose(labelled.factors[:, 2], expected) and 0 <= labelled.factors[:, 2].min() <= 10
+
+
 def test_a_gan_on_faces_is_named_through_factors_read_from_its_images_and_cached(tmp_path, monkeypatch):
     from explorer.engine import directions_data
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(directions_data, "shipped_reader", lambda data, shape: None)  # the ridge fallback
     monkeypatch.setattr(directions_data, "READER_TRAIN", 300)
     monkeypatch.setattr(directions_data, "READER_TEST", 100)
     gan = checkpoints.create_model("dcgan", "gan", 8, (3, 32, 32), seed=0, dataset="faces")
