@@ -87,3 +87,21 @@ def test_the_zoo_faces_models_carry_their_measured_picture(name):
         f = figures[factor]
         assert 0 <= f["dim"] < model.latent_dim and abs(f["r"]) <= 1
         assert 0 <= f["turn_deg"] <= 120 and 0 <= f["smile_span"] <= 2
+
+
+def test_the_stored_picture_is_what_the_shipped_weights_and_reader_measure():
+    """The README's figures: re-measured here on the shipped β=1 VAE with the shipped reader, they agree with what
+    `latent-train zoo --measure` stored, and that model's half of the picture holds (its head-turn dimension turns
+    the head and drags the smile along)."""
+    from trainer import datasets
+
+    model = checkpoints.load(ZOO / "faces-vae.safetensors", device="cpu")
+    stored = model.meta.metrics["picture"]
+    with torch.inference_mode():
+        fresh = picture.measure_picture(model, datasets.get("faces", image_size=32), load_reader("faces", 32))
+    assert fresh["smile_floor"] == pytest.approx(stored["smile_floor"], abs=1e-3)
+    for factor in ("azimuth", "smile"):
+        assert fresh[factor]["dim"] == stored[factor]["dim"]
+        assert fresh[factor]["turn_deg"] == pytest.approx(stored[factor]["turn_deg"], abs=0.5)
+        assert fresh[factor]["smile_span"] == pytest.approx(stored[factor]["smile_span"], abs=0.01)
+    assert all(met for *_, met in picture.verdict("vae", stored))

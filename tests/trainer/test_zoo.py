@@ -135,9 +135,11 @@ def test_five_latent_dimensions_reconstruct_digits_better_than_two():
     assert five.meta.metrics["recon_mse"] < 0.6 * two.meta.metrics["recon_mse"]
 
 
-def test_the_beta_vae_on_faces_uses_fewer_dimensions_than_the_vae():
+def test_the_beta_vae_on_faces_carries_far_less_information_than_the_vae():
+    # both keep all 10 dimensions open (KL > 0.1 nats each), but beta=250 squeezes them: ~22 nats against ~64
     vae, beta_vae = zoo_model("faces-vae"), zoo_model("faces-betavae")
-    assert 0 < active_dims(beta_vae) < active_dims(vae)
+    assert active_dims(beta_vae) <= active_dims(vae)
+    assert sum(beta_vae.meta.kl_per_dim) < 0.5 * sum(vae.meta.kl_per_dim)
 
 
 def test_the_beta_vae_on_faces_is_more_disentangled_than_the_vae():
