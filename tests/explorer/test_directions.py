@@ -205,6 +205,9 @@ def test_the_tab_computes_directions_adds_sliders_and_rows(qtbot, window, tmp_pa
     assert view.list.count() == 2 and first.startswith("SeFa 1 ") and "label " in first and "(r " in first
     assert len(window.sliders.directions) >= 2
     assert view.traversal.rows == 2 and view.grid.image().shape[0] == 2 * 8 + 2
+    # a direction's long name sits on a row of its own: the dimension sliders keep their width
+    panel = window.sliders
+    qtbot.waitUntil(lambda: panel.slider(0).width() >= 0.4 * panel.width(), timeout=5_000)
     before = window.sliders.z()
     window.sliders.directions[-1].setValue(1.0)
     np.testing.assert_allclose(window.sliders.z() - before, view.directions.directions[1], atol=1e-5)

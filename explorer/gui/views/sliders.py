@@ -193,10 +193,13 @@ class LatentSliderPanel(QWidget):
             self.latent_changed.emit(self._z.copy())
 
         slider.valueChanged.connect(moved)
+        # The name on a row of its own, across the columns: in the detail column a long name
+        # ("SeFa 6 (weak: hair_length r 0.20)") widened it until every slider above was squeezed to nothing.
         row = self.grid.rowCount()
-        self.grid.addWidget(QLabel("α"), row, 0)
-        self.grid.addWidget(QLabel(label), row, 1)
-        self.grid.addWidget(slider, row, 2)
+        name = QLabel(f"α · {label}")
+        name.setToolTip(slider.toolTip())
+        self.grid.addWidget(name, row, 0, 1, 3)
+        self.grid.addWidget(slider, row + 1, 2)
         self.directions.append(slider)
 
     def set_z(self, z: np.ndarray) -> None:
