@@ -90,15 +90,12 @@ def _pooled(images: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(images.float(), factor).flatten(1).double().cpu()
 
 
-def shipped_reader(data, image_shape: tuple[int, ...]):
-    """The zoo's factor reader for this data set at this image size, or None where none ships."""
-    from trainer.reader import load_reader
+def shipped_reader(data, image_shape: tuple[int, int, int]):
+    """The zoo's factor reader for this data set at this image size (the Trilemma tab's), or None where none ships."""
+    from explorer.engine.trilemma import find_reader
 
-    try:
-        reader = load_reader(data.name, image_shape[-1], train_if_missing=False)
-    except (FileNotFoundError, ValueError):
-        return None
-    return reader if tuple(reader.image_shape) == tuple(image_shape) else None
+    reader, _ = find_reader(data, image_shape)
+    return reader if reader is not None and tuple(reader.image_shape) == tuple(image_shape) else None
 
 
 def _decoded(model: checkpoints.Model, codes: np.ndarray, start: int) -> torch.Tensor:
@@ -114,20 +111,20 @@ def read_generated(
     reader = shipped_reader(data, model.image_shape)
     if reader is not None:
         codes = prior_codes(model, n, seed)
-        read = []
+        expected: list[np.ndarray] = []
         for start in range(0, n, BATCH):
             if stop():
                 raise rendering.Cancelled
             # a factor's expected class under the reader's softmax: a value on the factor's own grid
             probabilities = reader.probabilities(_decoded(model, codes, start))
-            read.append(np.stack([p @ np.arange(p.shape[1]) for p in probabilities], 1))
+            expected.append(np.stack([p @ np.arange(p.shape[1]) for p in probabilities], 1))
             report(0.1 + 0.8 * min(1.0, (start + BATCH) / n), f"decoded and read {min(start + BATCH, n):,} of {n:,}")
         quality = ", ".join(f"{name} {reader.clean_error[name]:.2g}" for name in data.factor_names)
         source = (
             f"{n:,} prior codes whose factors the zoo's {data.name} factor reader (a CNN trained on the renders with "
             f"blur and noise) read from their images (its mean error on clean renders: {quality})"
         )
-        return LabelledCodes(codes, np.concatenate(read).astype(np.float64), tuple(data.factor_names), source)
+        return LabelledCodes(codes, np.concatenate(expected).astype(np.float64), tuple(data.factor_names), source)
     rng = np.random.default_rng(seed)
     classes = data.sample_factors(READER_TRAIN + READER_TEST, rng)
     report(0.05, f"fitting a pixel regression to {len(classes):,} {data.name} images")

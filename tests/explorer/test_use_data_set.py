@@ -83,7 +83,7 @@ def test_a_data_set_that_does_not_fit_is_one_sentence_and_the_model_stays_as_it_
     assert entry.options == LoadOptions() and entry.loading is None
     _use(qtbot, window, DataChoice("faces"))  # a set made at other sizes only
     assert window.banner.text() == (
-        "cannot use --dataset faces for vae_mnist.pt: faces renders 64x64 images (or 32x32 by 2x2 averaging), not 28"
+        "cannot use --dataset faces for vae_mnist.pt: faces renders 64x64 or 32x32 images, not 28"
     )
     assert window.open[after.model_id].options == LoadOptions()
 
