@@ -92,17 +92,18 @@ RECIPES: dict[str, Recipe] = {
     ),
     # The faces pair shares one likelihood, Gaussian with sigma 0.02 summed over pixels, a KL warm-up over the
     # first half of training (30k of 60k steps), bf16 autocast and 10 latent dimensions, and differs in beta
-    # alone. (Bernoulli, like sigma ~0.45 on these grey levels, collapses every dimension at beta 250.) The
-    # faces fill the frame and the mouth is a cartoon's, so a smile changes a fourteenth as much of the image as
-    # a head turn (summed squared difference; a sixtieth before, when neither model encoded it). With a 10k-step warm-up the beta=250 model
-    # dropped the smile altogether (R^2 0.00 from its codes at 20k steps: the decoder draws mouths late, after
-    # the pressure has closed the dimension); with the long warm-up it keeps some (the factor reader reads the
-    # smile off its reconstructions at r 0.80), but folded into the two dimensions that turn the head, whose
-    # ends open the mouth, so the picture's beta=250 half does not hold (README, "The picture, measured"). 10
-    # dimensions (Higgins' CelebA model had 32) put beta=250 at beta_norm = beta*M/N = 250*10/3072 = 0.81,
-    # beside their 0.65. 32 px faces are ray-cast at 32 px, so 60k steps take ~24 min alone on 2 cores, or
-    # ~33 min for both side by side with OMP_NUM_THREADS=1 each (two 2-thread processes on 2 cores run 15x
-    # slower: their OpenMP threads spin against each other).
+    # alone. (Bernoulli, like sigma ~0.45 on these grey levels, collapses every dimension at beta 250.)
+    # The faces fill the frame and the mouth is a cartoon's, so a smile changes a fourteenth as much of the
+    # image as a head turn (summed squared difference; a sixtieth before, when neither model encoded it).
+    # With a 10k-step warm-up the beta=250 model dropped the smile altogether (R^2 0.00 from its codes at
+    # 20k steps: the decoder draws mouths late, after the pressure has closed the dimension); with the long
+    # warm-up it keeps some (the factor reader reads the smile off its reconstructions at r 0.80), but
+    # folded into the two dimensions that turn the head, whose ends open the mouth, so the picture's
+    # beta=250 half does not hold (README, "The picture, measured"). 10 dimensions (Higgins' CelebA model
+    # had 32) put beta=250 at beta_norm = beta*M/N = 250*10/3072 = 0.81, beside their 0.65. 32 px faces
+    # are ray-cast at 32 px, so 60k steps take ~24 min alone on 2 cores, or ~33 min for both side by side
+    # with OMP_NUM_THREADS=1 each (two 2-thread processes on 2 cores ran 15x slower: their OpenMP threads
+    # spin against each other).
     "faces-vae": Recipe(
         "vae",
         "faces",
