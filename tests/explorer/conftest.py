@@ -70,6 +70,26 @@ def make_model_file(
     return path
 
 
+def make_factored_file(folder, name, table, kl, std, seed, factors=()):
+    """A 3-dim digits VAE whose checkpoint stores factor correlations (dims x factors), as the zoo's do."""
+    model = checkpoints.create_model(
+        "mlp",
+        "vae",
+        3,
+        (1, 8, 8),
+        seed=seed,
+        dataset="digits",
+        kl_per_dim=kl,
+        latent_mean=(0.0,) * 3,
+        latent_std=std,
+        metrics={"factor_correlations": table},
+        factor_names=factors,
+    )
+    path = folder / f"{name}.safetensors"
+    checkpoints.save(model, path)
+    return path
+
+
 def expected_image(path, z) -> np.ndarray:
     """What the view must show for z: decode computed directly, converted to uint8."""
     model = checkpoints.load(path, device="cpu")

@@ -23,38 +23,23 @@ from explorer.common.figures import enlarge
 from explorer.engine import compare_export
 from explorer.gui.views import compare
 
-from .conftest import make_model_file, open_and_wait
+from .conftest import make_factored_file, make_model_file, open_and_wait
 
 SCALE, TILE = 16, 8 * 16  # --scale auto for 8x8 tiles
 GAP = 2 * SCALE
 GROUP = 4 * GAP  # between one dim's rows and the next's
-
-
-def _stored(folder, name, table, kl, std, seed, factors=("azimuth", "smile")):
-    """A 3-dim VAE whose checkpoint stores factor correlations (dims x factors), as the zoo's do."""
-    model = checkpoints.create_model(
-        "mlp",
-        "vae",
-        3,
-        (1, 8, 8),
-        seed=seed,
-        dataset="digits",
-        kl_per_dim=kl,
-        latent_mean=(0.0,) * 3,
-        latent_std=std,
-        metrics={"factor_correlations": table},
-        factor_names=factors,
-    )
-    path = folder / f"{name}.safetensors"
-    checkpoints.save(model, path)
-    return path
+FACTORS = ("azimuth", "smile")
 
 
 @pytest.fixture
 def pair(tmp_path):
     """a's dim 0 follows azimuth, b's dim 2 (the other way); a's dim 1 follows smile, as does b's dim 0."""
-    a = _stored(tmp_path, "a", [[0.9, 0.1], [0.1, 0.8], [0.0, 0.05]], (2.0, 1.5, 0.5), (0.8, 1.2, 0.5), 0)
-    b = _stored(tmp_path, "b", [[0.1, 0.7], [0.0, 0.1], [-0.8, 0.2]], (1.0, 1.0, 1.0), (1.1, 0.9, 0.7), 1)
+    a = make_factored_file(
+        tmp_path, "a", [[0.9, 0.1], [0.1, 0.8], [0.0, 0.05]], (2.0, 1.5, 0.5), (0.8, 1.2, 0.5), 0, FACTORS
+    )
+    b = make_factored_file(
+        tmp_path, "b", [[0.1, 0.7], [0.0, 0.1], [-0.8, 0.2]], (1.0, 1.0, 1.0), (1.1, 0.9, 0.7), 1, FACTORS
+    )
     return a, b
 
 

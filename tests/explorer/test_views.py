@@ -13,7 +13,7 @@ from explorer.common.exporting import read_png_metadata
 from explorer.common.grids import tile_origin, traversal_codes
 from explorer.gui.views.compare import BY_FACTOR, match_dimensions
 
-from .conftest import expected_image, make_model_file, open_and_wait
+from .conftest import expected_image, make_factored_file, make_model_file, open_and_wait
 
 
 def _show(qtbot, window, view):
@@ -237,25 +237,9 @@ def test_export_the_decoded_image_with_its_code(qtbot, window, tmp_path):
 
 
 def test_compare_links_through_stored_factor_correlations_without_encoding(qtbot, window, tmp_path):
-    def stored(name, table, kl, std, seed):
-        model = checkpoints.create_model(
-            "mlp",
-            "vae",
-            3,
-            (1, 8, 8),
-            seed=seed,
-            dataset="digits",
-            kl_per_dim=kl,
-            latent_mean=(0.0,) * 3,
-            latent_std=std,
-            metrics={"factor_correlations": table},
-        )
-        checkpoints.save(model, tmp_path / f"{name}.safetensors")
-        return tmp_path / f"{name}.safetensors"
-
     # a's dim 2 is collapsed (KL 0.05): its correlation with factor 0 must not link it to b's dim 2
-    a = stored("a", [[0.9, 0.1], [0.1, 0.8], [0.5, 0.0]], (2.0, 1.5, 0.05), (0.8, 1.2, 0.05), 0)
-    b = stored("b", [[0.1, 0.7], [0.0, 0.1], [0.8, 0.2]], (1.0, 1.0, 1.0), (1.1, 0.9, 0.7), 1)
+    a = make_factored_file(tmp_path, "a", [[0.9, 0.1], [0.1, 0.8], [0.5, 0.0]], (2.0, 1.5, 0.05), (0.8, 1.2, 0.05), 0)
+    b = make_factored_file(tmp_path, "b", [[0.1, 0.7], [0.0, 0.1], [0.8, 0.2]], (1.0, 1.0, 1.0), (1.1, 0.9, 0.7), 1)
     gan = make_model_file(tmp_path, "g", kind="gan", arch="dcgan", shape=(1, 32, 32), kl=None, latent_dim=3)
     open_and_wait(qtbot, window, [a, b, gan])
     view = window.tabs.compare
