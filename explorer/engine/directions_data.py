@@ -98,8 +98,17 @@ def shipped_reader(data, image_shape: tuple[int, int, int]):
     return reader if reader is not None and tuple(reader.image_shape) == tuple(image_shape) else None
 
 
-def _decoded(model: checkpoints.Model, codes: np.ndarray, start: int) -> torch.Tensor:
-    return model.decode(torch.from_numpy(np.ascontiguousarray(codes[start : start + BATCH])))
+def _read_prior(model: checkpoints.Model, codes: np.ndarray, read, stop, report, share: float) -> np.ndarray:
+    """Decode `codes` batch by batch and `read` (images -> (k, F) values) each batch's factors: float64 (n, F)."""
+    out, n = [], len(codes)
+    for start in range(0, n, BATCH):
+        if stop():
+            raise rendering.Cancelled
+        images = model.decode(torch.from_numpy(np.ascontiguousarray(codes[start : start + BATCH])))
+        out.append(np.asarray(read(images), np.float64))
+        done = min(start + BATCH, n)
+        report(0.1 + share * done / n, f"decoded and read {done:,} of {n:,}")
+    return np.concatenate(out)
 
 
 def read_generated(
@@ -111,20 +120,18 @@ def read_generated(
     reader = shipped_reader(data, model.image_shape)
     if reader is not None:
         codes = prior_codes(model, n, seed)
-        expected: list[np.ndarray] = []
-        for start in range(0, n, BATCH):
-            if stop():
-                raise rendering.Cancelled
-            # a factor's expected class under the reader's softmax: a value on the factor's own grid
-            probabilities = reader.probabilities(_decoded(model, codes, start))
-            expected.append(np.stack([p @ np.arange(p.shape[1]) for p in probabilities], 1))
-            report(0.1 + 0.8 * min(1.0, (start + BATCH) / n), f"decoded and read {min(start + BATCH, n):,} of {n:,}")
+
+        def expected_classes(images: torch.Tensor) -> np.ndarray:
+            """Each factor's expected class under the reader's softmax: a value on the factor's own grid."""
+            return np.stack([p @ np.arange(p.shape[1]) for p in reader.probabilities(images)], 1)
+
+        factors = _read_prior(model, codes, expected_classes, stop, report, 0.8)
         quality = ", ".join(f"{name} {reader.clean_error[name]:.2g}" for name in data.factor_names)
         source = (
             f"{n:,} prior codes whose factors the zoo's {data.name} factor reader (a CNN trained on the renders with "
             f"blur and noise) read from their images (its mean error on clean renders: {quality})"
         )
-        return LabelledCodes(codes, np.concatenate(expected).astype(np.float64), tuple(data.factor_names), source)
+        return LabelledCodes(codes, factors, tuple(data.factor_names), source)
     rng = np.random.default_rng(seed)
     classes = data.sample_factors(READER_TRAIN + READER_TEST, rng)
     report(0.05, f"fitting a pixel regression to {len(classes):,} {data.name} images")
@@ -137,19 +144,18 @@ def read_generated(
     weights = torch.linalg.solve(gram, train.T @ y[:READER_TRAIN])
     held_out = [_r(test @ weights[:, j], y[READER_TRAIN:, j]) for j in range(y.shape[1])]
     codes = prior_codes(model, n, seed)
-    read = []
-    for start in range(0, n, BATCH):
-        if stop():
-            raise rendering.Cancelled
-        pooled = (_pooled(_decoded(model, codes, start)) - mean) / scale
-        read.append(torch.cat([pooled, torch.ones(len(pooled), 1, dtype=x.dtype)], 1) @ weights)
-        report(0.1 + 0.7 * min(1.0, (start + BATCH) / n), f"decoded and read {min(start + BATCH, n):,} of {n:,}")
+
+    def regressed(images: torch.Tensor) -> torch.Tensor:
+        pooled = (_pooled(images) - mean) / scale
+        return torch.cat([pooled, torch.ones(len(pooled), 1, dtype=x.dtype)], 1) @ weights
+
+    factors = _read_prior(model, codes, regressed, stop, report, 0.7)
     quality = ", ".join(f"{name} {r:.2f}" for name, r in zip(data.factor_names, held_out))
     source = (
         f"{n:,} prior codes whose factors a ridge regression on the pooled pixels read from their images "
         f"(its r on held-out {data.name} images: {quality})"
     )
-    return LabelledCodes(codes, torch.cat(read).numpy(), tuple(data.factor_names), source)
+    return LabelledCodes(codes, factors, tuple(data.factor_names), source)
 
 
 def _r(a: torch.Tensor, b: torch.Tensor) -> float:

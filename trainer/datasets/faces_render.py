@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import torch
 
-# The camera frames the head and the top of the shoulders: the image spans [-1/ZOOM, 1/ZOOM] in x around
-# x = 0 and as much in y around VIEW_Y, so the head fills three quarters of the frame's width and the mouth
-# owns enough pixels for a β-VAE to keep the smile (at ZOOM 1.35 a smile changed 30 times fewer pixel
-# values than a head turn at 32 px, and no zoo model encoded it).
+# The camera frames the head and neck: the image spans [-1/ZOOM, 1/ZOOM] in x around x = 0 and as much in
+# y around VIEW_Y, so the head fills most of the frame's width and, with the wide mouth of _paint_face, a
+# smile changes 1/14 as much of a 32 px image as a head turn (summed squared difference; at ZOOM 1.35 with a
+# smaller mouth it was 1/60, and no zoo model encoded the smile).
 ZOOM = 1.9
 VIEW_Y = 0.07
 HEAD_CENTRE = torch.tensor([0.0, 0.10, 0.0])  # the head turns about this point
