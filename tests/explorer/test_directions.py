@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from PySide6.QtGui import QFontMetrics
 
 import checkpoints
 from checkpoints.layout import Group
@@ -205,6 +206,13 @@ def test_the_tab_computes_directions_adds_sliders_and_rows(qtbot, window, tmp_pa
     assert view.list.count() == 2 and first.startswith("SeFa 1 ") and "label " in first and "(r " in first
     assert len(window.sliders.directions) >= 2
     assert view.traversal.rows == 2 and view.grid.image().shape[0] == 2 * 8 + 2
+    # the rows' labels (the names without "SeFa") are drawn whole, inside the view, in a narrow window too
+    labels = [item for item in view.grid._labels if item.toPlainText()]
+    assert len(labels) == 2 and labels[0].toPlainText() == first.removeprefix("SeFa ")
+    window.resize(640, 480)
+    widest = max(QFontMetrics(view.grid.label_font).horizontalAdvance(item.toPlainText()) for item in labels)
+    assert view.grid.minimumWidth() > widest  # the view never gets narrower than its labels
+    qtbot.waitUntil(lambda: all(item.sceneBoundingRect().left() > -1 for item in labels), timeout=5_000)
     # a direction's long name sits on a row of its own: the dimension sliders keep their width
     panel = window.sliders
     qtbot.waitUntil(lambda: panel.slider(0).width() >= 0.4 * panel.width(), timeout=5_000)

@@ -51,7 +51,6 @@ METHODS = {
     "Factor (supervised, per data-set factor)": "factor",
 }
 IDLE_TEXT = "choose a method and press Compute"
-LABEL_MARGIN = 0.55  # of the grid's width, left of it, for the row labels
 
 
 class DirectionsPanel(AnalysisView):
@@ -105,7 +104,9 @@ class DirectionsPanel(AnalysisView):
             grid_controls.addWidget(w)
         grid_controls.addStretch(1)
         grid_controls.addWidget(export)
-        self.grid = LabelledGridView("one row per direction, around the current code")
+        self.grid = LabelledGridView(
+            "one row per direction, around the current code", min_tile_px=0
+        )  # labels get their room
         right = QWidget()
         right_column = QVBoxLayout(right)
         right_column.setContentsMargins(0, 0, 0, 0)
@@ -185,10 +186,6 @@ class DirectionsPanel(AnalysisView):
             title = METHOD_TITLES.get(self.directions.method if self.directions else "", "?") + " "
             short = [label.removeprefix(title) for label in labels[: result.rows]]  # without the method's name
             self.grid.set_grid(result.image, result.tiles.shape[1:3], short)
-            width = result.image.shape[1]  # room for the row labels, which are longer than a traversal's
-            self.grid.box.setRange(
-                xRange=(-LABEL_MARGIN * width, width), yRange=(0, result.image.shape[0]), padding=0.02
-            )
 
     def set_directions(self, directions: DirectionSet, model_id: int) -> None:
         """Show a set (computed or loaded), give each direction its slider, and draw its rows."""
