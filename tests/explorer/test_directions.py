@@ -326,3 +326,28 @@ def test_export_traversal_with_directions_as_a_gif_sweeps_every_row(tmp_path):
     assert main([*args, "--out", str(out), "--gif", "--device", "cpu"]) == 0
     with Image.open(out) as gif:
         assert gif.n_frames == 2 * 4 - 2 and gif.size == (2 * 8 + 2, 8)  # both rows side by side, there and back
+
+
+def test_directions_and_their_sliders_come_back_with_their_model(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    a, b = make_model_file(tmp_path, "a"), make_model_file(tmp_path, "b", seed=1)
+    open_and_wait(qtbot, window, [a, b])
+    ids = {window.open[i].info.name: i for i in window.open}
+    window.model_list.select_model(ids["a"])
+    view = window.tabs.directions
+    view.n.setValue(300)
+    view.k.setValue(2)
+    window.tabs.open_tab("directions")
+    qtbot.waitUntil(lambda: view.directions is not None and view.traversal is not None, timeout=20_000)
+    labels = list(view.directions.labels)
+    assert len(window.sliders.directions) == 2
+    window.model_list.select_model(ids["b"])  # another model: none of a's directions apply to it
+    qtbot.waitUntil(lambda: view.directions is None, timeout=5_000)
+    assert window.sliders.directions == [] and view.list.count() == 0
+    window.model_list.select_model(ids["a"])  # back: the set, its rows and its sliders are back, once each
+    qtbot.waitUntil(lambda: view.traversal is not None and view.model_id == ids["a"], timeout=20_000)
+    assert list(view.directions.labels) == labels and view.list.count() == 2
+    assert len(window.sliders.directions) == 2
+    before = window.sliders.z()
+    window.sliders.directions[0].setValue(1.0)
+    np.testing.assert_allclose(window.sliders.z() - before, view.directions.directions[0], atol=1e-5)

@@ -127,7 +127,7 @@ class DirectionsPanel(AnalysisView):
         self.directions: DirectionSet | None = None
         self.model_id: int | None = None  # the model `directions` belong to
         self.traversal: DirectionTraversalResult | None = None
-        self._added: set[str] = set()  # labels already given a slider for this model
+        self._sets: dict[int, DirectionSet] = {}  # model id -> its last set: back on that model, it is back
         self._method_changed()
 
     @property
@@ -196,9 +196,9 @@ class DirectionsPanel(AnalysisView):
             item.setToolTip(self._tooltip(i))
             self.list.addItem(item)
         self.note.setText(directions.note)
-        for i, label in enumerate(directions.labels):
-            if label not in self._added:
-                self._add_slider(i)
+        self._sets[model_id] = directions
+        for i in range(len(directions)):  # the Latent code panel keeps one slider per label and model
+            self._add_slider(i)
         self.refresh()
 
     def _tooltip(self, i: int) -> str:
@@ -215,7 +215,6 @@ class DirectionsPanel(AnalysisView):
         if self.directions is None or not 0 <= row < len(self.directions):
             return
         label = self.directions.labels[row]
-        self._added.add(label)
         self.direction_added.emit(label, self.directions.directions[row].astype(np.float32).copy())
 
     # ---- files ----------------------------------------------------------------------------------
@@ -271,13 +270,18 @@ class DirectionsPanel(AnalysisView):
         self.context = context
         if changed:
             self.directions, self.model_id, self.traversal = None, None, None
-            self._added.clear()
             self.list.clear()
             self.note.clear()
             self.grid.clear()
             self.bar.setValue(0)
             self.bar.setFormat(IDLE_TEXT)
             self.on_failure()
+            kept = self._sets.get(context.current) if context.current is not None else None
+            if kept is not None:
+                self.set_directions(kept, context.current)  # draws its rows around the new code
+                self.bar.setValue(1000)
+                self.bar.setFormat(f"{len(kept)} directions, kept from before")
+                return
         self.refresh()
 
     def _method_changed(self) -> None:

@@ -69,6 +69,7 @@ class LatentSliderPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.info: ModelInfo | None = None
+        self._kept: dict[int, dict[str, np.ndarray]] = {}  # model id -> its direction sliders: label -> direction
         self._z = np.zeros(0, np.float32)
         self._sliders: dict[int, QLabeledDoubleSlider] = {}
         self._choosers: dict[int, QComboBox] = {}  # categorical group index -> its class chooser
@@ -115,7 +116,7 @@ class LatentSliderPanel(QWidget):
     def set_model(
         self, info: ModelInfo | None, z: np.ndarray, posterior: tuple[np.ndarray, np.ndarray] | None = None
     ) -> None:
-        """Rebuild the sliders for `info` showing `z`; no signal is emitted."""
+        """Rebuild the sliders for `info` showing `z`, with the direction sliders it was given before; no signal."""
         self.info, self._posterior = info, posterior
         while self.grid.count():
             self.grid.takeAt(0).widget().deleteLater()
@@ -170,11 +171,23 @@ class LatentSliderPanel(QWidget):
             with signals_blocked(self.mode):
                 self.mode.setCurrentIndex(self.mode.findData(AGGREGATE))
         self._apply_ranges()
+        for label, direction in self._kept.get(info.model_id, {}).items():  # back from another model: still here
+            self._add_direction_slider(label, direction)
 
     def add_direction(self, label: str, direction: np.ndarray) -> None:
-        """An extra slider moving z along `direction` (latent arithmetic): α = 1 adds it once."""
+        """An extra slider moving z along `direction` (latent arithmetic): α = 1 adds it once.
+
+        Kept per model: switching to another model and back (or a new snapshot of a run) brings it back.
+        """
         if self.info is None or len(direction) != self.info.latent_dim:
             return
+        kept = self._kept.setdefault(self.info.model_id, {})
+        if label in kept:
+            return
+        kept[label] = direction
+        self._add_direction_slider(label, direction)
+
+    def _add_direction_slider(self, label: str, direction: np.ndarray) -> None:
         slider = QLabeledDoubleSlider(Qt.Horizontal)
         slider.setDecimals(2)
         slider.setRange(-3.0, 3.0)
