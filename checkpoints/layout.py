@@ -178,6 +178,27 @@ def neutral(layout: Sequence[Group]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
+START_SEED = 0  # the numpy seed of a GAN's start code
+
+
+def start(layout: Sequence[Group], generator: bool = False) -> np.ndarray:
+    """The code a model opens at and Reset returns to (d,).
+
+    A model with an encoder starts at `neutral`, the prior's centre, where its codes gather. A GAN's generator
+    was only ever fed prior draws, whose norm lies near sqrt(d), never near zero, and many draw a flat,
+    untypical tile at z = 0 (the zoo's faces-dcgan does). So a generator starts at one fixed draw of its prior
+    (numpy seed START_SEED) in its normal and noise groups, with uniform codes at 0 and class 0 in each
+    categorical group, as `neutral` has them.
+    """
+    z = neutral(layout)
+    if generator:
+        draw = np.random.default_rng(START_SEED).standard_normal(len(z)).astype(np.float32)
+        for g, (lo, hi) in zip(layout, spans(layout)):
+            if g.kind in ("normal", "noise"):
+                z[lo:hi] = draw[lo:hi]
+    return z
+
+
 def classes(layout: Sequence[Group], z: np.ndarray) -> list[int | None]:
     """Per group, the class a code (d,) picks (argmax of the block), None for continuous groups."""
     return [

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from checkpoints.layout import Group, describe, is_default
+from checkpoints.layout import Group, describe, is_default, resolve
 from checkpoints.layout import metadata as layout_metadata
+from checkpoints.layout import start as layout_start
 from explorer.common.directions_io import DirectionSet
 
 Image = npt.NDArray[np.uint8]  # (H, W) or (H, W, 3)
@@ -96,6 +97,10 @@ class ModelInfo:
     data_sets: tuple[str, ...] = ()  # the names Data ▸ Use Data Set… offers (the trainer's registry)
     layout: tuple[Group, ...] = ()  # the code's groups (checkpoints/layout.py); the worker always fills it
     picture: tuple[PictureRow, ...] = ()  # the measured head-turn and smile rows of a faces model (zoo --measure)
+
+    def start_code(self) -> np.ndarray:
+        """The code this model opens at and Reset returns to (checkpoints.layout.start)."""
+        return layout_start(resolve(self.layout, self.latent_dim), self.kind == "gan")
 
     @property
     def source(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 import checkpoints
-from checkpoints.layout import continuous_mask, neutral, resolve, spans, with_class
+from checkpoints.layout import continuous_mask, resolve, spans, with_class
 from explorer.common import animation, exporting, figures
 from explorer.common.dims import row_order
 from explorer.common.flags import count, finite, seed
@@ -247,11 +247,11 @@ def links(ref: ModelInfo, info: ModelInfo, link: str) -> dict[int, tuple[int, fl
 
 
 def _linked_code(ref: ModelInfo, info: ModelInfo, z: np.ndarray, base: np.ndarray | None, link: str) -> np.ndarray:
-    """info's start code: its own encoding of the sample (or neutral), plus the linked offsets of ref's z."""
+    """info's code: its own encoding of the sample (or its start code), plus the linked offsets of ref's z."""
     if info is ref:
         return np.asarray(z, np.float32).copy()
-    out = neutral(resolve(info.layout, info.latent_dim)) if base is None else base.copy()
-    ref_base = z if base is not None else np.zeros(ref.latent_dim, np.float32)
+    out = info.start_code() if base is None else base.copy()
+    ref_base = z if base is not None else ref.start_code()
     for src, (dst, gain) in links(ref, info, link).items():
         out[dst] += gain * (z[src] - ref_base[src])
     return out if link == "factor" else _carried_classes(ref, info, z, out)

@@ -25,8 +25,9 @@ import numpy as np
 import checkpoints
 from checkpoints.atomic import check_output
 from checkpoints.flags import add_import_flags, load_options
-from checkpoints.layout import has_categorical, neutral
+from checkpoints.layout import has_categorical
 from checkpoints.layout import metadata as layout_metadata
+from checkpoints.layout import start as layout_start
 from explorer.common import exporting, figures
 from explorer.common.animation import output_format, save_traversal
 from explorer.common.dims import row_order
@@ -183,7 +184,7 @@ def start_code(args: argparse.Namespace, model: checkpoints.Model) -> np.ndarray
     if args.seed is not None:
         return rendering.random_codes(1, d, args.seed, model.layout)[0]
     if args.z is None:
-        return neutral(model.layout)  # zeros, and class 0 of each categorical group (the window's start)
+        return layout_start(model.layout, model.kind == "gan")  # the window's start code
     try:
         z = np.load(args.z, allow_pickle=False)
     except (OSError, ValueError) as exc:

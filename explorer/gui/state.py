@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from checkpoints.layout import neutral, resolve
 from explorer.gui.views.base import Anchor
 from explorer.protocol import LoadOptions, ModelInfo
 
@@ -47,13 +46,11 @@ class OpenModel:
         return self.run[0] if self.run is not None else (self.info.path if self.info else self.path)
 
     def loaded(self, info: ModelInfo) -> None:
-        """The worker has opened it: keep a restored code of the right size, else start at the layout's neutral code
-        (zero; class 0 of each categorical group)."""
+        """The worker has opened it: keep a restored code of the right size, else take the layout's start code
+        (zero and class 0 of each categorical group; a GAN: a fixed prior draw, layout.start)."""
         first = self.info is None
         self.info, self.loading, self.fallback_options = info, None, None
         if first:
             z = self.restore_z
-            self.z = (
-                z if z is not None and z.shape == (info.latent_dim,) else neutral(resolve(info.layout, info.latent_dim))
-            )
+            self.z = z if z is not None and z.shape == (info.latent_dim,) else info.start_code()
             self.restore_z = None

@@ -11,7 +11,7 @@ import safetensors
 import safetensors.torch
 
 import checkpoints
-from checkpoints.layout import Group, from_normal, neutral, project, sample
+from checkpoints.layout import Group, from_normal, neutral, project, sample, start
 
 INFOGAN = (
     Group("noise", 4),
@@ -126,3 +126,13 @@ def test_neutral_and_project_give_valid_codes():
     assert neutral(INFOGAN).tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0]
     z = project(INFOGAN, np.array([5, 0, 0, 0, 0.2, 0.7, 0.1, 3, -2], np.float32))
     assert z.tolist() == [5, 0, 0, 0, 0, 1, 0, 1, -1]
+
+
+def test_an_encoder_model_starts_at_the_centre_and_a_generator_at_one_fixed_prior_draw():
+    assert start(INFOGAN).tolist() == neutral(INFOGAN).tolist()
+    z = start(INFOGAN, generator=True)
+    assert z.tolist() == start(INFOGAN, generator=True).tolist()  # the same draw every time
+    assert z[4:7].tolist() == [1, 0, 0] and z[7:].tolist() == [0, 0]  # class 0, uniform codes at 0
+    assert np.all(z[:4] != 0)  # the noise is a draw, not the prior's centre
+    wide = start((Group("normal", 512),), generator=True)
+    assert abs(np.linalg.norm(wide) / np.sqrt(512) - 1) < 0.1  # where the prior's draws lie, far from zero

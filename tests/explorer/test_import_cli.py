@@ -14,6 +14,7 @@ from torch import nn
 
 import checkpoints
 from checkpoints.images import to_uint8
+from checkpoints.layout import default_layout, start
 from explorer.cli import main
 
 from .conftest import write_arch_file
@@ -137,8 +138,10 @@ def test_export_with_an_arch_file(tmp_path):
         )
         == 0
     )
+    z = start(default_layout(2), generator=True)  # decoder-only: it starts at a prior draw, not at zero
+    assert np.all(z != 0)
     with torch.no_grad():
-        left = to_uint8(decoder(torch.tensor([[-1.0, 0.0]])))[0]
+        left = to_uint8(decoder(torch.tensor([[z[0] - 1.0, z[1]]])))[0]  # --range 1 around the start
     assert np.array_equal(np.asarray(Image.open(out))[:4, :4], left)
     assert json.loads(Image.open(out).text["latent-explorer"])["checkpoints"][0]["file"] == "w.pt"
 

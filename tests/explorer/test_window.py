@@ -7,15 +7,17 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from PySide6.QtGui import QGuiApplication
 
 import checkpoints
+from checkpoints.layout import start
 from explorer.gui.main_window import MainWindow
 
-from .conftest import make_model_file, open_and_wait
+from .conftest import expected_image, make_model_file, open_and_wait
 
 
 def test_a_bad_file_shows_its_error_and_keeps_the_others(qtbot, window, tmp_path):
@@ -55,6 +57,21 @@ def test_copy_and_paste_a_code(qtbot, window, tmp_path):
     QGuiApplication.clipboard().setText("[1, 2]")
     window.paste_z()
     assert window.banner.text() == "Cannot paste that code: it has 2 numbers but this model has 3 dimensions."
+
+
+def test_a_gan_opens_on_a_face_and_reset_returns_to_it(qtbot, window):
+    """At z = 0 the zoo's faces DCGAN draws a flat tile; it opens, and R returns, at one fixed prior draw."""
+    path = Path(__file__).resolve().parents[2] / "checkpoints" / "zoo" / "faces-dcgan.safetensors"
+    open_and_wait(qtbot, window, [path])
+    info = window.models[window.current]
+    first = window.image_view.image()
+    assert np.array_equal(window.sliders.z(), start(info.layout, generator=True))
+    assert np.array_equal(first, expected_image(path, window.sliders.z()))
+    assert first.std() > 1.5 * expected_image(path, np.zeros(info.latent_dim)).std()  # a face, not a flat tile
+    window.set_z(np.zeros(info.latent_dim, np.float32))
+    qtbot.waitUntil(lambda: not np.array_equal(window.image_view.image(), first), timeout=10_000)
+    window.reset_z()
+    qtbot.waitUntil(lambda: np.array_equal(window.image_view.image(), first), timeout=10_000)
 
 
 def test_bookmarks_return_to_a_code(qtbot, window, tmp_path):

@@ -13,7 +13,6 @@ import numpy as np
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
-from checkpoints.layout import neutral, resolve
 from explorer.common import exporting
 from explorer.protocol import MAIN, POSTERIOR, EncodeDatasetRequest, EncodeSampleRequest
 
@@ -28,10 +27,10 @@ else:
 
 class CodeActions(_Host):
     def reset_z(self) -> None:
-        """Back to the neutral code: zero, and class 0 in each categorical group."""
+        """Back to the start code: zero and class 0 in each categorical group (a GAN: a fixed prior draw)."""
         if self.current is not None:
             info = self.models[self.current]
-            self.set_z(neutral(resolve(info.layout, info.latent_dim)))
+            self.set_z(info.start_code())
 
     def random_z(self) -> None:
         if self.current is not None:

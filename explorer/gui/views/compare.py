@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import signals_blocked
 
-from checkpoints.layout import continuous_mask, neutral, resolve, spans, with_class
+from checkpoints.layout import continuous_mask, resolve, spans, with_class
 from explorer.common.animation import output_format
 from explorer.common.dims import row_order
 from explorer.common.linking import match_dimensions, picture_rows, spread
@@ -277,7 +277,7 @@ class CompareView(AnalysisView):
         if model_id == ref.model_id:
             return ctx.z.copy()
         info = ctx.models[model_id]
-        z, ref_base = neutral(resolve(info.layout, info.latent_dim)), np.zeros(ref.latent_dim, np.float32)
+        z, ref_base = info.start_code(), ref.start_code()
         if ctx.anchor is not None:
             ref_base = ctx.anchor.z
             if self.needs_base(model_id):
