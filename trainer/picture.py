@@ -12,7 +12,10 @@ on the renderer with blur and noise) reads azimuth and smile off the decoded ima
 - smile span: max − min of the read smile (−1…1) over the steps where the read head turn is ≤ 35°
   (where the mouth shows), mean over the faces that have two such steps;
 - the floor: the reader's own smile span along a true rendered head turn (all 15 azimuths) with the
-  smile fixed, on 48 random faces — what "the smile does not move" reads as.
+  smile fixed, on 48 random faces — what "the smile does not move" reads as;
+- the floor on reconstructions (`recon_floor`, not part of the criterion): the same, read off the model's own
+  reconstructions of those turns (decode of the encoder mean) — what "the smile does not move" reads as
+  through this model's blur, which makes the reader less steady than on clean renders.
 
 `HOLDS` states when the picture holds (issue 21); `latent-train zoo --measure` stores the figures in
 each faces model's `meta.metrics["picture"]`.
@@ -51,13 +54,28 @@ def _spans(reader: FactorReader, images: torch.Tensor, faces: int) -> tuple[floa
     return float(np.ptp(azimuth, axis=1).mean()), float(np.nanmean(smile_spans(azimuth, smile)))
 
 
-def smile_floor(data: datasets.Dataset, reader: FactorReader, faces: int = FACES, seed: int = 2) -> float:
-    """The reader's smile span along true head turns with the smile fixed: its noise floor."""
+def _true_turns(data: datasets.Dataset, faces: int, seed: int) -> torch.Tensor:
+    """Renders of `faces` random faces, each at all the data set's azimuths with everything else fixed."""
     azimuth = data.factor_names.index("azimuth")
     base = data.sample_factors(faces, np.random.default_rng(seed))
     turns = np.repeat(base, data.factor_sizes[azimuth], axis=0)
     turns[:, azimuth] = np.tile(np.arange(data.factor_sizes[azimuth]), faces)
-    return _spans(reader, data.images_for_factors(turns), faces)[1]
+    return data.images_for_factors(turns)
+
+
+def smile_floor(data: datasets.Dataset, reader: FactorReader, faces: int = FACES, seed: int = 2) -> float:
+    """The reader's smile span along true head turns with the smile fixed: its noise floor."""
+    return _spans(reader, _true_turns(data, faces, seed), faces)[1]
+
+
+def recon_floor(
+    model: checkpoints.Model, data: datasets.Dataset, reader: FactorReader, faces: int = FACES, seed: int = 2
+) -> float:
+    """The same span read off the model's reconstructions (decoded encoder means) of those true head turns."""
+    images = _true_turns(data, faces, seed)
+    with torch.inference_mode():
+        rebuilt = torch.cat([model.decode(model.encode(x)[0]).cpu() for x in images.split(240)])
+    return _spans(reader, rebuilt, faces)[1]
 
 
 def measure_picture(
@@ -76,6 +94,7 @@ def measure_picture(
         "span_sd": SPAN_SD,
         "frontal_deg": FRONTAL_DEG,
         "smile_floor": smile_floor(data, reader),
+        "recon_floor": recon_floor(model, data, reader),
         "reader_error": {k: round(reader.clean_error[k], 4) for k in ("azimuth", "smile")},
     }
     for factor in ("azimuth", "smile"):

@@ -1,7 +1,10 @@
 """A factor reader: a small CNN that reads a factored data set's factors back off images.
 
 Trained on the data set's own renders with blur and noise, so it also reads the blurry, noisy images
-a VAE decodes. It is the independent judge of what a traversal does: the head-turn and smile spans of
+a VAE decodes, and on blends of two renders that differ in one factor, labelled with the blend of the
+two classes: where a decoder is unsure of a factor it draws the average of its values (a smeared
+mouth), and the reader then reads that average, steadily, instead of guessing a different smile from
+one smear to the next. It is the independent judge of what a traversal does: the head-turn and smile spans of
 the faces "classic picture" (trainer/picture.py) and the factor coverage of prior samples (the
 Analysis tab's trilemma table) are read with it, never with the model's own encoder.
 
@@ -31,6 +34,7 @@ READERS = Path(__file__).resolve().parent.parent / "checkpoints" / "zoo" / "read
 STEPS, BATCH, LR = 8000, 128, 1e-3
 BLURS = (0.0, 0.5, 1.0, 1.5)  # Gaussian blur sigmas (pixels at the reader's size), one per quarter batch
 MAX_NOISE = 0.05  # per-image Gaussian noise std, uniform in [0, MAX_NOISE]
+MIXED = 0.25  # share of each batch drawn as a blend of two renders that differ in one factor
 
 
 class ReaderNet(nn.Module):
@@ -87,6 +91,33 @@ class FactorReader:
         return np.stack([p.argmax(1) for p in self.probabilities(images)], axis=1)
 
 
+def blended_batch(
+    data: datasets.Dataset, n: int, rng: np.random.Generator, share: float = MIXED
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """n renders, a `share` of them blended with a render that differs in one random factor.
+
+    Returns the images and, per factor, target class probabilities (n, k): one-hot, or for a blended
+    image w·onehot(a) + (1 − w)·onehot(b) in the factor that differs (w uniform in [0, 1]).
+    """
+    classes = data.sample_factors(n, rng)
+    x = data.images_for_factors(classes)
+    targets = [F.one_hot(torch.from_numpy(classes[:, i]), k).float() for i, k in enumerate(data.factor_sizes)]
+    rows = np.flatnonzero(rng.random(n) < share)
+    if len(rows):
+        factor = rng.integers(len(data.factor_sizes), size=len(rows))
+        other = classes[rows].copy()
+        other[np.arange(len(rows)), factor] = rng.integers(np.asarray(data.factor_sizes)[factor])
+        w = torch.from_numpy(rng.random(len(rows))).float()
+        x[rows] = w.view(-1, 1, 1, 1) * x[rows] + (1 - w.view(-1, 1, 1, 1)) * data.images_for_factors(other)
+        for i, k in enumerate(data.factor_sizes):
+            mine = factor == i
+            if mine.any():
+                b = F.one_hot(torch.from_numpy(other[mine, i]), k).float()
+                wi = w[torch.from_numpy(mine)].view(-1, 1)
+                targets[i][rows[mine]] = wi * targets[i][rows[mine]] + (1 - wi) * b
+    return x, targets
+
+
 def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Blur a quarter of the batch at each of BLURS, then add per-image Gaussian noise; clamp to [0, 1]."""
     parts = []
@@ -123,10 +154,9 @@ def train_reader(name: str, image_size: int, steps: int = STEPS, seed: int = 0, 
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
     net.train()
     for step in range(steps):
-        classes = data.sample_factors(BATCH, rng)
-        x = augment(data.images_for_factors(classes), generator)
-        target = torch.from_numpy(classes)
-        loss = sum(F.cross_entropy(logits, target[:, i]) for i, logits in enumerate(net(x)))
+        x, targets = blended_batch(data, BATCH, rng)
+        x = augment(x, generator)
+        loss = sum(F.cross_entropy(logits, targets[i]) for i, logits in enumerate(net(x)))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[union-attr]
         optimizer.step()

@@ -24,8 +24,9 @@ import torch
 
 # The camera frames the head and neck: the image spans [-1/ZOOM, 1/ZOOM] in x around x = 0 and as much in
 # y around VIEW_Y, so the head fills most of the frame's width and, with the wide mouth of _paint_face, a
-# smile changes 1/14 as much of a 32 px image as a head turn (summed squared difference; at ZOOM 1.35 with a
-# smaller mouth it was 1/60, and no zoo model encoded the smile).
+# smile (frown to open smile, facing the camera) changes 0.19 as much of a 32 px image as a head turn
+# (profile to profile; summed squared difference, mean over 200 random faces). It was 0.12 with the
+# earlier, smaller mouth, and no zoo beta-VAE gave the smile a dimension of its own.
 ZOOM = 1.9
 VIEW_Y = 0.07
 HEAD_CENTRE = torch.tensor([0.0, 0.10, 0.0])  # the head turns about this point
@@ -261,14 +262,19 @@ def _paint_face(colour: torch.Tensor, u: torch.Tensor, v: torch.Tensor, on_face:
     brow_line = 0.33 + 0.05 * (1 - (au / 0.17).square())
     brow = _soft(0.045 - (v - brow_line).abs(), 0.03) * _soft(0.17 - au.abs(), 0.03) * on_face
     s = pose.smile.view(n, 1, 1)
-    # The smile must be visible on every skin tone and at 32 px: a wide cartoon mouth whose corners move
-    # 0.30 of the head's half-height between frown and smile, lips 0.18 thick that open to show teeth,
-    # coloured to contrast with the skin.
-    width, level = 0.56 + 0.06 * s.clamp(min=0), -0.47
+    # The smile must be visible on every skin tone and at 32 px, and grow with the smile, so that one
+    # direction in pixel space follows it: a wide cartoon mouth whose corners rise 0.60 of the head's
+    # half-height from frown to smile, lips that thicken from a thin line (frown) to 0.16 (neutral) and
+    # then open to show teeth, coloured to contrast with the skin. (Before, the frown was an arch as thick
+    # as the smile's opening, so the mouth's area was U-shaped in the smile, and the beta-VAEs coded the
+    # smile as a radius around the head-turn dimensions.)
+    width, level = 0.68 + 0.06 * s.clamp(min=0), -0.50
     bend = 1 - (u / width).square()  # 1 in the middle of the mouth, 0 at the corners
-    corner = level + 0.34 * s
-    top = corner + (level + 0.10 - corner) * bend
-    bottom = corner + (level - 0.10 - 0.30 * s.clamp(min=0) - corner) * bend
+    corner = level + 0.36 * s
+    centre = corner + (level - corner) * bend
+    half = (0.05 + 0.05 * (s + 1)) * bend  # 0.05 (frown), 0.10 (neutral), 0.15 (smile) in the middle
+    top = centre + half
+    bottom = centre - half - 0.36 * s.clamp(min=0) * bend
     mouth = _soft(torch.minimum(top - v, v - bottom), 0.03) * (bend > 0) * on_face
     teeth = mouth * _soft(v - (top - 0.10), 0.03) * _soft(top - bottom - 0.20, 0.03)
     for mask, rgb in ((sclera, SCLERA), (iris, IRIS)):
