@@ -136,15 +136,17 @@ def test_five_latent_dimensions_reconstruct_digits_better_than_two():
 
 
 def test_the_beta_vae_on_faces_carries_far_less_information_than_the_vae():
-    # both keep all 10 dimensions open (KL > 0.1 nats each), but beta=250 squeezes them: ~22 nats against ~64
+    # shipped: beta=250 closes one of the 10 dimensions and keeps 16.4 nats in all, against the VAE's 49.5 on 10
     vae, beta_vae = zoo_model("faces-vae"), zoo_model("faces-betavae")
-    assert active_dims(beta_vae) <= active_dims(vae)
+    assert active_dims(beta_vae) < active_dims(vae)
     assert sum(beta_vae.meta.kl_per_dim) < 0.5 * sum(vae.meta.kl_per_dim)
 
 
 def test_the_beta_vae_on_faces_is_more_disentangled_than_the_vae():
-    vae, beta_vae = zoo_model("faces-vae"), zoo_model("faces-betavae")
-    assert beta_vae.meta.metrics["mig"] > 2 * vae.meta.metrics["mig"]
+    # shipped: MIG 0.449 against 0.055, FactorVAE 0.87 against 0.55, DCI-D 0.69 against 0.17, SAP 0.25 against 0.03
+    vae, beta_vae = (zoo_model(name).meta.metrics for name in ("faces-vae", "faces-betavae"))
+    assert beta_vae["mig"] > 4 * vae["mig"] and beta_vae["factorvae"] > vae["factorvae"] + 0.2
+    assert beta_vae["dci_disentanglement"] > 3 * vae["dci_disentanglement"] and beta_vae["sap"] > 4 * vae["sap"]
 
 
 def test_the_beta_vae_on_dsprites_is_more_disentangled_than_the_vae():
