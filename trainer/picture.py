@@ -54,7 +54,7 @@ def _spans(reader: FactorReader, images: torch.Tensor, faces: int) -> tuple[floa
     return float(np.ptp(azimuth, axis=1).mean()), float(np.nanmean(smile_spans(azimuth, smile)))
 
 
-def _true_turns(data: datasets.Dataset, faces: int, seed: int) -> torch.Tensor:
+def true_turns(data: datasets.Dataset, faces: int = FACES, seed: int = 2) -> torch.Tensor:
     """Renders of `faces` random faces, each at all the data set's azimuths with everything else fixed."""
     azimuth = data.factor_names.index("azimuth")
     base = data.sample_factors(faces, np.random.default_rng(seed))
@@ -63,18 +63,15 @@ def _true_turns(data: datasets.Dataset, faces: int, seed: int) -> torch.Tensor:
     return data.images_for_factors(turns)
 
 
-def smile_floor(data: datasets.Dataset, reader: FactorReader, faces: int = FACES, seed: int = 2) -> float:
-    """The reader's smile span along true head turns with the smile fixed: its noise floor."""
-    return _spans(reader, _true_turns(data, faces, seed), faces)[1]
+def smile_floor(reader: FactorReader, turns: torch.Tensor, faces: int = FACES) -> float:
+    """The reader's smile span along true head turns (`true_turns`) with the smile fixed: its noise floor."""
+    return _spans(reader, turns, faces)[1]
 
 
-def recon_floor(
-    model: checkpoints.Model, data: datasets.Dataset, reader: FactorReader, faces: int = FACES, seed: int = 2
-) -> float:
+def recon_floor(model: checkpoints.Model, reader: FactorReader, turns: torch.Tensor, faces: int = FACES) -> float:
     """The same span read off the model's reconstructions (decoded encoder means) of those true head turns."""
-    images = _true_turns(data, faces, seed)
     with torch.inference_mode():
-        rebuilt = torch.cat([model.decode(model.encode(x)[0]).cpu() for x in images.split(240)])
+        rebuilt = torch.cat([model.decode(model.encode(x)[0]).cpu() for x in turns.split(240)])
     return _spans(reader, rebuilt, faces)[1]
 
 
@@ -88,13 +85,14 @@ def measure_picture(
     r = factor_correlations(codes, data.factors_of(indices))
     mean, std = codes.mean(0), codes.std(0)
     faces = codes[:FACES]
+    turns = true_turns(data)  # rendered once: the floor reads them, the recon floor reads their reconstructions
     figures: dict[str, Any] = {
         "faces": FACES,
         "steps": STEPS,
         "span_sd": SPAN_SD,
         "frontal_deg": FRONTAL_DEG,
-        "smile_floor": smile_floor(data, reader),
-        "recon_floor": recon_floor(model, data, reader),
+        "smile_floor": smile_floor(reader, turns),
+        "recon_floor": recon_floor(model, reader, turns),
         "reader_error": {k: round(reader.clean_error[k], 4) for k in ("azimuth", "smile")},
     }
     for factor in ("azimuth", "smile"):
