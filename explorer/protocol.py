@@ -59,12 +59,21 @@ class PictureRow:
     span_sd: float = 2.5
 
     @property
-    def label(self) -> str:
-        """Two lines beside the row: which dimension, and what it does (e.g. "turns 111°, smile 0.30": the mean head
-        turn, and the mean change of the smile on the frontal steps, beside the reader's floor)."""
+    def title(self) -> str:
+        """The factor the row follows and how strongly: "head turn (r +0.91)"."""
         name = "head turn" if self.factor == "azimuth" else self.factor
-        what = f"turns {self.turn_deg:.0f}°, smile {self.smile_span:.2f} (floor {self.floor:.2f})"
-        return f"z{self.dim} · {name} (r {self.r:+.2f})\n{what}"
+        return f"{name} (r {self.r:+.2f})"
+
+    @property
+    def measured(self) -> str:
+        """What the row does: "turns 111°, smile 0.30 (floor 0.10)", the mean head turn and the mean change of the
+        smile on the frontal steps, beside the reader's floor."""
+        return f"turns {self.turn_deg:.0f}°, smile {self.smile_span:.2f} (floor {self.floor:.2f})"
+
+    @property
+    def label(self) -> str:
+        """Two lines beside the row in the Compare tab: which dimension follows what, and what it does."""
+        return f"z{self.dim} · {self.title}\n{self.measured}"
 
 
 @dataclass(frozen=True)
@@ -527,6 +536,7 @@ class CompareExportRequest(Request):
     steps: int = 7
     scale: int | None = None  # whole enlargement of the tiles (nearest); None: tiles of at least 128 px
     fps: float = 8.0
+    captions: tuple[tuple[str, ...], ...] = ()  # per model, per row, a measured second line (the picture's spans)
 
     @property
     def model_ids(self) -> tuple[int, ...]:

@@ -50,16 +50,21 @@ def _ink(image: Image.Image) -> int | tuple[int, int, int]:
 
 
 def labelled_rows(grid: np.ndarray, labels: Sequence[str], centres: Sequence[float], row_height: int) -> np.ndarray:
-    """A label column left of `grid`: label r centred at height centres[r] (rows of `row_height` px)."""
+    """A label column left of `grid`: label r (one line, or several split at "\n") right-aligned and centred at
+    height centres[r] (rows of `row_height` px)."""
     size = font_px(row_height)
     font = _font(size)
-    pad = size // 2
-    width = max(int(math.ceil(font.getlength(text))) for text in labels) + 2 * pad
+    pad, line_px = size // 2, math.ceil(size * 1.25)
+    width = max(int(math.ceil(font.getlength(line))) for text in labels for line in text.split("\n")) + 2 * pad
     width += width % 2  # even sizes suit every format (H.264 needs them)
     column = _canvas(grid.shape[0], width, grid)
     draw = ImageDraw.Draw(column)
     for text, y in zip(labels, centres):
-        draw.text((width - pad, y), text, fill=_ink(column), font=font, anchor="rm")
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            draw.text(
+                (width - pad, y + (i - (len(lines) - 1) / 2) * line_px), line, fill=_ink(column), font=font, anchor="rm"
+            )
     return np.concatenate([np.asarray(column), grid], axis=1)
 
 

@@ -27,7 +27,7 @@ from checkpoints.layout import continuous_mask, resolve, spans, with_class
 from explorer.common import animation, exporting, figures
 from explorer.common.dims import row_order
 from explorer.common.flags import count, finite, seed
-from explorer.common.linking import MIN_CORRELATION, match_dimensions, picture_rows, spread
+from explorer.common.linking import MIN_CORRELATION, match_dimensions, picture_captions, picture_rows, spread
 from explorer.engine import rendering
 from explorer.protocol import CompareExportRequest, LoadRequest, ModelInfo, ViewKey
 
@@ -105,6 +105,7 @@ def export(args: argparse.Namespace, models: list[checkpoints.Model], z: np.ndar
         z = bases[0]
     assert z is not None
     codes = [_linked_code(infos[0], info, z, None if bases is None else bases[i], link) for i, info in enumerate(infos)]
+    captions: list[tuple[str, ...]] = []  # per model, the measured line under each row (--dims picture)
     if args.dims == "picture":
         for info in infos:
             if not info.picture:
@@ -115,6 +116,7 @@ def export(args: argparse.Namespace, models: list[checkpoints.Model], z: np.ndar
         planned = [picture_rows(info, c) for c, info in zip(codes, infos)]
         codes = [start for start, _, _ in planned]
         rows = [[(d, span / args.span) for d, span in zip(dims, spans)] for _, dims, spans in planned]
+        captions = [picture_captions(info) for info in infos]
         link = "picture (each model's measured head-turn and smile dims)"
     elif _is_factor(args.dims):
         rows = _factor_rows(args, models, infos)
@@ -137,6 +139,7 @@ def export(args: argparse.Namespace, models: list[checkpoints.Model], z: np.ndar
         args.steps,
         args.scale,
         args.fps,
+        tuple(captions[i] for i in kept) if captions else (),
     )
     write([models[i] for i in kept], request)
 
@@ -168,10 +171,16 @@ def _interleaved(
     blocks: list[np.ndarray], columns: int, request: CompareExportRequest
 ) -> tuple[list[np.ndarray], int, list[list[str]]]:
     """(groups, columns, labels) of the still picture: for each of the driving model's rows a group, the row of
-    every model linked to it one under the other ("faces-vae · z17" under "faces-betavae · z28")."""
+    every model linked to it one under the other ("faces-vae · z17" under "faces-betavae · z28"), each label with
+    its row's caption (the picture's measured spans) as a second line when the request has captions."""
     groups, labels = [], []
+    captions = request.captions or tuple(("",) * len(d) for d in request.dims)
     for r in range(len(request.dims[0])):
-        rows = [(b, f"{name} · z{d[r]}") for b, name, d in zip(blocks, request.labels, request.dims) if d[r] >= 0]
+        rows = [
+            (b, f"{name} · z{d[r]}" + (f"\n{c[r]}" if c[r] else ""))
+            for b, name, d, c in zip(blocks, request.labels, request.dims, captions)
+            if d[r] >= 0
+        ]
         groups.append(np.concatenate([b[r * columns : (r + 1) * columns] for b, _ in rows]))
         labels.append([text for _, text in rows])
     return groups, columns, labels
@@ -185,8 +194,11 @@ def compare_metadata(request: CompareExportRequest, scale: int, animated: bool) 
             "z": np.asarray(z, np.float32).tolist(),
             "dims": [dim if dim >= 0 else None for dim in d],  # None: no dim linked to the driving model's row
             "range": list(s),
+            **({"measured": list(c)} if c else {}),
         }
-        for name, z, d, s in zip(request.labels, request.codes, request.dims, request.spans)
+        for name, z, d, s, c in zip(
+            request.labels, request.codes, request.dims, request.spans, request.captions or ((),) * len(request.labels)
+        )
     ]
     data: dict[str, Any] = {
         "view": "compare",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import checkpoints
+from explorer.common.grids import GAP_PX
 from explorer.gui.views.compare import PICTURE, PICTURE_STEPS
 
 from .conftest import open_and_wait
@@ -73,6 +76,11 @@ def test_the_picture_rows_traverse_the_measured_dims_around_their_mean(qtbot, wi
     request = view.export_request(str(tmp_path / "slide.png"))
     assert request is not None and request.dims == ((1, 3), (2, 0)) or request.dims == ((2, 0), (1, 3))
     assert request.steps == PICTURE_STEPS
+    beta1 = request.captions[request.labels.index("beta1")]
+    assert beta1 == (
+        "head turn (r +0.85): turns 29°, smile 0.30 (floor 0.27)",
+        "smile (r -0.60): turns 4°, smile 0.90 (floor 0.27)",
+    )
 
 
 def test_export_compare_dims_picture_draws_each_models_measured_rows(tmp_path, capsys):
@@ -89,6 +97,15 @@ def test_export_compare_dims_picture_draws_each_models_measured_rows(tmp_path, c
     meta = json.loads(Image.open(out).text["latent-explorer"])
     dims = [row["dims"] for row in meta["rows"]]
     assert dims == [[1, 3], [2, 0]]  # each model's own head-turn, then smile dim
+    assert meta["rows"][0]["measured"][0] == "head turn (r +0.85): turns 111°, smile 0.30 (floor 0.27)"
+    # the slide says what each row does: every row's label is two lines of ink (name · dim, then the spans)
+    pixels = np.asarray(Image.open(out).convert("L"))
+    tile, gap = 32 * meta["scale"], GAP_PX * meta["scale"]
+    label = pixels[:, : pixels.shape[1] - (meta["steps"] * tile + (meta["steps"] - 1) * gap)]  # left of the tiles
+    for top in (0, tile + gap):  # the first group's two rows: beta250's head turn, beta1's
+        inked = (label[top : top + tile] < 128).any(axis=1)
+        bands = int(np.sum(inked[1:] & ~inked[:-1]) + inked[0])
+        assert bands == 2, f"label of the row at {top} px has {bands} lines"
     plain = _plain_model(tmp_path)
     assert main(["export", "compare", str(b), str(plain), "--dims", "picture", "--out", str(tmp_path / "x.png")]) == 2
     assert "--dims picture needs the head-turn and smile rows" in capsys.readouterr().err

@@ -38,7 +38,7 @@ from superqt.utils import signals_blocked
 from checkpoints.layout import continuous_mask, resolve, spans, with_class
 from explorer.common.animation import output_format
 from explorer.common.dims import row_order
-from explorer.common.linking import match_dimensions, picture_rows, spread
+from explorer.common.linking import match_dimensions, picture_captions, picture_rows, spread
 from explorer.gui.views.base import AnalysisView
 from explorer.gui.views.compare_links import CodeLinks, oriented
 from explorer.gui.views.grid_view import LabelledGridView
@@ -438,6 +438,7 @@ class CompareView(AnalysisView):
             "picture (each model's measured head-turn and smile dims)" if picture else self.link_name(models),
             path,
             PICTURE_STEPS if picture else TRAVERSAL_STEPS,
+            captions=tuple(picture_captions(i) for i in infos) if picture else (),
         )
 
     def link_name(self, models: list[int]) -> str:
